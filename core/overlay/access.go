@@ -1,0 +1,151 @@
+package overlay
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// accessCache memoises accessible-peer sets by a peer's rule signature:
+// peers that sit on the same sides of the same rules reach the same peers,
+// so with group-based policies a whole list needs only a few set unions.
+type accessCache struct {
+	gen  uint64
+	sets map[string]map[string]struct{}
+}
+
+// side is one rule side matched by a peer: which peers it may reach.
+type side struct {
+	rule   *Rule
+	toDest bool // the peer is a source and reaches the destinations
+}
+
+// reach returns the rule sides that let p reach other peers. A source
+// reaches the destinations; a destination reaches the sources only when the
+// rule is bidirectional, because that is what the firewall lets through.
+func (st *state) reach(p *Peer) []side {
+	if p.ApprovalRequired {
+		return nil
+	}
+	var out []side
+	for _, pid := range st.polOrder {
+		pol := st.policies[pid]
+		if !pol.Enabled {
+			continue
+		}
+		for i := range pol.Rules {
+			r := &pol.Rules[i]
+			if !r.Enabled {
+				continue
+			}
+			if st.onSide(p, r.Sources, r.SourcePeer) {
+				out = append(out, side{rule: r, toDest: true})
+			}
+			if r.Bidirectional && st.onSide(p, r.Destinations, r.DestinationPeer) {
+				out = append(out, side{rule: r, toDest: false})
+			}
+		}
+	}
+	return out
+}
+
+func (st *state) onSide(p *Peer, groups []string, peer string) bool {
+	if peer == p.ID {
+		return true
+	}
+	for _, gid := range groups {
+		if g, ok := st.groups[gid]; ok && st.inGroup(p, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// accessibleSet returns the peers p may reach, p possibly included (the
+// caller removes it). The set is shared: callers must not modify it.
+func (st *state) accessibleSet(p *Peer) map[string]struct{} {
+	sides := st.reach(p)
+	if len(sides) == 0 {
+		return nil
+	}
+	var key strings.Builder
+	for _, sd := range sides {
+		key.WriteString(sd.rule.ID)
+		key.WriteString(strconv.FormatBool(sd.toDest))
+		key.WriteByte(';')
+	}
+	// Rules that name a peer directly give each peer its own signature.
+	for _, sd := range sides {
+		if sd.rule.SourcePeer != "" || sd.rule.DestinationPeer != "" {
+			key.WriteString(p.ID)
+			break
+		}
+	}
+	k := key.String()
+	st.cacheMu.Lock()
+	defer st.cacheMu.Unlock()
+	if st.cache.gen != st.gen || st.cache.sets == nil {
+		st.cache = accessCache{gen: st.gen, sets: map[string]map[string]struct{}{}}
+	}
+	if set, ok := st.cache.sets[k]; ok {
+		return set
+	}
+	set := map[string]struct{}{}
+	for _, sd := range sides {
+		groups, peer := sd.rule.Destinations, sd.rule.DestinationPeer
+		if !sd.toDest {
+			groups, peer = sd.rule.Sources, sd.rule.SourcePeer
+		}
+		st.addSide(set, groups, peer)
+	}
+	st.cache.sets[k] = set
+	return set
+}
+
+func (st *state) addSide(set map[string]struct{}, groups []string, peer string) {
+	add := func(id string) {
+		if q, ok := st.peers[id]; ok && !q.ApprovalRequired {
+			set[id] = struct{}{}
+		}
+	}
+	if peer != "" {
+		add(peer)
+	}
+	for _, gid := range groups {
+		g, ok := st.groups[gid]
+		if !ok {
+			continue
+		}
+		for _, id := range st.members(g) {
+			add(id)
+		}
+	}
+}
+
+// accessibleCount is len(accessible peers of p) without building a list.
+func (st *state) accessibleCount(p *Peer) int {
+	set := st.accessibleSet(p)
+	n := len(set)
+	if _, self := set[p.ID]; self {
+		n--
+	}
+	return n
+}
+
+// accessible returns the peers p may reach, sorted by name.
+func (st *state) accessible(p *Peer) []*Peer {
+	set := st.accessibleSet(p)
+	out := make([]*Peer, 0, len(set))
+	for id := range set {
+		if id != p.ID {
+			out = append(out, st.peers[id])
+		}
+	}
+	slices.SortFunc(out, func(a, b *Peer) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}

@@ -1,0 +1,223 @@
+package overlay
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/wgkey"
+	"github.com/rs/xid"
+)
+
+// NewPeer is a request to add a peer.
+type NewPeer struct {
+	Name string
+	// PublicKey is the peer's WireGuard key; empty means the gateway
+	// generates a key pair and hands the private key back once.
+	PublicKey string
+	Groups    []string
+	CreatedBy string
+}
+
+// Created is the result of CreatePeer.
+type Created struct {
+	PeerInfo
+	// PrivateKey is set only when the gateway generated the key pair. It is
+	// not stored anywhere: this is the one time it can be read.
+	PrivateKey string
+}
+
+// CreatePeer adds a peer with a free overlay IP and a unique DNS label.
+// Errors: ValidationError (ErrInvalid), ErrConflict for a taken name or key.
+func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	st := s.st
+	v := &core.ValidationError{}
+	checkName(v, "name", req.Name)
+	if req.PublicKey != "" {
+		if _, err := wgkey.Parse(req.PublicKey); err != nil {
+			v.Add("wg_pub_key", "%s", err.Error())
+		}
+	}
+	for i, gid := range req.Groups {
+		if g, ok := st.groups[gid]; !ok {
+			v.Add(fmt.Sprintf("groups[%d]", i), "unknown group id %q", gid)
+		} else if g.All {
+			v.Add(fmt.Sprintf("groups[%d]", i), "every peer is in group All already")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return Created{}, err
+	}
+	if err := st.checkFree(req.Name, req.PublicKey, ""); err != nil {
+		return Created{}, err
+	}
+	var out Created
+	if req.PublicKey == "" {
+		priv, pub, err := wgkey.Generate()
+		if err != nil {
+			return Created{}, err
+		}
+		req.PublicKey, out.PrivateKey = pub.String(), priv.String()
+	}
+	ip, err := s.allocateIP(st)
+	if err != nil {
+		return Created{}, err
+	}
+	p := &Peer{
+		ID: xid.New().String(), Name: req.Name, PublicKey: req.PublicKey, IP: ip,
+		CreatedAt: s.cfg.Now().UTC(), CreatedBy: req.CreatedBy,
+	}
+	p.DNSLabel = st.uniqueLabel(p.Name, ip, p.ID)
+	puts := map[string]any{peerPrefix + p.ID: p}
+	groups := withPeer(st, req.Groups, p.ID)
+	for _, g := range groups {
+		puts[groupPrefix+g.ID] = g
+	}
+	err = s.commit(ctx, puts, nil, func(st *state) {
+		st.putPeer(p)
+		for _, g := range groups {
+			st.groups[g.ID] = g
+		}
+		st.reindexGroups()
+	})
+	if err != nil {
+		return Created{}, err
+	}
+	s.publish("peer.created", p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
+	info, _ := s.Peer(p.ID)
+	out.PeerInfo = info
+	return out, nil
+}
+
+// withPeer returns copies of the groups gids with peer id added.
+func withPeer(st *state, gids []string, id string) []*Group {
+	var out []*Group
+	seen := map[string]bool{}
+	for _, gid := range gids {
+		if seen[gid] {
+			continue
+		}
+		seen[gid] = true
+		g := *st.groups[gid]
+		g.Peers = append(append([]string(nil), g.Peers...), id)
+		out = append(out, &g)
+	}
+	return out
+}
+
+// checkFree returns ErrConflict if name or key belong to a peer other than self.
+func (st *state) checkFree(name, key, self string) error {
+	if id, ok := st.byName[name]; ok && id != self {
+		return core.Conflict("name: peer name %q is already taken by peer %s", name, id)
+	}
+	if id, ok := st.byKey[key]; ok && key != "" && id != self {
+		return core.Conflict("wg_pub_key: key is already registered to peer %s", id)
+	}
+	return nil
+}
+
+// allocateIP returns the lowest free host address of the overlay, skipping
+// the gateway's own address and, for IPv4, the broadcast address.
+// The search starts after the last address handed out, so adding many
+// peers stays linear; it wraps once to reuse freed addresses.
+func (s *Service) allocateIP(st *state) (netip.Addr, error) {
+	first := s.Gateway().Next()
+	start := s.nextIP
+	if !s.usable(start) {
+		start = first
+	}
+	for _, from := range []netip.Addr{start, first} {
+		for ip := from; s.usable(ip); ip = ip.Next() {
+			if _, taken := st.byIP[ip]; !taken {
+				s.nextIP = ip.Next()
+				return ip, nil
+			}
+		}
+	}
+	return netip.Addr{}, core.Conflict("ip: overlay network %s has no free address", s.cfg.Network)
+}
+
+// usable reports whether ip may be given to a peer.
+func (s *Service) usable(ip netip.Addr) bool {
+	n := s.cfg.Network
+	if !ip.IsValid() || !n.Contains(ip) || ip == n.Addr() || ip == s.Gateway() {
+		return false
+	}
+	return ip.Next().IsValid() && n.Contains(ip.Next()) // not broadcast
+}
+
+// Peer returns one peer. Errors: ErrNotFound.
+func (s *Service) Peer(id string) (PeerInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.st.peers[id]
+	if !ok {
+		return PeerInfo{}, core.NotFound("peer not found: %s", id)
+	}
+	return s.info(s.st, p), nil
+}
+
+func (s *Service) info(st *state, p *Peer) PeerInfo {
+	in := PeerInfo{Peer: *p, FQDN: p.DNSLabel + "." + s.cfg.DNSDomain}
+	if stat, ok := st.status[p.ID]; ok {
+		in.Status = *stat
+	}
+	if all := st.allGroup(); all != nil && !p.Ephemeral {
+		in.Groups = append(in.Groups, st.groupRef(all))
+	}
+	for _, gid := range st.memberOf[p.ID] {
+		in.Groups = append(in.Groups, st.groupRef(st.groups[gid]))
+	}
+	in.AccessibleCount = st.accessibleCount(p)
+	return in
+}
+
+// Filter selects peers by substrings, as the original API's clients expect:
+// Name matches inside the name, IP inside the overlay address.
+type Filter struct {
+	Name string
+	IP   string
+}
+
+// Peers returns the peers matching f, sorted by name.
+func (s *Service) Peers(f Filter) []PeerInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := s.st
+	out := make([]PeerInfo, 0, len(st.order))
+	for _, id := range st.order {
+		p := st.peers[id]
+		if f.Name != "" && !strings.Contains(p.Name, f.Name) {
+			continue
+		}
+		if f.IP != "" && !strings.Contains(p.IP.String(), f.IP) {
+			continue
+		}
+		out = append(out, s.info(st, p))
+	}
+	return out
+}
+
+// Accessible returns the peers that peer id may reach under the enabled
+// policies, sorted by name. Errors: ErrNotFound.
+func (s *Service) Accessible(id string) ([]PeerInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.st.peers[id]
+	if !ok {
+		return nil, core.NotFound("peer not found: %s", id)
+	}
+	peers := s.st.accessible(p)
+	out := make([]PeerInfo, len(peers))
+	for i, q := range peers {
+		out[i] = PeerInfo{Peer: *q, FQDN: q.DNSLabel + "." + s.cfg.DNSDomain}
+		if stat, ok := s.st.status[q.ID]; ok {
+			out[i].Status = *stat
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,115 @@
+package overlay
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+)
+
+// SetConnected records what the WireGuard data plane saw of the peer with
+// this public key: connected (a recent handshake) or gone. Calling it again
+// while connected refreshes LastSeen. A temporary peer that disconnects
+// after having connected is deleted with its policy.
+// Errors: ErrNotFound for an unknown key.
+func (s *Service) SetConnected(ctx context.Context, publicKey string, connected bool, endpoint netip.AddrPort) error {
+	now := s.cfg.Now().UTC()
+	s.mu.Lock()
+	id, ok := s.st.byKey[publicKey]
+	if !ok {
+		s.mu.Unlock()
+		return core.NotFound("no peer has key %s", publicKey)
+	}
+	p := s.st.peers[id]
+	stat := s.st.status[id]
+	if stat == nil {
+		stat = &Status{}
+		s.st.status[id] = stat
+	}
+	was := stat.Connected
+	stat.Connected, stat.LastSeen = connected, now
+	if connected {
+		stat.everConnected = true
+		if endpoint.IsValid() {
+			stat.Endpoint = endpoint
+		}
+	}
+	leave := p.Ephemeral && !connected && stat.everConnected
+	s.mu.Unlock()
+
+	if was != connected {
+		kind := "peer.disconnected"
+		if connected {
+			kind = "peer.connected"
+		}
+		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer."):], map[string]string{"endpoint": endpoint.String()})
+	}
+	if leave {
+		return s.expire(ctx, id, "left: temporary access ended")
+	}
+	return nil
+}
+
+// tempDeadline is when a temporary peer that never connected is removed.
+// The clock starts at creation, or at this process's start for peers
+// created before it, so a restart gives them a fresh window.
+func (s *Service) tempDeadline(p *Peer) time.Time {
+	start := p.CreatedAt
+	if s.started.After(start) {
+		start = s.started
+	}
+	return start.Add(s.cfg.TempAccessTimeout)
+}
+
+// Sweep deletes temporary peers that never connected before their deadline.
+// It returns how many it deleted.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	var due []string
+	s.mu.RLock()
+	for id, p := range s.st.peers {
+		stat := s.st.status[id]
+		if p.Ephemeral && (stat == nil || !stat.everConnected) && !now.Before(s.tempDeadline(p)) {
+			due = append(due, id)
+		}
+	}
+	s.mu.RUnlock()
+	n := 0
+	for _, id := range due {
+		if err := s.expire(ctx, id, "expired: never connected"); err != nil && !core.IsNotFound(err) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Service) expire(ctx context.Context, id, why string) error {
+	s.wmu.Lock()
+	err := s.deleteLocked(ctx, id, why)
+	s.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.runHooks(ctx, id)
+	return nil
+}
+
+// Run sweeps expired temporary peers every interval until ctx is done.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil {
+				s.cfg.Log.Error("sweep temporary peers", "err", err)
+			} else if n > 0 {
+				s.cfg.Log.Info("temporary peers expired", "count", n)
+			}
+		}
+	}
+}

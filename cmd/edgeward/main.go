@@ -1,12 +1,57 @@
+// Command edgeward is the gateway appliance: one binary that keeps its state
+// in an embedded store, guards the router and serves the API.
 package main
 
 import (
-	_ "github.com/dgraph-io/badger/v4"
-	_ "github.com/gofiber/fiber/v2"
-	_ "github.com/google/go-cmp/cmp"
-	_ "github.com/rs/xid"
-	_ "golang.org/x/crypto/curve25519"
-	_ "github.com/getkin/kin-openapi/openapi3"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
-func main() {}
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "edgeward:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  edgeward serve [--listen ADDR] [--data DIR] [--overlay CIDR] [--dns-domain D] ...
+  edgeward token create --data DIR --name N [--role admin|viewer]
+  edgeward version
+Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("missing command\n%s", usage)
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServe(args[1:], stderr, os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stderr)
+	case "token":
+		if len(args) < 2 || args[1] != "create" {
+			return fmt.Errorf("unknown token command\n%s", usage)
+		}
+		return tokenCreate(ctx, args[2:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "edgeward", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}

@@ -221,3 +221,11 @@ func (s *Service) Accessible(id string) ([]PeerInfo, error) {
 	}
 	return out, nil
 }
+
+// Exists reports whether a peer with this id exists.
+func (s *Service) Exists(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.st.peers[id]
+	return ok
+}

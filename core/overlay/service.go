@@ -179,3 +179,6 @@ func (s *Service) publish(kind, subject, msg string, fields map[string]string) {
 	s.journal.Publish(events.Event{Kind: kind, Subject: subject, Message: msg, Fields: fields})
 }
 
+
+// Network returns the overlay prefix.
+func (s *Service) Network() netip.Prefix { return s.cfg.Network }

@@ -1,0 +1,33 @@
+# edgeward: the same targets as Taskfile.yml.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/edgeward
+DATA     ?= ./data
+LISTEN   ?= 127.0.0.1:8080
+
+.PHONY: run build test generate lint bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
+
+run: build
+	$(BIN) serve --listen $(LISTEN) --data $(DATA)
+
+# Every test: unit, store, kernel (in namespaces the tests make, as root)
+# and the black-box test of the built binary.
+test:
+	$(GO) test -count=1 -race -timeout 15m ./...
+
+generate:
+	$(GO) generate ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// config is everything serve is told on its command line.
+type config struct {
+	Listen            string        `json:"listen"`
+	Data              string        `json:"data"`
+	Overlay           netip.Prefix  `json:"overlay"`
+	DNSDomain         string        `json:"dns_domain"`
+	Endpoint          string        `json:"endpoint"`
+	TempAccessTimeout time.Duration `json:"temp_access_timeout"`
+	LogLevel          slog.Level    `json:"log_level"`
+	LogChunks         int           `json:"log_chunks"`
+	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
+}
+
+// parseServe reads serve's flags; a flag not given on the command line is
+// taken from EDGEWARD_<NAME> (dashes become underscores) when set.
+func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address the API listens on")
+	fs.StringVar(&c.Data, "data", "./data", "directory of the store, tokens and bundles")
+	overlay := fs.String("overlay", "100.64.0.0/10", "IPv4 prefix of the WireGuard overlay")
+	fs.StringVar(&c.DNSDomain, "dns-domain", "edgeward.internal", "DNS domain of the peers' names")
+	fs.StringVar(&c.Endpoint, "endpoint", "", "host:port peers dial to reach this gateway, written into client configs")
+	fs.DurationVar(&c.TempAccessTimeout, "temp-access-timeout", 10*time.Minute, "how long a temporary-access peer may take to connect")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&c.LogChunks, "log-chunks", 64, "64 KiB chunks of recent log kept in memory for debug bundles")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 4*time.Second, "how long in-flight requests may take to finish on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "EDGEWARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := env(name); ok && !set[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	p, err := netip.ParsePrefix(*overlay)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
+		return c, fmt.Errorf("--overlay %q: must be an IPv4 prefix of /30 or larger", *overlay)
+	}
+	c.Overlay = p.Masked()
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return c, fmt.Errorf("--log-level %q: must be debug, info, warn or error", *level)
+	}
+	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 {
+		return c, fmt.Errorf("--temp-access-timeout and --log-chunks must be positive")
+	}
+	return c, nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/identity"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/logring"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/web"
+	"github.com/gofiber/fiber/v2"
+)
+
+// migrations upgrade stores written by older binaries. Schema 1 is the
+// first; a change to a stored record's shape adds an entry here.
+var migrations []store.Migration
+
+// serve runs the appliance until ctx is done, then stops accepting, lets
+// in-flight requests finish, stops the workers and closes the store.
+func serve(ctx context.Context, cfg config, stderr io.Writer) error {
+	// Routers are small: make the GC work harder before RSS grows, unless
+	// the operator set GOMEMLIMIT.
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(96 << 20)
+	}
+	ring := logring.New(64<<10, cfg.LogChunks)
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	db, err := store.Open(ctx, store.Options{Dir: filepath.Join(cfg.Data, "store"), Logger: log.With("component", "core/store")}, migrations)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	app, workers, err := wire(ctx, cfg, db, log, ring)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data, "version", version)
+
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		workers(wctx)
+	}()
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		err = app.ShutdownWithTimeout(cfg.ShutdownTimeout)
+	}
+	stopWorkers()
+	<-done
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// firstToken writes an admin token to DIR/admin.token on first start, so
+// the one who installed the box can use the API. The token itself is
+// never logged.
+func firstToken(ctx context.Context, toks *auth.Tokens, dir string, log *slog.Logger) error {
+	if toks.Len() > 0 {
+		return nil
+	}
+	_, secret, err := toks.Create(ctx, "admin (first start)", auth.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "admin.token")
+	if err := writeFileSync(path, []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	log.Info("first start: admin API token written", "path", path)
+	return nil
+}
+
+// writeFileSync writes a file atomically and durably: temp file, fsync, rename.
+func writeFileSync(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
+}
+
+// wire builds the core services and the web app, and returns a function
+// that runs the background workers until its context is done.
+func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring *logring.Ring) (*fiber.App, func(context.Context), error) {
+	journal := events.New(1024, nil)
+	toks, err := auth.New(ctx, db, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := firstToken(ctx, toks, cfg.Data, log); err != nil {
+		return nil, nil, err
+	}
+	node, err := identity.Load(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	ov, err := overlay.New(ctx, db, journal, overlay.Config{
+		Network: cfg.Overlay, DNSDomain: cfg.DNSDomain, TempAccessTimeout: cfg.TempAccessTimeout,
+		Log: log.With("component", "core/overlay"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jobs.New(ctx, db, ov, jobs.Config{
+		Dir:      filepath.Join(cfg.Data, "bundles"),
+		Sections: bundleSections(cfg, ov, journal),
+		Logs:     ring.Chunks,
+		Keep:     []string{cfg.DNSDomain, "localhost"},
+		Log:      log.With("component", "core/jobs"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ov.OnDelete(js.Forget)
+	app := web.New(web.Deps{
+		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
+		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,
+	})
+	workers := func(ctx context.Context) {
+		go db.RunGC(ctx, 10*time.Minute)
+		go ov.Run(ctx, 10*time.Second)
+		js.Run(ctx)
+	}
+	return app, workers, nil
+}

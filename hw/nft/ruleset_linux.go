@@ -1,0 +1,26 @@
+package nft
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+)
+
+// TableName is the one table edgeward owns.
+const TableName = "edgeward"
+
+// Ruleset returns the text of table inet edgeward as nft prints it, for
+// debug bundles. It only reads, and only edgeward's own table.
+func Ruleset(ctx context.Context) ([]byte, error) {
+	path, err := exec.LookPath("nft")
+	if err != nil {
+		return []byte("nft is not installed; the ruleset could not be listed\n"), nil
+	}
+	out, err := exec.CommandContext(ctx, path, "list", "table", "inet", TableName).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		// No table yet, or no CAP_NET_ADMIN: what nft said is the answer.
+		return append([]byte("nft list table inet "+TableName+" failed:\n"), out...), nil
+	}
+	return out, err
+}

@@ -1,0 +1,2 @@
+// Package nic reads and configures the router's network interfaces.
+package nic

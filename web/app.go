@@ -1,0 +1,127 @@
+// Package web serves edgeward's JSON API (and, later, its admin pages)
+// with fiber. Handlers decode and shape-check a request, make one core
+// call and write the dialect's JSON; the rules live in core.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+)
+
+// Deps are the core services the web layer calls.
+type Deps struct {
+	Log     *slog.Logger
+	Tokens  *auth.Tokens
+	Overlay *overlay.Service
+	Jobs    *jobs.Service
+	Version string
+	// GatewayKey is the gateway's WireGuard public key and Endpoint its
+	// host:port as peers dial it; both go into generated client configs.
+	GatewayKey string
+	Endpoint   string
+	// OnAuthFailure is told the source address of every refused token, so
+	// the firewall can greylist sources that keep guessing. May be nil.
+	OnAuthFailure func(ip string)
+}
+
+// callTimeout bounds every core call a request makes.
+const callTimeout = 15 * time.Second
+
+// New builds the fiber app with every route.
+func New(d Deps) *fiber.App {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	app := fiber.New(fiber.Config{
+		// Values from the request are copied, so nothing handed to core
+		// can change under it when fasthttp reuses its buffers.
+		Immutable:             true,
+		DisableStartupMessage: true,
+		BodyLimit:             1 << 20,
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			return writeError(c, d.Log, err)
+		},
+	})
+	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(accessLog(d.Log))
+
+	api := app.Group("/api", authenticate(d))
+	a := &api_{d: d}
+	a.routes(api)
+	return app
+}
+
+type api_ struct{ d Deps }
+
+func (a *api_) routes(r fiber.Router) {
+	r.Get("/openapi.json", serveOpenAPI)
+	r.Get("/peers", a.listPeers)
+	r.Post("/peers", a.createPeer)
+	r.Get("/peers/:id", a.getPeer)
+	r.Put("/peers/:id", a.updatePeer)
+	r.Delete("/peers/:id", a.deletePeer)
+	r.Get("/peers/:id/accessible-peers", a.accessiblePeers)
+	r.Post("/peers/:id/temporary-access", a.tempAccess)
+	r.Get("/peers/:id/jobs", a.listJobs)
+	r.Post("/peers/:id/jobs", a.createJob)
+	r.Get("/peers/:id/jobs/:job", a.getJob)
+	r.Get("/bundles/:sum/:uuid", a.downloadBundle)
+	r.Get("/groups", a.listGroups)
+	r.Post("/groups", a.createGroup)
+	r.Get("/groups/:id", a.getGroup)
+	r.Put("/groups/:id", a.updateGroup)
+	r.Delete("/groups/:id", a.deleteGroup)
+	r.Get("/policies", a.listPolicies)
+	r.Post("/policies", a.createPolicy)
+	r.Get("/policies/:id", a.getPolicy)
+	r.Put("/policies/:id", a.updatePolicy)
+	r.Delete("/policies/:id", a.deletePolicy)
+	r.Get("/tokens", adminOnly, a.listTokens)
+	r.Post("/tokens", a.createToken)
+	r.Delete("/tokens/:id", a.revokeToken)
+}
+
+// ctx gives a core call the request's context with the call timeout.
+func ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.UserContext(), callTimeout)
+}
+
+func requestID(c *fiber.Ctx) string {
+	return c.GetRespHeader(fiber.HeaderXRequestID)
+}
+
+func accessLog(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			// Let the error handler write the body first, so the status we
+			// log is the one the client saw.
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				return herr
+			}
+		}
+		log.Info("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
+			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.IP())
+		return nil
+	}
+}
+
+// ok writes v as the 200 JSON answer the original gives for every success.
+func ok(c *fiber.Ctx, v any) error {
+	return c.Status(fiber.StatusOK).JSON(v)
+}
+
+func (a *api_) fail(c *fiber.Ctx, err error) error { return writeError(c, a.d.Log, err) }

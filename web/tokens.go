@@ -1,0 +1,70 @@
+package web
+
+import (
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/auth"
+	"github.com/gofiber/fiber/v2"
+)
+
+type tokenJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	// Token is the secret, present only in the creation response.
+	Token string `json:"token,omitempty"`
+}
+
+func toTokenJSON(t auth.Token) tokenJSON {
+	return tokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, CreatedAt: t.CreatedAt}
+}
+
+func (a *api_) listTokens(c *fiber.Ctx) error {
+	toks := a.d.Tokens.List()
+	out := make([]tokenJSON, len(toks))
+	for i, t := range toks {
+		out[i] = toTokenJSON(t)
+	}
+	return ok(c, out)
+}
+
+type tokenReq struct {
+	Name *string `json:"name"`
+	Role *string `json:"role"`
+}
+
+func (a *api_) createToken(c *fiber.Ctx) error {
+	var req tokenReq
+	if err := decode(c, &req); err != nil {
+		return a.fail(c, err)
+	}
+	if req.Name == nil {
+		return a.fail(c, core.Invalid("name", "is required"))
+	}
+	role := auth.RoleViewer
+	if req.Role != nil {
+		role = *req.Role
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	tok, secret, err := a.d.Tokens.Create(cx, *req.Name, role)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	a.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", caller(c).ID)
+	out := toTokenJSON(tok)
+	out.Token = secret
+	return ok(c, out)
+}
+
+func (a *api_) revokeToken(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	if err := a.d.Tokens.Revoke(cx, c.Params("id")); err != nil {
+		return a.fail(c, err)
+	}
+	a.d.Log.Info("api token revoked", "token_id", c.Params("id"), "by", caller(c).ID)
+	return ok(c, fiber.Map{})
+}

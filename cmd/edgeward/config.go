@@ -22,6 +22,7 @@ type config struct {
 	LogLevel          slog.Level    `json:"log_level"`
 	LogChunks         int           `json:"log_chunks"`
 	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
+	BundleMinute      time.Duration `json:"bundle_minute"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -39,6 +40,7 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&c.LogChunks, "log-chunks", 64, "64 KiB chunks of recent log kept in memory for debug bundles")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 4*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fs.DurationVar(&c.BundleMinute, "bundle-minute", time.Minute, "length of one bundle_for_time minute (shortened only in tests)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -67,8 +69,8 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("--log-level %q: must be debug, info, warn or error", *level)
 	}
-	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 {
-		return c, fmt.Errorf("--temp-access-timeout and --log-chunks must be positive")
+	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 || c.BundleMinute <= 0 {
+		return c, fmt.Errorf("--temp-access-timeout, --log-chunks and --bundle-minute must be positive")
 	}
 	return c, nil
 }

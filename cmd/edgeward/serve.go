@@ -147,6 +147,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		Dir:      filepath.Join(cfg.Data, "bundles"),
 		Sections: bundleSections(cfg, ov, journal),
 		Logs:     ring.Chunks,
+		Minute:   cfg.BundleMinute,
 		Keep:     []string{cfg.DNSDomain, "localhost"},
 		Log:      log.With("component", "core/jobs"),
 	})

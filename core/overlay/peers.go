@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -162,7 +163,8 @@ func (s *Service) Peer(id string) (PeerInfo, error) {
 }
 
 func (s *Service) info(st *state, p *Peer) PeerInfo {
-	in := PeerInfo{Peer: *p, FQDN: p.DNSLabel + "." + s.cfg.DNSDomain}
+	in := PeerInfo{Peer: *p, FQDN: p.DNSLabel + "." + s.cfg.DNSDomain,
+		Groups: make([]GroupRef, 0, 1+len(st.memberOf[p.ID]))}
 	if stat, ok := st.status[p.ID]; ok {
 		in.Status = *stat
 	}
@@ -188,13 +190,18 @@ func (s *Service) Peers(f Filter) []PeerInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st := s.st
-	out := make([]PeerInfo, 0, len(st.order))
+	var out []PeerInfo
+	if f == (Filter{}) {
+		out = make([]PeerInfo, 0, len(st.order))
+	}
+	ipText := []byte(f.IP)
+	var buf [64]byte
 	for _, id := range st.order {
 		p := st.peers[id]
 		if f.Name != "" && !strings.Contains(p.Name, f.Name) {
 			continue
 		}
-		if f.IP != "" && !strings.Contains(p.IP.String(), f.IP) {
+		if f.IP != "" && !bytes.Contains(p.IP.AppendTo(buf[:0]), ipText) {
 			continue
 		}
 		out = append(out, s.info(st, p))

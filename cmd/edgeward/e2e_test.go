@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the edgeward binary built once for the black-box tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "edgeward-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "edgeward")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build edgeward: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is one running edgeward process.
+type server struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	base  string
+	token string
+	log   *bytes.Buffer
+	done  chan error
+}
+
+// start runs "edgeward serve" on a free loopback port with data in dir and
+// waits until it logs its address.
+func start(t *testing.T, dir string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}, extra...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "EDGEWARD_DNS_DOMAIN=corp.test")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, cmd: cmd, log: &bytes.Buffer{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			s.log.WriteString(sc.Text() + "\n")
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" {
+				addr <- rec.Addr
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case a := <-addr:
+		s.base = "http://" + a
+	case err := <-s.done:
+		t.Fatalf("edgeward exited before serving: %v\n%s", err, s.log)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("edgeward did not start\n%s", s.log)
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+	if err != nil {
+		t.Fatalf("admin.token: %v", err)
+	}
+	s.token = strings.TrimSpace(string(tok))
+	return s
+}
+
+// call sends a request with the admin token and decodes the JSON answer.
+func (s *server) call(method, path string, body any, wantStatus int) any {
+	s.t.Helper()
+	status, raw := s.raw(method, path, body)
+	if status != wantStatus {
+		s.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, wantStatus, raw)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		s.t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+	}
+	return v
+}
+
+func (s *server) raw(method, path string, body any) (int, []byte) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Authorization", "Token "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, raw
+}
+
+// kill9 kills the process without warning, as a power cut or OOM would.
+func (s *server) kill9() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		s.t.Fatal(err)
+	}
+	<-s.done
+}
+
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func arr(v any) []any          { a, _ := v.([]any); return a }
+
+func (s *server) checkSchema(schemas map[string]any, section string, got any) {
+	s.t.Helper()
+	if errs := matchSchema(schemas[section], got, ""); len(errs) > 0 {
+		s.t.Errorf("%s does not match the contract:\n  %s", section, strings.Join(errs, "\n  "))
+	}
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/core/wgkey"
+	"github.com/gofiber/fiber/v2"
+)
+
+// env is the app over real core services and a real store in a temp dir.
+type env struct {
+	app     *fiber.App
+	ov      *overlay.Service
+	toks    *auth.Tokens
+	jobs    *jobs.Service
+	admin   string
+	viewer  string
+	revoked string
+	failed  []string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{}
+	if e.toks, err = auth.New(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name, role string) string {
+		_, secret, err := e.toks.Create(ctx, name, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	e.admin, e.viewer, e.revoked = mk("admin", auth.RoleAdmin), mk("viewer", auth.RoleViewer), mk("old", auth.RoleAdmin)
+	for _, tok := range e.toks.List() {
+		if tok.Name == "old" {
+			if err := e.toks.Revoke(ctx, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.ov, err = overlay.New(ctx, db, events.New(64, nil), overlay.Config{
+		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.jobs, err = jobs.New(ctx, db, e.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, Jobs: e.jobs, OnAuthFailure: func(ip string) { e.failed = append(e.failed, ip) }})
+	return e
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends a request with the given Authorization value (empty: none) and
+// checks the response against the OpenAPI document.
+func (e *env) do(t testing.TB, method, path, token string, body any) resp {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	res, err := e.app.Test(req, 10_000)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	checkResponse(t, method, path, req.Header, res.StatusCode, res.Header, raw)
+	return resp{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+func newKey(t testing.TB) string {
+	t.Helper()
+	_, pub, err := wgkey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub.String()
+}

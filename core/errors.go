@@ -20,8 +20,9 @@ var (
 // Error is an error whose message is safe to show to API clients. Kind is
 // one of the sentinels above; errors.Is(err, Kind) holds.
 type Error struct {
-	Kind error
-	Msg  string
+	Kind  error
+	Field string // the input field the error is about, if any
+	Msg   string
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -37,6 +38,12 @@ func NotFound(format string, args ...any) error {
 // Conflict returns a public error that matches ErrConflict.
 func Conflict(format string, args ...any) error {
 	return &Error{Kind: ErrConflict, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ConflictOn returns a public ErrConflict about one input field, such as a
+// name that is already taken.
+func ConflictOn(field, format string, args ...any) error {
+	return &Error{Kind: ErrConflict, Field: field, Msg: field + ": " + fmt.Sprintf(format, args...)}
 }
 
 // Busy returns a public error that matches ErrBusy.

@@ -38,7 +38,7 @@ func writeError(c *fiber.Ctx, log *slog.Logger, err error) error {
 	case errors.As(err, &fe):
 		code, msg = fe.Code, fe.Message
 	case errors.As(err, &pub):
-		code, msg = statusOf(pub.Kind), pub.Msg
+		code, msg, field = statusOf(pub.Kind), pub.Msg, pub.Field
 	case errors.Is(err, core.ErrPermission):
 		code, msg = fiber.StatusForbidden, "permission denied"
 	}

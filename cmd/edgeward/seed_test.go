@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -62,6 +63,8 @@ var optional = map[string]bool{
 	"workload.parameters.bundle_for_time": true,
 }
 
+var indexRE = regexp.MustCompile(`^\[\d+\]\.`)
+
 // matchSchema reports every field of schema missing from got or of the
 // wrong JSON type. Extra fields in got are allowed.
 func matchSchema(schema, got any, path string) []string {
@@ -81,7 +84,7 @@ func matchSchema(schema, got any, path string) []string {
 			p := strings.TrimPrefix(path+"."+k, ".")
 			v, present := g[k]
 			if !present {
-				if !optional[p] {
+				if !optional[indexRE.ReplaceAllString(p, "")] {
 					errs = append(errs, p+": missing")
 				}
 				continue

@@ -170,7 +170,7 @@ func (t *Tokens) Revoke(ctx context.Context, id string) error {
 		return core.NotFound("token not found: %s", id)
 	}
 	if tok.Role == RoleAdmin && admins == 1 {
-		return core.Conflict("id: token %s is the last admin token; create another admin token first", id)
+		return core.ConflictOn("id", "token %s is the last admin token; create another admin token first", id)
 	}
 	if err := t.kv.Update(ctx, func(tx core.Tx) error { return tx.Delete([]byte(keyPrefix + id)) }); err != nil {
 		return fmt.Errorf("delete token: %w", err)

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -88,29 +89,21 @@ func TestCloseIsIdempotent(t *testing.T) {
 
 func TestConcurrentPublishSubscribeClose(t *testing.T) {
 	j := New(16, nil)
-	var wg sync.WaitGroup
+	published := make(chan struct{})
+	var pubs, wg sync.WaitGroup
 	for p := 0; p < 4; p++ {
-		wg.Go(func() {
+		pubs.Go(func() {
 			for i := 0; i < 500; i++ {
 				j.Publish(Event{Kind: "peer.connected", Fields: map[string]string{"i": "x"}})
 			}
 		})
 	}
+	go func() { pubs.Wait(); close(published) }()
 	for c := 0; c < 4; c++ {
 		wg.Go(func() {
 			for i := 0; i < 100; i++ {
 				s := j.Subscribe(c * 4)
-				var last uint64
-				for k := 0; k < 3; k++ {
-					e, ok := <-s.C()
-					if !ok {
-						break
-					}
-					if e.Seq <= last {
-						t.Errorf("seq %d after %d", e.Seq, last)
-					}
-					last = e.Seq
-				}
+				readInOrder(t, s, 3, published)
 				var cwg sync.WaitGroup
 				cwg.Go(s.Close)
 				cwg.Go(s.Close)
@@ -126,14 +119,35 @@ func TestConcurrentPublishSubscribeClose(t *testing.T) {
 		}
 	})
 	wg.Wait()
+	<-published
 	if got := j.Recent(1, nil); len(got) != 1 || got[0].Seq != 2000 {
 		t.Errorf("newest event = %+v, want Seq 2000", got)
 	}
 }
 
+// readInOrder reads up to n events from s, checking that Seq increases,
+// and gives up once the channel closes or publishing has ended.
+func readInOrder(t *testing.T, s *Subscription, n int, published <-chan struct{}) {
+	var last uint64
+	for range n {
+		select {
+		case e, ok := <-s.C():
+			if !ok {
+				return
+			}
+			if e.Seq <= last {
+				t.Errorf("seq %d after %d", e.Seq, last)
+			}
+			last = e.Seq
+		case <-published:
+			return
+		}
+	}
+}
+
 func BenchmarkPublish(b *testing.B) {
 	j := New(1024, nil)
-	s := j.Subscribe(256)
+	s := j.Subscribe(4096)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -142,10 +156,22 @@ func BenchmarkPublish(b *testing.B) {
 	}()
 	e := Event{Kind: "peer.connected", Subject: "peer-1", Message: "handshake completed"}
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
 		j.Publish(e)
+		// With few CPUs the drainer may not be scheduled during a tight
+		// loop; let it catch up so the run measures a live subscriber
+		// rather than one that was cut off.
+		if i++; i%1024 == 0 {
+			for len(s.ch) > cap(s.ch)/2 {
+				runtime.Gosched()
+			}
+		}
 	}
 	b.StopTimer()
+	if s.Dropped() {
+		b.Fatal("drainer fell behind and was cut off; the run measured no subscriber")
+	}
 	s.Close()
 	<-done
 }

@@ -86,7 +86,7 @@ func (s *Service) SaveGroup(ctx context.Context, id string, spec GroupSpec) (Gro
 	}
 	for _, other := range st.groups {
 		if other.Name == spec.Name && other.ID != g.ID {
-			return GroupInfo{}, core.Conflict("name: group with name %q already exists", spec.Name)
+			return GroupInfo{}, core.ConflictOn("name", "group with name %q already exists", spec.Name)
 		}
 	}
 	err := s.commit(ctx, map[string]any{groupPrefix + g.ID: g}, nil, func(st *state) {
@@ -117,7 +117,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 		pol := st.policies[pid]
 		for _, r := range pol.Rules {
 			if slices.Contains(r.Sources, id) || slices.Contains(r.Destinations, id) {
-				return core.Conflict("id: group is used by policy %q; change that policy first", pol.Name)
+				return core.ConflictOn("id", "group is used by policy %q; change that policy first", pol.Name)
 			}
 		}
 	}

@@ -113,10 +113,10 @@ func withPeer(st *state, gids []string, id string) []*Group {
 // checkFree returns ErrConflict if name or key belong to a peer other than self.
 func (st *state) checkFree(name, key, self string) error {
 	if id, ok := st.byName[name]; ok && id != self {
-		return core.Conflict("name: peer name %q is already taken by peer %s", name, id)
+		return core.ConflictOn("name", "peer name %q is already taken by peer %s", name, id)
 	}
 	if id, ok := st.byKey[key]; ok && key != "" && id != self {
-		return core.Conflict("wg_pub_key: key is already registered to peer %s", id)
+		return core.ConflictOn("wg_pub_key", "key is already registered to peer %s", id)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func (s *Service) allocateIP(st *state) (netip.Addr, error) {
 			}
 		}
 	}
-	return netip.Addr{}, core.Conflict("ip: overlay network %s has no free address", s.cfg.Network)
+	return netip.Addr{}, core.ConflictOn("ip", "overlay network %s has no free address", s.cfg.Network)
 }
 
 // usable reports whether ip may be given to a peer.

@@ -49,7 +49,7 @@ func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (Peer
 		return PeerInfo{}, err
 	}
 	if other, taken := st.byIP[p.IP]; taken && other != id {
-		return PeerInfo{}, core.Conflict("ip: IP %s is already assigned to peer %s", p.IP, other)
+		return PeerInfo{}, core.ConflictOn("ip", "IP %s is already assigned to peer %s", p.IP, other)
 	}
 	p.Name = u.Name
 	p.SSHEnabled = u.SSHEnabled

@@ -1,0 +1,238 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gofiber/fiber/v2"
+)
+
+func TestOpenAPIValid(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.json: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is not valid: %v", err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi version %q, want 3.0.3", doc.OpenAPI)
+	}
+	if len(doc.Security) == 0 {
+		t.Error("no global security requirement")
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
+				t.Errorf("%s: operationId, summary and tags are all required", name)
+			}
+			for _, code := range []string{"200", "401"} {
+				if op.Responses.Value(code) == nil {
+					t.Errorf("%s: no %s response", name, code)
+				}
+			}
+			for code, r := range op.Responses.Map() {
+				if code == "200" {
+					continue
+				}
+				mt := r.Value.Content.Get("application/json")
+				if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/apiError" {
+					t.Errorf("%s: error response %s is not an apiError", name, code)
+				}
+			}
+		}
+	}
+}
+
+// apiRoutes returns "METHOD /path/{param}" for every API route fiber has.
+func apiRoutes() []string {
+	app := fiber.New()
+	(&api_{}).routes(app.Group("/api"))
+	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+	var out []string
+	for _, r := range app.GetRoutes() {
+		if r.Method == http.MethodHead || r.Method == "USE" {
+			continue
+		}
+		out = append(out, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func TestOpenAPICoversRoutes(t *testing.T) {
+	doc, _, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	routes := apiRoutes()
+	if len(routes) < 20 {
+		t.Fatalf("only %d routes found: %v", len(routes), routes)
+	}
+	served := map[string]bool{}
+	for _, r := range routes {
+		served[r] = true
+		if !documented[r] {
+			t.Errorf("route %s is not in openapi.json", r)
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("openapi.json documents %s, which no route serves", op)
+		}
+	}
+}
+
+// TestOpenAPISchemasMatchGoTypes compares each schema with the Go type the
+// handlers write or read: the same JSON field names, compatible JSON types,
+// and for responses a field is required exactly when it is not omitempty.
+func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
+	doc, _, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job jobReq
+	workload := reflect.TypeOf(job.Workload).Elem()
+	params := workload.Field(1).Type.Elem()
+	for _, tc := range []struct {
+		schema   string
+		typ      reflect.Type
+		response bool
+		without  []string // fields of typ this schema leaves out
+		required []string // omitempty fields this schema still requires
+	}{
+		{"apiError", reflect.TypeFor[apiError](), true, nil, nil},
+		{"PeerMinimum", reflect.TypeFor[peerMinJSON](), true, nil, nil},
+		{"GroupMinimum", reflect.TypeFor[groupMinJSON](), true, nil, nil},
+		{"LocalFlags", reflect.TypeFor[localFlagsJSON](), true, nil, nil},
+		{"Peer", reflect.TypeFor[peerJSON](), true, []string{"accessible_peers_count", "wg_private_key", "client_config"}, nil},
+		{"PeerBatch", reflect.TypeFor[peerJSON](), true, []string{"wg_private_key", "client_config"}, []string{"accessible_peers_count"}},
+		{"PeerCreated", reflect.TypeFor[peerJSON](), true, []string{"accessible_peers_count"}, nil},
+		{"AccessiblePeer", reflect.TypeFor[accessiblePeerJSON](), true, nil, nil},
+		{"PeerTemporaryAccessResponse", reflect.TypeFor[tempAccessJSON](), true, nil, nil},
+		{"Group", reflect.TypeFor[groupJSON](), true, nil, nil},
+		{"Resource", reflect.TypeFor[resourceJSON](), true, nil, nil},
+		{"PortRange", reflect.TypeFor[portRangeJSON](), true, nil, nil},
+		{"PolicyRule", reflect.TypeFor[ruleJSON](), true, nil, nil},
+		{"Policy", reflect.TypeFor[policyJSON](), true, nil, nil},
+		{"Token", reflect.TypeFor[tokenJSON](), true, nil, nil},
+		{"BundleParameters", reflect.TypeFor[paramsJSON](), true, nil, nil},
+		{"JobResult", reflect.TypeFor[resultJSON](), true, nil, nil},
+		{"Workload", reflect.TypeFor[workloadJSON](), true, nil, nil},
+		{"JobResponse", reflect.TypeFor[jobJSON](), true, nil, nil},
+		{"PeerCreateRequest", reflect.TypeFor[createPeerReq](), false, nil, nil},
+		{"PeerRequest", reflect.TypeFor[updatePeerReq](), false, nil, nil},
+		{"PeerTemporaryAccessRequest", reflect.TypeFor[tempAccessReq](), false, nil, nil},
+		{"GroupRequest", reflect.TypeFor[groupReq](), false, nil, nil},
+		{"PolicyRequest", reflect.TypeFor[policyReq](), false, nil, nil},
+		{"PolicyRuleUpdate", reflect.TypeFor[ruleReq](), false, nil, nil},
+		{"TokenRequest", reflect.TypeFor[tokenReq](), false, nil, nil},
+		{"JobRequest", reflect.TypeFor[jobReq](), false, nil, nil},
+		{"WorkloadRequest", workload, false, nil, nil},
+		{"BundleParametersRequest", params, false, nil, nil},
+	} {
+		ref := doc.Components.Schemas[tc.schema]
+		if ref == nil || ref.Value == nil {
+			t.Errorf("openapi.json has no schema %s", tc.schema)
+			continue
+		}
+		compareSchema(t, tc.schema, ref.Value, tc.typ, tc.response, tc.without, tc.required)
+	}
+}
+
+func compareSchema(t *testing.T, name string, s *openapi3.Schema, typ reflect.Type, response bool, without, alsoRequired []string) {
+	t.Helper()
+	fields := map[string]reflect.Type{}
+	var wantRequired []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		field, opts, _ := strings.Cut(tag, ",")
+		if tag == "-" || !f.IsExported() || slices.Contains(without, field) {
+			continue
+		}
+		fields[field] = f.Type
+		if !strings.Contains(opts, "omitempty") || slices.Contains(alsoRequired, field) {
+			wantRequired = append(wantRequired, field)
+		}
+	}
+	for field, ft := range fields {
+		p := s.Properties[field]
+		if p == nil || p.Value == nil {
+			t.Errorf("schema %s lacks field %s of %s", name, field, typ)
+			continue
+		}
+		if got, want := p.Value.Type.Slice(), jsonTypesOf(ft, !response); !slices.Contains(want, strings.Join(got, ",")) {
+			t.Errorf("schema %s field %s has type %v; Go type %s is JSON %v", name, field, got, ft, want)
+		}
+		if ft == reflect.TypeFor[time.Time]() && p.Value.Format != "date-time" {
+			t.Errorf("schema %s field %s: a time needs format date-time", name, field)
+		}
+	}
+	for field := range s.Properties {
+		if _, ok := fields[field]; !ok {
+			t.Errorf("schema %s has field %s, which %s does not", name, field, typ)
+		}
+	}
+	if response {
+		slices.Sort(wantRequired)
+		got := slices.Sorted(slices.Values(s.Required))
+		if !slices.Equal(got, wantRequired) {
+			t.Errorf("schema %s requires %v; %s always writes %v", name, got, typ, wantRequired)
+		}
+		if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
+			t.Errorf("schema %s should forbid additional properties", name)
+		}
+		return
+	}
+	for _, field := range s.Required {
+		if ft, ok := fields[field]; ok && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Slice {
+			t.Errorf("schema %s requires %s, but the handler cannot tell it was left out", name, field)
+		}
+	}
+}
+
+// jsonTypesOf lists the schema types that describe Go type t. A request
+// number may be documented as integer when the handler wants whole values.
+func jsonTypesOf(t reflect.Type, request bool) []string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return []string{"string"}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return []string{"string"}
+	case reflect.Bool:
+		return []string{"boolean"}
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return []string{"integer"}
+	case reflect.Float64, reflect.Float32:
+		if request {
+			return []string{"number", "integer"}
+		}
+		return []string{"number"}
+	case reflect.Slice, reflect.Array:
+		return []string{"array"}
+	case reflect.Struct, reflect.Map:
+		// A $ref to an object schema: the ref's own type is what counts.
+		return []string{"object"}
+	}
+	return []string{t.Kind().String()}
+}

@@ -34,10 +34,10 @@ func TestAccessible(t *testing.T) {
 		peer PeerInfo
 		want []string
 	}{
-		{ann, []string{"cat"}},        // source of a one-way rule
-		{bob, []string{"cat"}},        // same group, same answer
-		{cat, []string{"dan"}},        // destination: only the bidirectional rule lets it reach back
-		{dan, []string{"cat"}},        // both ways
+		{ann, []string{"cat"}}, // source of a one-way rule
+		{bob, []string{"cat"}}, // same group, same answer
+		{cat, []string{"dan"}}, // destination: only the bidirectional rule lets it reach back
+		{dan, []string{"cat"}}, // both ways
 	}
 	for _, tt := range tests {
 		t.Run(tt.peer.Name, func(t *testing.T) {

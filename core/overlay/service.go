@@ -45,8 +45,8 @@ type Service struct {
 
 	wmu    sync.Mutex // serialises writers; held across validation, store and memory
 	nextIP netip.Addr // allocation hint, guarded by wmu
-	mu  sync.RWMutex
-	st  *state
+	mu     sync.RWMutex
+	st     *state
 
 	hooksMu  sync.Mutex
 	onDelete []func(ctx context.Context, peerID string)
@@ -178,7 +178,6 @@ func (s *Service) publish(kind, subject, msg string, fields map[string]string) {
 	}
 	s.journal.Publish(events.Event{Kind: kind, Subject: subject, Message: msg, Fields: fields})
 }
-
 
 // Network returns the overlay prefix.
 func (s *Service) Network() netip.Prefix { return s.cfg.Network }

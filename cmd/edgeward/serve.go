@@ -150,6 +150,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		Minute:   cfg.BundleMinute,
 		Keep:     []string{cfg.DNSDomain, "localhost"},
 		Log:      log.With("component", "core/jobs"),
+		Events:   journal,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/events"
 	"github.com/rs/xid"
 )
 
@@ -90,6 +91,7 @@ type Config struct {
 	MaxQueue int
 	Now      func() time.Time
 	Log      *slog.Logger
+	Events   *events.Journal // may be nil
 }
 
 // Service creates, stores and runs jobs. Safe for concurrent use.
@@ -168,6 +170,7 @@ func (s *Service) Create(ctx context.Context, peerID, typ string, p Params, by s
 	}
 	s.queue = append(s.queue, jobKey(peerID, j.ID))
 	s.pending[peerID] = j.ID
+	s.publish("job_created", j, "debug bundle job "+j.ID+" queued")
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -222,4 +225,10 @@ func (s *Service) Get(ctx context.Context, peerID, jobID string) (Job, error) {
 		return Job{}, core.NotFound("job %s not found", jobID)
 	}
 	return j, err
+}
+
+func (s *Service) publish(kind string, j Job, msg string) {
+	if s.cfg.Events != nil {
+		s.cfg.Events.Publish(events.Event{Kind: kind, Subject: j.PeerID, Message: msg, Fields: map[string]string{"job": j.ID}})
+	}
 }

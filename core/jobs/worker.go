@@ -90,6 +90,7 @@ func (s *Service) runOne(ctx context.Context, key string) error {
 	err = s.put(ctx, j)
 	s.done(key, j)
 	s.cfg.Log.Info("job finished", "job", j.ID, "peer", j.PeerID, "status", j.Status)
+	s.publish("job_"+j.Status, j, "debug bundle job "+j.ID+" "+j.Status)
 	return err
 }
 

@@ -40,7 +40,8 @@ func New(chunkSize, chunks int) *Ring {
 // Write appends a copy of p to the current chunk. When p does not fit in
 // the room left in a non-empty current chunk, that chunk is closed and p
 // starts a new one, so p is never split; the oldest chunk is dropped when
-// that would exceed the chunk limit. Write always returns len(p), nil.
+// that would exceed the chunk limit. p is not retained. Write always returns
+// len(p), nil.
 func (r *Ring) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil

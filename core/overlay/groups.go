@@ -96,7 +96,7 @@ func (s *Service) SaveGroup(ctx context.Context, id string, spec GroupSpec) (Gro
 	if err != nil {
 		return GroupInfo{}, err
 	}
-	s.publish("group.saved", g.ID, "group "+g.Name+" saved", nil)
+	s.publish("group_saved", g.ID, "group "+g.Name+" saved", nil)
 	return s.Group(g.ID)
 }
 
@@ -128,7 +128,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("group.deleted", id, "group "+g.Name+" deleted", nil)
+	s.publish("group_deleted", id, "group "+g.Name+" deleted", nil)
 	return nil
 }
 

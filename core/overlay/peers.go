@@ -88,7 +88,7 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	if err != nil {
 		return Created{}, err
 	}
-	s.publish("peer.created", p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
+	s.publish("peer_created", p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
 	info, _ := s.Peer(p.ID)
 	out.PeerInfo = info
 	return out, nil

@@ -84,7 +84,7 @@ func (s *Service) SavePolicy(ctx context.Context, id string, p Policy) (PolicyIn
 	if err != nil {
 		return PolicyInfo{}, err
 	}
-	s.publish("policy.saved", id, "policy "+p.Name+" saved", nil)
+	s.publish("policy_saved", id, "policy "+p.Name+" saved", nil)
 	return s.Policy(id)
 }
 
@@ -117,6 +117,6 @@ func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("policy.deleted", id, "policy "+p.Name+" deleted", nil)
+	s.publish("policy_deleted", id, "policy "+p.Name+" deleted", nil)
 	return nil
 }

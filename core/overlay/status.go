@@ -39,11 +39,11 @@ func (s *Service) SetConnected(ctx context.Context, publicKey string, connected 
 	s.mu.Unlock()
 
 	if was != connected {
-		kind := "peer.disconnected"
+		kind := "peer_disconnected"
 		if connected {
-			kind = "peer.connected"
+			kind = "peer_connected"
 		}
-		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer."):], map[string]string{"endpoint": endpoint.String()})
+		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer_"):], map[string]string{"endpoint": endpoint.String()})
 	}
 	if leave {
 		return s.expire(ctx, id, "left: temporary access ended")

@@ -88,7 +88,7 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	if err != nil {
 		return TempAccessResult{}, err
 	}
-	s.publish("peer.temporary_access", p.ID, "temporary peer "+p.Name+" may reach "+t.Name,
+	s.publish("peer_temporary_access", p.ID, "temporary peer "+p.Name+" may reach "+t.Name,
 		map[string]string{"target": target, "deadline": s.tempDeadline(p).Format("2006-01-02T15:04:05Z07:00")})
 	return TempAccessResult{ID: p.ID, Name: p.Name, Rules: append([]string{}, req.Rules...)}, nil
 }

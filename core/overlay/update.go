@@ -65,7 +65,7 @@ func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (Peer
 	if err != nil {
 		return PeerInfo{}, err
 	}
-	s.publish("peer.updated", id, "peer "+p.Name+" updated", nil)
+	s.publish("peer_updated", id, "peer "+p.Name+" updated", nil)
 	return s.Peer(id)
 }
 
@@ -126,7 +126,7 @@ func (s *Service) deleteLocked(ctx context.Context, id, why string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("peer.deleted", id, "peer "+p.Name+" "+why, nil)
+	s.publish("peer_deleted", id, "peer "+p.Name+" "+why, nil)
 	return nil
 }
 

@@ -4,7 +4,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -49,6 +51,8 @@ func New(d Deps) *fiber.App {
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,
+		// Plain JSON: "<token>" rather than "\u003ctoken\u003e" in messages.
+		JSONEncoder: encodeJSON,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return writeError(c, d.Log, err)
 		},
@@ -117,6 +121,16 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.IP())
 		return nil
 	}
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // ok writes v as the 200 JSON answer the original gives for every success.

@@ -147,6 +147,8 @@ func (a *api_) clientConfig(p overlay.Created) string {
 		cfg += "\n[Peer]\nPublicKey = " + a.d.GatewayKey + "\nAllowedIPs = " + a.d.Overlay.Network().String() + "\n"
 		if a.d.Endpoint != "" {
 			cfg += "Endpoint = " + a.d.Endpoint + "\nPersistentKeepalive = 25\n"
+		} else {
+			cfg += "# Endpoint = HOST:PORT of this gateway (start edgeward with --endpoint to fill it in)\n"
 		}
 	}
 	return cfg

@@ -27,6 +27,9 @@ import (
 // first; a change to a stored record's shape adds an entry here.
 var migrations []store.Migration
 
+// storeDir is where the store lives inside the data directory.
+func storeDir(data string) string { return filepath.Join(data, "store") }
+
 // serve runs the appliance until ctx is done, then stops accepting, lets
 // in-flight requests finish, stops the workers and closes the store.
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
@@ -40,7 +43,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	db, err := store.Open(ctx, store.Options{Dir: filepath.Join(cfg.Data, "store"), Logger: log.With("component", "core/store")}, migrations)
+	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store")}, migrations)
 	if err != nil {
 		return err
 	}

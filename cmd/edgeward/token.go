@@ -21,7 +21,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{Dir: *data}, migrations)
+	db, err := store.Open(ctx, store.Options{Dir: storeDir(*data)}, migrations)
 	if err != nil {
 		return err
 	}

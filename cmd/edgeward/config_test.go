@@ -1,0 +1,57 @@
+package main
+
+import (
+	"io"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestParseServe(t *testing.T) {
+	def := config{Listen: "127.0.0.1:8080", Data: "./data", Overlay: netip.MustParsePrefix("100.64.0.0/10"),
+		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
+		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute}
+	with := func(f func(*config)) config { c := def; f(&c); return c }
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    config
+		wantErr string
+	}{
+		{"defaults", nil, nil, def, ""},
+		{"flags", []string{"--listen", "0.0.0.0:9000", "--data", "/srv/ew", "--overlay", "10.8.0.7/24"}, nil,
+			with(func(c *config) { c.Listen, c.Data, c.Overlay = "0.0.0.0:9000", "/srv/ew", netip.MustParsePrefix("10.8.0.0/24") }), ""},
+		{"env", nil, map[string]string{"EDGEWARD_DNS_DOMAIN": "corp.lan", "EDGEWARD_TEMP_ACCESS_TIMEOUT": "30m"},
+			with(func(c *config) { c.DNSDomain, c.TempAccessTimeout = "corp.lan", 30*time.Minute }), ""},
+		{"flag beats env", []string{"--listen", "127.0.0.1:1"}, map[string]string{"EDGEWARD_LISTEN": "127.0.0.1:2"},
+			with(func(c *config) { c.Listen = "127.0.0.1:1" }), ""},
+		{"bad env", nil, map[string]string{"EDGEWARD_TEMP_ACCESS_TIMEOUT": "soon"}, config{}, "EDGEWARD_TEMP_ACCESS_TIMEOUT"},
+		{"ipv6 overlay", []string{"--overlay", "fd00::/64"}, nil, config{}, "--overlay"},
+		{"tiny overlay", []string{"--overlay", "10.0.0.0/31"}, nil, config{}, "--overlay"},
+		{"bad level", []string{"--log-level", "loud"}, nil, config{}, "--log-level"},
+		{"unknown flag", []string{"--nope"}, nil, config{}, "not defined"},
+		{"stray argument", []string{"extra"}, nil, config{}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseServe(tt.args, io.Discard, func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

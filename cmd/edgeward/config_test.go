@@ -25,7 +25,9 @@ func TestParseServe(t *testing.T) {
 	}{
 		{"defaults", nil, nil, def, ""},
 		{"flags", []string{"--listen", "0.0.0.0:9000", "--data", "/srv/ew", "--overlay", "10.8.0.7/24"}, nil,
-			with(func(c *config) { c.Listen, c.Data, c.Overlay = "0.0.0.0:9000", "/srv/ew", netip.MustParsePrefix("10.8.0.0/24") }), ""},
+			with(func(c *config) {
+				c.Listen, c.Data, c.Overlay = "0.0.0.0:9000", "/srv/ew", netip.MustParsePrefix("10.8.0.0/24")
+			}), ""},
 		{"env", nil, map[string]string{"EDGEWARD_DNS_DOMAIN": "corp.lan", "EDGEWARD_TEMP_ACCESS_TIMEOUT": "30m"},
 			with(func(c *config) { c.DNSDomain, c.TempAccessTimeout = "corp.lan", 30*time.Minute }), ""},
 		{"flag beats env", []string{"--listen", "127.0.0.1:1"}, map[string]string{"EDGEWARD_LISTEN": "127.0.0.1:2"},

@@ -26,7 +26,7 @@ func Load(ctx context.Context, kv core.KV) (Node, error) {
 		if core.IsNotFound(err) {
 			priv, _, gerr := wgkey.Generate()
 			if gerr != nil {
-				return gerr
+				return fmt.Errorf("create node key: %w", gerr)
 			}
 			v = []byte(priv.String())
 			if err := tx.Put([]byte(key), v, 0); err != nil {
@@ -41,7 +41,7 @@ func Load(ctx context.Context, kv core.KV) (Node, error) {
 		}
 		pub, err := wgkey.Public(priv)
 		if err != nil {
-			return err
+			return fmt.Errorf("node public key: %w", err)
 		}
 		n = Node{Private: priv, Public: pub}
 		return nil

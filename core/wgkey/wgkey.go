@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/curve25519"
 )
@@ -19,6 +20,10 @@ type Key [Len]byte
 // only exactly 32 bytes, so a truncated or padded copy-paste is refused.
 func Parse(s string) (Key, error) {
 	var k Key
+	// The decoder skips line breaks even in strict mode; a key is one token.
+	if strings.ContainsAny(s, "\r\n") {
+		return k, fmt.Errorf("must not contain line breaks")
+	}
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return k, fmt.Errorf("not valid base64")

@@ -16,6 +16,7 @@ func TestParse(t *testing.T) {
 		{"too short", "AAAA", "exactly 32 bytes"},
 		{"too long", strings.Repeat("A", 44) + "AAAA", "base64"},
 		{"empty", "", "exactly 32 bytes"},
+		{"trailing newline", "RZBm3yD6L0HyYT0UiXBhKO+t3eZOpcEOcb5FpAhPUlU=\n", "line breaks"},
 		{"url alphabet", "RZBm3yD6L0HyYT0UiXBhKO-t3eZOpcEOcb5FpAhPUlU=", "base64"},
 	}
 	for _, tt := range tests {

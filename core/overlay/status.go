@@ -29,6 +29,9 @@ func (s *Service) SetConnected(ctx context.Context, publicKey string, connected 
 	}
 	was := stat.Connected
 	stat.Connected, stat.LastSeen = connected, now
+	if connected && !was {
+		stat.Since = now
+	}
 	if connected {
 		stat.everConnected = true
 		if endpoint.IsValid() {

@@ -37,8 +37,10 @@ type Peer struct {
 // lives in memory only: handshakes change every few seconds and flash wears.
 type Status struct {
 	Connected bool
-	LastSeen  time.Time
-	Endpoint  netip.AddrPort
+	// Since is when the current connection began.
+	Since    time.Time
+	LastSeen time.Time
+	Endpoint netip.AddrPort
 	// everConnected tells a temporary peer that left from one that never came.
 	everConnected bool
 }

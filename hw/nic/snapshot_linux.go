@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -70,4 +71,21 @@ func readSys(dir, name string) string {
 func readU64(dir, name string) uint64 {
 	n, _ := strconv.ParseUint(readSys(dir, name), 10, 64)
 	return n
+}
+
+// Totals sums the byte counters of every link but loopback: the traffic
+// the router moved.
+func Totals(context.Context) (rx, tx uint64, err error) {
+	links, err := Snapshot()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range links {
+		if l.Name == "lo" {
+			continue
+		}
+		rx += l.Counters.RxBytes
+		tx += l.Counters.TxBytes
+	}
+	return rx, tx, nil
 }

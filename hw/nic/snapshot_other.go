@@ -2,7 +2,11 @@
 
 package nic
 
-import "github.com/edgeward/edgeward/core"
+import (
+	"context"
+
+	"github.com/edgeward/edgeward/core"
+)
 
 // Counters is a link's traffic counters as the kernel keeps them.
 type Counters struct {
@@ -14,3 +18,6 @@ type LinkSnapshot struct{}
 
 // Snapshot is Linux-only.
 func Snapshot() ([]LinkSnapshot, error) { return nil, core.ErrUnsupported }
+
+// Totals is Linux-only.
+func Totals(context.Context) (rx, tx uint64, err error) { return 0, 0, core.ErrUnsupported }

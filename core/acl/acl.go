@@ -33,6 +33,8 @@ type Config struct {
 	CheckEvery time.Duration // how often the table is checked for drift [5s]
 	Now        func() time.Time
 	Log        *slog.Logger
+	// Unavailable says why there is no firewall, when New gets none.
+	Unavailable string
 	// PeersFrom names the peer ids connected from an address, so that
 	// greylisting an address greylists them too. May be nil.
 	PeersFrom func(netip.Addr) []string
@@ -76,6 +78,9 @@ type Entry struct {
 	Reason string
 	By     string // token id, or "kernel" / "edgeward" for automatic entries
 	Point  string // the point the admin named, if any
+	// Chunk is the store key of the bulk record that holds this entry, so
+	// that undoing one entry of a bulk call rewrites that record.
+	Chunk string `json:",omitempty"`
 }
 
 func (e Entry) live(now time.Time) bool { return e.Until.IsZero() || now.Before(e.Until) }
@@ -93,6 +98,7 @@ const (
 	offencePrefix   = "acl/offence/"
 	peerBanPrefix   = "acl/peerban/"
 	peerTrustPrefix = "acl/peertrust/"
+	bulkPrefix      = "acl/bulk/"
 )
 
 // offenceMemory is how long a source's past greylistings count towards a
@@ -118,8 +124,8 @@ type Service struct {
 }
 
 type state struct {
-	bans       map[Target]Entry
-	trusts     map[netip.Prefix]Entry
+	bans       map[Target]*Entry
+	trusts     map[netip.Prefix]*Entry
 	greys      map[netip.Addr]Entry
 	offences   map[netip.Addr]offence
 	peerBans   map[string]Entry
@@ -142,14 +148,17 @@ type Enforcement struct {
 func New(ctx context.Context, kv core.KV, fw Firewall, journal *events.Journal, cfg Config) (*Service, error) {
 	cfg.defaults()
 	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, authFail: map[netip.Addr][]time.Time{}}
-	s.st = state{bans: map[Target]Entry{}, trusts: map[netip.Prefix]Entry{}, greys: map[netip.Addr]Entry{},
+	s.st = state{bans: map[Target]*Entry{}, trusts: map[netip.Prefix]*Entry{}, greys: map[netip.Addr]Entry{},
 		offences: map[netip.Addr]offence{}, peerBans: map[string]Entry{}, peerTrusts: map[string]Entry{}}
 	if err := s.load(ctx); err != nil {
 		return nil, err
 	}
 	s.enf = Enforcement{Reason: "not applied yet", Since: cfg.Now()}
 	if fw == nil {
-		s.enf.Reason = "this platform cannot program the kernel firewall"
+		s.enf.Reason = cfg.Unavailable
+		if s.enf.Reason == "" {
+			s.enf.Reason = "this platform cannot program the kernel firewall"
+		}
 	}
 	return s, nil
 }
@@ -172,12 +181,12 @@ func (s *Service) load(ctx context.Context) error {
 		err := errors.Join(
 			scan(banPrefix, func(k string, e Entry) error {
 				t, err := parseKey(k)
-				s.st.bans[t] = e
+				s.st.bans[t] = &e
 				return err
 			}),
 			scan(trustPrefix, func(k string, e Entry) error {
 				p, err := netip.ParsePrefix(k)
-				s.st.trusts[p] = e
+				s.st.trusts[p] = &e
 				return err
 			}),
 			scan(greyPrefix, func(k string, e Entry) error {
@@ -189,6 +198,9 @@ func (s *Service) load(ctx context.Context) error {
 			scan(peerTrustPrefix, func(k string, e Entry) error { s.st.peerTrusts[k] = e; return nil }),
 		)
 		if err != nil {
+			return fmt.Errorf("load acl: %w", err)
+		}
+		if err := s.loadChunks(tx, now); err != nil {
 			return fmt.Errorf("load acl: %w", err)
 		}
 		return tx.Scan([]byte(offencePrefix), false, func(k, v []byte) error {

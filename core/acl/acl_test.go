@@ -387,3 +387,41 @@ func TestPeerACL(t *testing.T) {
 		t.Fatalf("bad acl: %v", err)
 	}
 }
+
+func TestBulkRecordsUndo(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	addrs := benchAddrs(4_500) // three bulk records
+	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	// Open one address of the second record, re-ban part of the first in a
+	// new bulk call, and trust one range in bulk then untrust it.
+	if err := f.svc.SetPoint(ctx, ap(addrs[2500]+":0"), Open, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Ban, addrs[:10], 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap(addrs[5]+":0"), Open, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"198.51.100.0/24", "198.51.100.9"}, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("198.51.100.9:0"), Open, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(t)
+	if c := f.svc.Counts(); c.Bans != 4_498 || c.Trusts != 1 {
+		t.Fatalf("after restart: %+v, want 4498 bans and 1 trust", c)
+	}
+	for _, a := range []string{addrs[2500], addrs[5]} {
+		if f.svc.Banned(addr(a)) || f.fw.has(Element{Kind: KindBan, Addr: addr(a)}) {
+			t.Errorf("%s opened but banned again after restart", a)
+		}
+	}
+	if !f.svc.Banned(addr(addrs[4])) || !f.fw.has(Element{Kind: KindBan, Addr: addr(addrs[4499])}) {
+		t.Error("bulk bans lost after restart")
+	}
+}

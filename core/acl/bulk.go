@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/rs/xid"
 )
 
 // MaxBulk is the most entries one bulk call takes.
 const MaxBulk = 100_000
 
-// bulkChunk is how many entries go into one store transaction: a Badger
-// transaction is capped at a share of its memtable.
+// bulkChunk is how many targets one bulk record holds.
 const bulkChunk = 2_000
 
 // Bulk bans or trusts many addresses, ranges and (for bans) address:port
@@ -65,43 +65,67 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 }
 
 func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e Entry) error {
-	val, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	for start := 0; start < len(targets); start += bulkChunk {
-		chunk := targets[start:min(start+bulkChunk, len(targets))]
-		err := s.kv.Update(ctx, func(tx core.Tx) error {
-			for _, t := range chunk {
-				key := banPrefix + t.key()
-				if acl == Trust {
-					key = trustPrefix + t.Prefix.String()
-				}
-				if err := tx.Put([]byte(key), val, left(e, e.Since)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store bulk %s: %w", acl, err)
+	// Targets already held by older bulk records leave them, so that one
+	// record holds each target and undoing it cleans the store.
+	old := map[string][]string{}
+	s.mu.RLock()
+	for _, t := range targets {
+		if k := s.st.chunkOf(t, acl == Trust); k != "" {
+			old[k] = append(old[k], t.String())
 		}
 	}
+	s.mu.RUnlock()
+	id := xid.New().String()
+	keys := make([]string, 0, len(targets)/bulkChunk+1)
+	err := s.kv.Update(ctx, func(tx core.Tx) error {
+		if err := dropFromChunks(tx, old); err != nil {
+			return err
+		}
+		for n, start := 0, 0; start < len(targets); n, start = n+1, start+bulkChunk {
+			part := targets[start:min(start+bulkChunk, len(targets))]
+			c := chunk{ACL: acl, Entry: e, Targets: make([]string, len(part))}
+			for i, t := range part {
+				c.Targets[i] = t.String()
+			}
+			b, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			key := fmt.Sprintf("%s%s/%04d", bulkPrefix, id, n)
+			keys = append(keys, key)
+			if err := tx.Put([]byte(key), b, left(e, e.Since)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store bulk %s: %w", acl, err)
+	}
 	now := s.cfg.Now()
-	d := Delta{}
+	d := Delta{Add: make([]Element, 0, len(targets))}
 	s.mu.Lock()
 	nets := false
-	for _, t := range targets {
+	// One Entry per record, shared by its targets: 100,000 copies would
+	// cost the router megabytes.
+	shared := make([]*Entry, len(keys))
+	for i, k := range keys {
+		te := e
+		te.Chunk = k
+		shared[i] = &te
+	}
+	for i, t := range targets {
+		te := shared[i/bulkChunk]
 		if acl == Trust {
-			s.st.trusts[t.Prefix] = e
+			s.st.trusts[t.Prefix] = te
 			nets = true
 			continue
 		}
-		s.st.bans[t] = e
+		s.st.bans[t] = te
 		if t.Single() {
-			d.Add = append(d.Add, banElement(t, e, now))
+			d.Add = append(d.Add, banElement(t, *te, now))
 		} else {
 			nets = true
 		}

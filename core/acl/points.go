@@ -55,6 +55,7 @@ type change struct {
 	untrust *netip.Prefix
 	ungrey  netip.Addr
 	entry   Entry
+	chunk   string // bulk record holding the unbanned or untrusted target
 }
 
 // change stores the steps in one transaction, then updates memory and the
@@ -62,6 +63,23 @@ type change struct {
 func (s *Service) change(ctx context.Context, steps []change) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	s.mu.RLock()
+	for i := range steps {
+		c := &steps[i]
+		switch {
+		case c.unban != nil:
+			c.chunk = s.st.chunkOf(*c.unban, false)
+		case c.untrust != nil:
+			c.chunk = s.st.chunkOf(Target{Prefix: *c.untrust}, true)
+		case c.ban != nil:
+			// A single-key ban of a target a bulk record also holds keeps
+			// the record's key, so undoing it later cleans both.
+			c.entry.Chunk = s.st.chunkOf(*c.ban, false)
+		case c.trust != nil:
+			c.entry.Chunk = s.st.chunkOf(Target{Prefix: *c.trust}, true)
+		}
+	}
+	s.mu.RUnlock()
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
 		for _, c := range steps {
 			if err := c.store(tx); err != nil {
@@ -103,6 +121,7 @@ func (s *Service) change(ctx context.Context, steps []change) error {
 
 func (c change) store(tx core.Tx) error {
 	put := func(key string, e Entry) error {
+		e.Chunk = "" // the single key is its own record
 		b, err := json.Marshal(e)
 		if err != nil {
 			return err
@@ -113,10 +132,21 @@ func (c change) store(tx core.Tx) error {
 	case c.ban != nil:
 		return put(banPrefix+c.ban.key(), c.entry)
 	case c.unban != nil:
+		if c.chunk != "" {
+			if err := dropFromChunks(tx, map[string][]string{c.chunk: {c.unban.String()}}); err != nil {
+				return err
+			}
+		}
 		return tx.Delete([]byte(banPrefix + c.unban.key()))
 	case c.trust != nil:
 		return put(trustPrefix+c.trust.String(), c.entry)
 	case c.untrust != nil:
+		if c.chunk != "" {
+			t := Target{Prefix: *c.untrust}
+			if err := dropFromChunks(tx, map[string][]string{c.chunk: {t.String()}}); err != nil {
+				return err
+			}
+		}
 		return tx.Delete([]byte(trustPrefix + c.untrust.String()))
 	case c.ungrey.IsValid():
 		return tx.Delete([]byte(greyPrefix + c.ungrey.String()))
@@ -129,7 +159,8 @@ func (c change) store(tx core.Tx) error {
 func (st *state) applyStep(c change, now time.Time, d *Delta) bool {
 	switch {
 	case c.ban != nil:
-		st.bans[*c.ban] = c.entry
+		e := c.entry
+		st.bans[*c.ban] = &e
 		if !c.ban.Single() {
 			return true
 		}
@@ -143,10 +174,11 @@ func (st *state) applyStep(c change, now time.Time, d *Delta) bool {
 		if !c.unban.Single() {
 			return true
 		}
-		d.Remove = append(d.Remove, banElement(*c.unban, e, now))
+		d.Remove = append(d.Remove, banElement(*c.unban, *e, now))
 	case c.trust != nil:
 		_, had := st.trusts[*c.trust]
-		st.trusts[*c.trust] = c.entry
+		e := c.entry
+		st.trusts[*c.trust] = &e
 		return !had
 	case c.untrust != nil:
 		_, had := st.trusts[*c.untrust]

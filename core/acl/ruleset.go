@@ -53,7 +53,7 @@ func (s *Service) ruleset() Ruleset {
 		Elements: make([]Element, 0, len(s.st.bans)+len(s.st.greys))}
 	for t, e := range s.st.bans {
 		if t.Single() && e.live(now) {
-			rs.Elements = append(rs.Elements, banElement(t, e, now))
+			rs.Elements = append(rs.Elements, banElement(t, *e, now))
 		}
 	}
 	for a, e := range s.st.greys {

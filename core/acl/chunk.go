@@ -1,0 +1,96 @@
+package acl
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+)
+
+// A bulk call is stored as a few records of bulkChunk targets sharing one
+// Entry, not as one key per address: 100,000 keys would cost the store
+// seconds and hundreds of megabytes of churn on a small router, while a
+// few dozen records cost milliseconds.
+type chunk struct {
+	ACL     string
+	Entry   Entry
+	Targets []string
+}
+
+func (s *Service) loadChunks(tx core.Tx, now time.Time) error {
+	return tx.Scan([]byte(bulkPrefix), false, func(k, v []byte) error {
+		var c chunk
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode %s: %w", k, err)
+		}
+		if !c.Entry.live(now) {
+			return nil
+		}
+		e := &c.Entry
+		e.Chunk = string(k)
+		for _, raw := range c.Targets {
+			t, err := ParseTarget(raw)
+			if err != nil {
+				return fmt.Errorf("decode %s: %w", k, err)
+			}
+			if c.ACL == Trust {
+				s.st.trusts[t.Prefix] = e
+			} else {
+				s.st.bans[t] = e
+			}
+		}
+		return nil
+	})
+}
+
+// dropFromChunks removes targets from the bulk records that hold them,
+// rewriting each record once. Callers hold wmu; chunks maps record keys to
+// the targets to drop.
+func dropFromChunks(tx core.Tx, chunks map[string][]string) error {
+	for key, drop := range chunks {
+		v, err := tx.Get([]byte(key))
+		if core.IsNotFound(err) {
+			continue // expired
+		}
+		if err != nil {
+			return err
+		}
+		var c chunk
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode %s: %w", key, err)
+		}
+		c.Targets = slices.DeleteFunc(c.Targets, func(t string) bool { return slices.Contains(drop, t) })
+		if len(c.Targets) == 0 {
+			if err := tx.Delete([]byte(key)); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put([]byte(key), b, left(c.Entry, time.Now())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunkOf returns the bulk record holding a ban or trust target, if any.
+// Callers hold mu.
+func (st *state) chunkOf(t Target, trust bool) string {
+	e := st.bans[t]
+	if trust {
+		e = st.trusts[t.Prefix]
+	}
+	if e == nil {
+		return ""
+	}
+	return e.Chunk
+}
+
+func targetText(p netip.Prefix, port uint16) string { return Target{Prefix: p, Port: port}.String() }

@@ -425,3 +425,29 @@ func TestBulkRecordsUndo(t *testing.T) {
 		t.Error("bulk bans lost after restart")
 	}
 }
+
+func TestPointMatchesPoints(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:9732"), Ban, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.2:1"), Trust, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Greylist(ctx, addr("192.0.2.3"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range f.svc.Points() {
+		got, known := f.svc.Point(ps.Addr)
+		if !known {
+			t.Errorf("%s listed but not known", ps.Addr)
+		}
+		if diff := cmp.Diff(ps, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("Point(%s) (-Points +Point):\n%s", ps.Addr, diff)
+		}
+	}
+	if _, known := f.svc.Point(addr("192.0.2.99")); known {
+		t.Error("unknown address known")
+	}
+}

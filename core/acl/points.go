@@ -278,3 +278,33 @@ func (s *Service) Points() []PointState {
 	slices.SortFunc(out, func(a, b PointState) int { return a.Addr.Compare(b.Addr) })
 	return out
 }
+
+// Point returns what the ACL holds for one address, without walking every
+// entry (Points does that). known is false when it holds nothing.
+func (s *Service) Point(addr netip.Addr) (ps PointState, known bool) {
+	a := addr.Unmap()
+	now := s.cfg.Now()
+	ps.Addr = a
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	name := func(e *Entry) {
+		if e.Point != "" && !slices.Contains(ps.Points, e.Point) {
+			ps.Points = append(ps.Points, e.Point)
+		}
+		known = true
+	}
+	single := netip.PrefixFrom(a, a.BitLen())
+	if e, ok := s.st.bans[Target{Prefix: single}]; ok && e.live(now) {
+		ps.Banned = true
+		name(e)
+	}
+	if e, ok := s.st.trusts[single]; ok {
+		ps.Trusted = true
+		name(e)
+	}
+	if e, ok := s.st.greys[a]; ok && e.live(now) {
+		ps.GreylistedTill = e.Until
+		name(&e)
+	}
+	return ps, known
+}

@@ -10,8 +10,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -32,6 +35,13 @@ type Deps struct {
 	// OnAuthFailure is told the source address of every refused token, so
 	// the firewall can greylist sources that keep guessing. May be nil.
 	OnAuthFailure func(ip string)
+
+	// The P2P network dialect (/network).
+	ACL     *acl.Service
+	Journal *events.Journal
+	Stats   *netstat.Sampler
+	// NodeID is the node's P2P id (Base58Check of its public key).
+	NodeID string
 }
 
 // callTimeout bounds every core call a request makes.
@@ -47,7 +57,7 @@ func New(d Deps) *fiber.App {
 		// can change under it when fasthttp reuses its buffers.
 		Immutable:             true,
 		DisableStartupMessage: true,
-		BodyLimit:             1 << 20,
+		BodyLimit:             4 << 20, // POST /network/acl/bulk: 100,000 IPv4 entries are about 1.6 MiB
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -61,9 +71,12 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(accessLog(d.Log))
 
-	api := app.Group("/api", authenticate(d))
 	a := &api_{d: d}
-	a.routes(api)
+	a.routes(app.Group("/api", authenticate(d)))
+	if d.ACL != nil {
+		n := &network{d: d}
+		n.routes(app.Group("/network", authenticate(d)))
+	}
 	return app
 }
 

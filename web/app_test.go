@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/gofiber/fiber/v2"
@@ -25,6 +28,9 @@ import (
 type env struct {
 	app     *fiber.App
 	ov      *overlay.Service
+	acl     *acl.Service
+	journal *events.Journal
+	nodeID  string
 	toks    *auth.Tokens
 	jobs    *jobs.Service
 	admin   string
@@ -60,7 +66,8 @@ func newEnv(t testing.TB) *env {
 			}
 		}
 	}
-	e.ov, err = overlay.New(ctx, db, events.New(64, nil), overlay.Config{
+	e.journal = events.New(1024, nil)
+	e.ov, err = overlay.New(ctx, db, e.journal, overlay.Config{
 		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +76,21 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, Jobs: e.jobs, OnAuthFailure: func(ip string) { e.failed = append(e.failed, ip) }})
+	// No kernel firewall in web tests: nil means "not enforced".
+	if e.acl, err = acl.New(ctx, db, nil, e.journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
+		t.Fatal(err)
+	}
+	stats := netstat.New(func(context.Context) (rx, tx uint64, err error) { return 1 << 40, 12345, nil }, nil)
+	if err := stats.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, node, err := wgkey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.nodeID = p2pid.FromKey(node).String()
+	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, Jobs: e.jobs, OnAuthFailure: func(ip string) { e.failed = append(e.failed, ip) },
+		ACL: e.acl, Journal: e.journal, Stats: stats, NodeID: e.nodeID})
 	return e
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/edgeward/edgeward/core/auth"
@@ -13,6 +14,14 @@ const tokenKey = "token"
 // or "api-key: T". Viewers may only read.
 func authenticate(d Deps) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		// Without kernel enforcement (no CAP_NET_ADMIN) the API still
+		// refuses banned and greylisted sources itself.
+		if d.ACL != nil {
+			if ip, err := netip.ParseAddr(c.IP()); err == nil && d.ACL.Banned(ip) {
+				return c.Status(fiber.StatusForbidden).JSON(apiError{
+					Message: "source address is banned or greylisted", Code: fiber.StatusForbidden})
+			}
+		}
 		secret := bearer(c)
 		if secret == "" {
 			c.Set(fiber.HeaderWWWAuthenticate, `Token realm="edgeward"`)

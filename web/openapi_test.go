@@ -44,19 +44,38 @@ func TestOpenAPIValid(t *testing.T) {
 				if code == "200" {
 					continue
 				}
+				want := errorSchema(path, code)
 				mt := r.Value.Content.Get("application/json")
-				if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/apiError" {
-					t.Errorf("%s: error response %s is not an apiError", name, code)
+				if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/"+want {
+					t.Errorf("%s: error response %s is not an %s", name, code, want)
 				}
 			}
 		}
 	}
 }
 
-// apiRoutes returns "METHOD /path/{param}" for every API route fiber has.
+// errorSchema names the schema of an error response: the /network dialect
+// writes its own error lists, except where the shared token middleware
+// answers (401, and 403 besides the dialect's own).
+func errorSchema(path, code string) string {
+	if !strings.HasPrefix(path, "/network/") {
+		return "apiError"
+	}
+	switch code {
+	case "401":
+		return "apiError"
+	case "403":
+		return "networkForbidden"
+	}
+	return "networkErrors"
+}
+
+// apiRoutes returns "METHOD /path/{param}" for every route fiber has under
+// /api and /network.
 func apiRoutes() []string {
 	app := fiber.New()
 	(&api_{}).routes(app.Group("/api"))
+	(&network{}).routes(app.Group("/network"))
 	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 	var out []string
 	for _, r := range app.GetRoutes() {
@@ -83,6 +102,9 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	routes := apiRoutes()
 	if len(routes) < 20 {
 		t.Fatalf("only %d routes found: %v", len(routes), routes)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(routes), func(r string) bool { return !strings.Contains(r, " /network/") })); n < 30 {
+		t.Fatalf("only %d /network routes found: %v", n, routes)
 	}
 	served := map[string]bool{}
 	for _, r := range routes {
@@ -145,6 +167,21 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"JobRequest", reflect.TypeFor[jobReq](), false, nil, nil},
 		{"WorkloadRequest", workload, false, nil, nil},
 		{"BundleParametersRequest", params, false, nil, nil},
+		{"networkError", reflect.TypeFor[netError](), true, nil, nil},
+		{"ConnectionId", reflect.TypeFor[idPointJSON](), true, nil, nil},
+		{"NetworkStat", reflect.TypeFor[statJSON](), true, nil, nil},
+		{"NetworkVersion", reflect.TypeFor[versionJSON](), true, nil, nil},
+		{"ConnectionMetadata", reflect.TypeFor[metadataJSON](), true, nil, nil},
+		{"ConnectionInfo", reflect.TypeFor[connectionJSON](), true, nil, nil},
+		{"PointState", reflect.TypeFor[pointStateJSON](), true, nil, nil},
+		{"PointInfo", reflect.TypeFor[pointInfoJSON](), true, nil, nil},
+		{"PeerInfo", reflect.TypeFor[peerInfoJSON](), true, nil, nil},
+		{"GreylistIPs", reflect.TypeFor[greylistIPsJSON](), true, nil, nil},
+		{"ACLBulkResult", reflect.TypeFor[bulkJSON](), true, nil, nil},
+		{"ACLStatus", reflect.TypeFor[aclStatusJSON](), true, nil, nil},
+		{"PointACLRequest", reflect.TypeFor[aclBody](), false, nil, nil},
+		{"PeerACLRequest", reflect.TypeFor[peerACLBody](), false, nil, nil},
+		{"ACLBulkRequest", reflect.TypeFor[bulkReq](), false, nil, nil},
 	} {
 		ref := doc.Components.Schemas[tc.schema]
 		if ref == nil || ref.Value == nil {

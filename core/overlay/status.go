@@ -46,7 +46,11 @@ func (s *Service) SetConnected(ctx context.Context, publicKey string, connected 
 		if connected {
 			kind = "peer_connected"
 		}
-		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer_"):], map[string]string{"endpoint": endpoint.String()})
+		var fields map[string]string
+		if endpoint.IsValid() {
+			fields = map[string]string{"endpoint": endpoint.String()}
+		}
+		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer_"):], fields)
 	}
 	if leave {
 		return s.expire(ctx, id, "left: temporary access ended")

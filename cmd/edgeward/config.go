@@ -23,6 +23,11 @@ type config struct {
 	LogChunks         int           `json:"log_chunks"`
 	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
 	BundleMinute      time.Duration `json:"bundle_minute"`
+	NetNS             string        `json:"netns"`
+	WGPort            uint          `json:"wg_port"`
+	GreyRate          uint          `json:"grey_rate"`
+	GreyBase          time.Duration `json:"grey_base"`
+	GreySize          uint          `json:"grey_size"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -41,6 +46,11 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.IntVar(&c.LogChunks, "log-chunks", 64, "64 KiB chunks of recent log kept in memory for debug bundles")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 4*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.BundleMinute, "bundle-minute", time.Minute, "length of one bundle_for_time minute (shortened only in tests)")
+	fs.StringVar(&c.NetNS, "netns", "", "network namespace (a name under /run/netns) whose firewall edgeward programs; default its own")
+	fs.UintVar(&c.WGPort, "wg-port", 51820, "WireGuard UDP port; it and the API port are guarded against connection floods")
+	fs.UintVar(&c.GreyRate, "grey-rate", 20, "new connections per second from one source to a guarded port before the kernel greylists it")
+	fs.DurationVar(&c.GreyBase, "grey-base", 10*time.Minute, "first greylisting; repeat offenders get twice as long each time, up to a day")
+	fs.UintVar(&c.GreySize, "grey-size", 65536, "most addresses the kernel greylist holds (per address family)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -68,6 +78,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	c.Overlay = p.Masked()
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("--log-level %q: must be debug, info, warn or error", *level)
+	}
+	if c.WGPort == 0 || c.WGPort > 65535 || c.GreyRate == 0 || c.GreySize == 0 || c.GreyBase <= 0 {
+		return c, fmt.Errorf("--wg-port must be 1-65535; --grey-rate, --grey-size and --grey-base must be positive")
 	}
 	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 || c.BundleMinute <= 0 {
 		return c, fmt.Errorf("--temp-access-timeout, --log-chunks and --bundle-minute must be positive")

@@ -14,7 +14,8 @@ import (
 func TestParseServe(t *testing.T) {
 	def := config{Listen: "127.0.0.1:8080", Data: "./data", Overlay: netip.MustParsePrefix("100.64.0.0/10"),
 		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
-		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute}
+		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute, WGPort: 51820, GreyRate: 20,
+		GreyBase: 10 * time.Minute, GreySize: 65536}
 	with := func(f func(*config)) config { c := def; f(&c); return c }
 	tests := []struct {
 		name    string
@@ -36,6 +37,7 @@ func TestParseServe(t *testing.T) {
 		{"ipv6 overlay", []string{"--overlay", "fd00::/64"}, nil, config{}, "--overlay"},
 		{"tiny overlay", []string{"--overlay", "10.0.0.0/31"}, nil, config{}, "--overlay"},
 		{"bad level", []string{"--log-level", "loud"}, nil, config{}, "--log-level"},
+		{"bad wg port", []string{"--wg-port", "70000"}, nil, config{}, "--wg-port"},
 		{"unknown flag", []string{"--nope"}, nil, config{}, "not defined"},
 		{"stray argument", []string{"extra"}, nil, config{}, "unexpected argument"},
 	}

@@ -222,7 +222,7 @@ func keys(m map[string]string) []string {
 }
 
 // stopGracefully sends SIGTERM and expects a clean exit within 5 s.
-func (s *server) stopGracefully(t *testing.T) {
+func (s *server) stopGracefully(t testing.TB) {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // server is one running edgeward process.
 type server struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	base  string
 	token string
@@ -47,7 +47,7 @@ type server struct {
 
 // start runs "edgeward serve" on a free loopback port with data in dir and
 // waits until it logs its address.
-func start(t *testing.T, dir string, extra ...string) *server {
+func start(t testing.TB, dir string, extra ...string) *server {
 	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}, extra...)
 	cmd := exec.Command(binary, args...)
@@ -120,6 +120,12 @@ func (s *server) raw(method, path string, body any) (int, []byte) {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, raw
+}
+
+// startIn runs edgeward with its firewall in the network namespace ns.
+func startIn(t testing.TB, ns, dir string, extra ...string) *server {
+	t.Helper()
+	return start(t, dir, append([]string{"--netns", ns}, extra...)...)
 }
 
 // kill9 kills the process without warning, as a power cut or OOM would.

@@ -7,18 +7,24 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"time"
 
+	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/identity"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/logring"
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/hw/nic"
 	"github.com/edgeward/edgeward/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -159,14 +165,54 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		return nil, nil, err
 	}
 	ov.OnDelete(js.Forget)
+	fw, unavailable, closeFW := openFirewall(cfg, log)
+	guards, err := guardPorts(cfg)
+	if err != nil {
+		closeFW()
+		return nil, nil, err
+	}
+	guard, err := acl.New(ctx, db, fw, journal, acl.Config{
+		GuardPorts: guards, Rate: uint32(cfg.GreyRate), Burst: uint32(cfg.GreyRate),
+		GreyBase: cfg.GreyBase, GreySize: uint32(cfg.GreySize), Unavailable: unavailable,
+		PeersFrom: ov.PeersFrom, Log: log.With("component", "core/acl"),
+	})
+	if err != nil {
+		closeFW()
+		return nil, nil, err
+	}
+	stats := netstat.New(nic.Totals, nil)
 	app := web.New(web.Deps{
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,
+		ACL: guard, Journal: journal, Stats: stats, NodeID: p2pid.FromKey(node.Public).String(),
+		OnAuthFailure: func(ip string) {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				guard.AuthFailed(context.Background(), a)
+			}
+		},
 	})
 	workers := func(ctx context.Context) {
+		defer closeFW()
 		go db.RunGC(ctx, 10*time.Minute)
 		go ov.Run(ctx, 10*time.Second)
+		go stats.Run(ctx, time.Second)
+		go guard.Run(ctx)
 		js.Run(ctx)
 	}
 	return app, workers, nil
+}
+
+// guardPorts are the ports the kernel guards against connection floods:
+// the API's and WireGuard's.
+func guardPorts(cfg config) ([]uint16, error) {
+	_, port, err := net.SplitHostPort(cfg.Listen)
+	n, perr := strconv.ParseUint(port, 10, 16)
+	if err != nil || perr != nil {
+		return nil, fmt.Errorf("--listen %q: want host:port", cfg.Listen)
+	}
+	ports := []uint16{uint16(cfg.WGPort)}
+	if n != 0 && n != uint64(cfg.WGPort) {
+		ports = append(ports, uint16(n))
+	}
+	return ports, nil
 }

@@ -16,9 +16,10 @@ type Firewall interface {
 	// Install replaces the whole table (chains, rules, sets, elements) with
 	// rs in one atomic transaction. It is idempotent.
 	Install(ctx context.Context, rs Ruleset) error
-	// Apply changes elements in one transaction. Re-adding an element that
-	// has a timeout restarts its timeout (on kernels that ignore a re-add,
-	// the adapter deletes and adds it in the same transaction).
+	// Apply changes elements, in one transaction up to some 20,000
+	// elements and in a few for more. Re-adding an element restarts its
+	// timeout (the adapter deletes and re-adds it: a kernel restarts a
+	// timer on a plain re-add only when the timeout value differs).
 	Apply(ctx context.Context, d Delta) error
 	// KernelGreylist returns what the greylist sets hold: entries the ACL
 	// added and entries the kernel added itself when a source flooded a
@@ -38,7 +39,8 @@ type Firewall interface {
 type Ruleset struct {
 	// GuardPorts are the TCP and UDP ports (the API's and WireGuard's) where
 	// new connections from one source above Rate per second (after Burst)
-	// put that source into the greylist, inside the kernel.
+	// put that source into the greylist, inside the kernel. On UDP only
+	// WireGuard handshake initiations count, so a busy tunnel is not a flood.
 	GuardPorts []uint16
 	Rate       uint32
 	Burst      uint32
@@ -72,7 +74,8 @@ type Element struct {
 	Kind Kind
 	Addr netip.Addr
 	Port uint16 // KindBanPort only
-	// Timeout is how long the element stays; zero means for good.
+	// Timeout is how long the element stays; zero means for good, except
+	// for KindGrey, where zero means the ruleset's GreyTimeout.
 	Timeout time.Duration
 }
 

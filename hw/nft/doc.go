@@ -1,2 +1,16 @@
-// Package nft programs and reads edgeward's own nftables table, inet edgeward.
+// Package nft programs and reads edgeward's own nftables table, inet
+// edgeward, and implements acl.Firewall on it (google/nftables v0.3.0 over
+// one long-lived netlink socket).
+//
+// The table holds one base chain, pre (filter, prerouting, priority -310:
+// after defragmentation, before conntrack), and these sets: trust4/6 and
+// bannet4/6 (interval), ban4/6 and banport4/6 (address, or address and
+// port, with per-element timeouts), grey4/6 (greylist, also fed by the
+// kernel) and meter4/6 (per-source rate meters for the auto-greylist).
+// Chain pre accepts loopback and trusted sources, drops banned and
+// greylisted ones, and greylists a source that opens new connections to a
+// guarded port faster than the configured rate.
+//
+// No other table is ever touched, and the table is not deleted on Close,
+// so that it keeps enforcing while the daemon restarts.
 package nft

@@ -1,0 +1,270 @@
+package nft
+
+import (
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Names of the chain and sets. They stay within 15 characters, the limit
+// of old kernels.
+const (
+	chainName   = "pre"
+	setTrust4   = "trust4"
+	setTrust6   = "trust6"
+	setBan4     = "ban4"
+	setBan6     = "ban6"
+	setBanNet4  = "bannet4"
+	setBanNet6  = "bannet6"
+	setBanPort4 = "banport4"
+	setBanPort6 = "banport6"
+	setGrey4    = "grey4"
+	setGrey6    = "grey6"
+	setMeter4   = "meter4"
+	setMeter6   = "meter6"
+)
+
+// MaxBans is the capacity of each ban set (ban4, ban6, banport4, banport6).
+// A transaction that would go past it is refused whole by the kernel.
+const MaxBans = 1 << 20
+
+// Defaults for zero Ruleset fields.
+const (
+	defaultGreyTimeout = 10 * time.Minute
+	defaultGreySize    = 65536
+	meterTimeout       = time.Minute
+)
+
+// chainPriority runs the chain after defragmentation (-400) and before
+// conntrack (-200): dropped packets never create conntrack entries, and one
+// prerouting chain sees both router-bound and forwarded traffic.
+const chainPriority nftables.ChainPriority = -310
+
+// Registers. Concatenated keys fill consecutive 32-bit registers: an IPv4
+// source in NFT_REG32_00 puts the port in NFT_REG32_01, an IPv6 source
+// (16 bytes) puts it in NFT_REG32_04.
+const (
+	regKey        = unix.NFT_REG_1
+	regPortAfter4 = unix.NFT_REG32_01
+	regPortAfter6 = unix.NFT_REG32_04
+)
+
+var (
+	typeAddrPort4 = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)
+	typeAddrPort6 = nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeInetService)
+)
+
+// anonSet is a constant set that lives and dies with the rule using it.
+type anonSet struct {
+	set   *nftables.Set
+	elems []nftables.SetElement
+}
+
+// layout is everything of table inet edgeward except the elements of the
+// named sets.
+type layout struct {
+	table *nftables.Table
+	chain *nftables.Chain
+	sets  map[string]*nftables.Set
+	order []*nftables.Set // named sets in creation order
+	anons []anonSet
+	rules []*nftables.Rule
+}
+
+// settings are the Ruleset fields the layout depends on, defaults applied.
+type settings struct {
+	guardPorts  []uint16
+	rate, burst uint32
+	greyTimeout time.Duration
+	greySize    uint32
+}
+
+func newLayout(s settings) *layout {
+	t := &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
+	policy := nftables.ChainPolicyAccept
+	l := &layout{
+		table: t,
+		chain: &nftables.Chain{Name: chainName, Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRef(chainPriority), Policy: &policy},
+		sets: map[string]*nftables.Set{},
+	}
+	l.addSets(s)
+	l.addRules(s)
+	return l
+}
+
+// addSets declares the named sets. Every set gets an explicit batch ID:
+// the library would otherwise draw one from an unguarded package counter.
+func (l *layout) addSets(s settings) {
+	add := func(set nftables.Set) {
+		set.Table = l.table
+		set.KeyByteOrder = binaryutil.BigEndian
+		set.ID = uint32(len(l.order) + 1)
+		l.sets[set.Name] = &set
+		l.order = append(l.order, &set)
+	}
+	for _, v := range []struct {
+		suffix string
+		addr   nftables.SetDatatype
+		port   nftables.SetDatatype
+	}{{"4", nftables.TypeIPAddr, typeAddrPort4}, {"6", nftables.TypeIP6Addr, typeAddrPort6}} {
+		add(nftables.Set{Name: "trust" + v.suffix, KeyType: v.addr, Interval: true})
+		add(nftables.Set{Name: "ban" + v.suffix, KeyType: v.addr, HasTimeout: true, Size: MaxBans})
+		// CIDR bans carry no timeout: the ACL expires them and replaces the set.
+		add(nftables.Set{Name: "bannet" + v.suffix, KeyType: v.addr, Interval: true})
+		add(nftables.Set{Name: "banport" + v.suffix, KeyType: v.port, Concatenation: true, HasTimeout: true, Size: MaxBans})
+		add(nftables.Set{Name: "grey" + v.suffix, KeyType: v.addr, Dynamic: true, HasTimeout: true,
+			Timeout: s.greyTimeout, Size: s.greySize})
+		add(nftables.Set{Name: "meter" + v.suffix, KeyType: v.addr, Dynamic: true, HasTimeout: true,
+			Timeout: meterTimeout, Size: s.greySize})
+	}
+}
+
+// anon declares a constant anonymous set for one rule.
+func (l *layout) anon(keyType nftables.SetDatatype, keys [][]byte) *nftables.Set {
+	s := &nftables.Set{Table: l.table, Name: "__set%d", Anonymous: true, Constant: true,
+		KeyType: keyType, ID: uint32(len(l.order) + len(l.anons) + 1)}
+	elems := make([]nftables.SetElement, len(keys))
+	for i, k := range keys {
+		elems[i] = nftables.SetElement{Key: k}
+	}
+	l.anons = append(l.anons, anonSet{set: s, elems: elems})
+	return s
+}
+
+func (l *layout) rule(exprs ...[]expr.Any) {
+	var all []expr.Any
+	for _, e := range exprs {
+		all = append(all, e...)
+	}
+	l.rules = append(l.rules, &nftables.Rule{Table: l.table, Chain: l.chain, Exprs: all})
+}
+
+// addRules writes chain pre: loopback, trusted sources, bans, greylist,
+// then the kernel's own greylisting of flooders.
+func (l *layout) addRules(s settings) {
+	accept := verdict(expr.VerdictAccept)
+	drop := verdict(expr.VerdictDrop)
+	l.rule([]expr.Any{&expr.Meta{Key: expr.MetaKeyIIF, Register: regKey},
+		cmpEq(binaryutil.NativeEndian.PutUint32(1))}, accept) // lo is ifindex 1 in every namespace
+	for _, v6 := range []bool{false, true} {
+		l.rule(nfproto(v6), saddr(v6), l.lookup(pick(v6, setTrust4, setTrust6)), accept)
+	}
+	for _, name := range [][2]string{{setBan4, setBan6}, {setBanNet4, setBanNet6}} {
+		for _, v6 := range []bool{false, true} {
+			l.rule(nfproto(v6), saddr(v6), l.lookup(pick(v6, name[0], name[1])), drop)
+		}
+	}
+	for _, v6 := range []bool{false, true} {
+		protos := l.anon(nftables.TypeInetProto, [][]byte{{unix.IPPROTO_TCP}, {unix.IPPROTO_UDP}})
+		l.rule(nfproto(v6), l4protoIn(protos), saddr(v6), dport(pick[uint32](v6, regPortAfter4, regPortAfter6)),
+			l.lookup(pick(v6, setBanPort4, setBanPort6)), drop)
+	}
+	for _, v6 := range []bool{false, true} {
+		l.rule(nfproto(v6), saddr(v6), l.lookup(pick(v6, setGrey4, setGrey6)), drop)
+	}
+	if len(s.guardPorts) == 0 || s.rate == 0 {
+		return
+	}
+	for _, v6 := range []bool{false, true} {
+		l.rule(nfproto(v6), tcpSYN(), l.guardPorts(s.guardPorts), l.greylistFlood(v6, s), drop)
+		l.rule(nfproto(v6), wgInitiation(), l.guardPorts(s.guardPorts), l.greylistFlood(v6, s), drop)
+	}
+}
+
+func (l *layout) lookup(set string) []expr.Any {
+	s := l.sets[set]
+	return []expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: s.Name, SetID: s.ID}}
+}
+
+// guardPorts matches a destination port in GuardPorts. Anonymous sets are
+// bound to one rule each, so every rule gets its own.
+func (l *layout) guardPorts(ports []uint16) []expr.Any {
+	keys := make([][]byte, len(ports))
+	for i, p := range ports {
+		keys[i] = binaryutil.BigEndian.PutUint16(p)
+	}
+	s := l.anon(nftables.TypeInetService, keys)
+	return append(dport(regKey), &expr.Lookup{SourceRegister: regKey, SetName: s.Name, SetID: s.ID})
+}
+
+// greylistFlood is `update @meterN { saddr limit rate over R/second burst
+// B packets } add @greyN { saddr }`: the limit breaks the rule while the
+// source stays under the rate, so only a flooder reaches the add.
+func (l *layout) greylistFlood(v6 bool, s settings) []expr.Any {
+	meter, grey := l.sets[pick(v6, setMeter4, setMeter6)], l.sets[pick(v6, setGrey4, setGrey6)]
+	return append(saddr(v6),
+		&expr.Dynset{SrcRegKey: regKey, SetName: meter.Name, SetID: meter.ID, Operation: unix.NFT_DYNSET_OP_UPDATE,
+			Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.rate), Over: true,
+				Unit: expr.LimitTimeSecond, Burst: s.burst}}},
+		&expr.Dynset{SrcRegKey: regKey, SetName: grey.Name, SetID: grey.ID, Operation: unix.NFT_DYNSET_OP_ADD})
+}
+
+func pick[T any](v6 bool, v4val, v6val T) T {
+	if v6 {
+		return v6val
+	}
+	return v4val
+}
+
+func verdict(k expr.VerdictKind) []expr.Any {
+	return []expr.Any{&expr.Counter{}, &expr.Verdict{Kind: k}}
+}
+
+func cmpEq(data []byte) *expr.Cmp {
+	return &expr.Cmp{Op: expr.CmpOpEq, Register: regKey, Data: data}
+}
+
+// nfproto comes before any network-header load: in an inet table the same
+// offset means a different field in IPv4 and IPv6.
+func nfproto(v6 bool) []expr.Any {
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: regKey},
+		cmpEq([]byte{pick[byte](v6, unix.NFPROTO_IPV4, unix.NFPROTO_IPV6)})}
+}
+
+func saddr(v6 bool) []expr.Any {
+	if v6 {
+		return []expr.Any{&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16}}
+	}
+	return []expr.Any{&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4}}
+}
+
+// dport loads the TCP/UDP destination port. The kernel refuses the load
+// for non-first fragments, so the rule simply does not match them.
+func dport(reg uint32) []expr.Any {
+	return []expr.Any{&expr.Payload{DestRegister: reg, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2}}
+}
+
+func l4protoIn(set *nftables.Set) []expr.Any {
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regKey},
+		&expr.Lookup{SourceRegister: regKey, SetName: set.Name, SetID: set.ID}}
+}
+
+// tcpSYN is `meta l4proto tcp tcp flags & (syn|ack) == syn`: a new
+// connection, as far as one can tell before conntrack.
+func tcpSYN() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regKey}, cmpEq([]byte{unix.IPPROTO_TCP}),
+		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseTransportHeader, Offset: 13, Len: 1},
+		&expr.Bitwise{SourceRegister: regKey, DestRegister: regKey, Len: 1, Mask: []byte{0x12}, Xor: []byte{0}},
+		cmpEq([]byte{0x02}),
+	}
+}
+
+// wgInitiation matches a WireGuard handshake initiation: a UDP datagram of
+// 148 payload bytes (UDP length 156) that starts with message type 1 and
+// three zero bytes. It is the UDP counterpart of a SYN: metering every UDP
+// packet would greylist any peer that moves more than Rate packets per
+// second through the tunnel.
+func wgInitiation() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regKey}, cmpEq([]byte{unix.IPPROTO_UDP}),
+		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseTransportHeader, Offset: 4, Len: 2},
+		cmpEq(binaryutil.BigEndian.PutUint16(156)),
+		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 4},
+		cmpEq([]byte{1, 0, 0, 0}),
+	}
+}

@@ -124,7 +124,10 @@ type Service struct {
 }
 
 type state struct {
-	bans       map[Target]*Entry
+	bans map[Target]*Entry
+	// rangeBans holds the range bans of bans again: they are few, and checking
+	// an address must not walk 100,000 single bans.
+	rangeBans  map[Target]*Entry
 	trusts     map[netip.Prefix]*Entry
 	greys      map[netip.Addr]Entry
 	offences   map[netip.Addr]offence
@@ -148,7 +151,7 @@ type Enforcement struct {
 func New(ctx context.Context, kv core.KV, fw Firewall, journal *events.Journal, cfg Config) (*Service, error) {
 	cfg.defaults()
 	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, authFail: map[netip.Addr][]time.Time{}}
-	s.st = state{bans: map[Target]*Entry{}, trusts: map[netip.Prefix]*Entry{}, greys: map[netip.Addr]Entry{},
+	s.st = state{bans: map[Target]*Entry{}, rangeBans: map[Target]*Entry{}, trusts: map[netip.Prefix]*Entry{}, greys: map[netip.Addr]Entry{},
 		offences: map[netip.Addr]offence{}, peerBans: map[string]Entry{}, peerTrusts: map[string]Entry{}}
 	if err := s.load(ctx); err != nil {
 		return nil, err
@@ -181,7 +184,7 @@ func (s *Service) load(ctx context.Context) error {
 		err := errors.Join(
 			scan(banPrefix, func(k string, e Entry) error {
 				t, err := parseKey(k)
-				s.st.bans[t] = &e
+				s.st.setBan(t, &e)
 				return err
 			}),
 			scan(trustPrefix, func(k string, e Entry) error {

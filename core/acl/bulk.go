@@ -67,24 +67,25 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e Entry) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	// Targets already held by older bulk records leave them, so that one
-	// record holds each target and undoing it cleans the store.
-	old := map[string][]string{}
-	s.mu.RLock()
-	for _, t := range targets {
-		if k := s.st.chunkOf(t, acl == Trust); k != "" {
-			old[k] = append(old[k], t.String())
-		}
-	}
-	s.mu.RUnlock()
 	id := xid.New().String()
 	keys := make([]string, 0, len(targets)/bulkChunk+1)
+	for n := 0; n*bulkChunk < len(targets); n++ {
+		keys = append(keys, fmt.Sprintf("%s%s/%04d", bulkPrefix, id, n))
+	}
+	old, d := s.bulkPlan(acl, targets, e)
+	// The kernel and the store are written at once: the answer waits for
+	// both, and a failed store write puts the kernel back as it was.
+	kernel := make(chan struct{})
+	go func() {
+		defer close(kernel)
+		s.enforce(ctx, d)
+	}()
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
 		if err := dropFromChunks(tx, old); err != nil {
 			return err
 		}
-		for n, start := 0, 0; start < len(targets); n, start = n+1, start+bulkChunk {
-			part := targets[start:min(start+bulkChunk, len(targets))]
+		for n, key := range keys {
+			part := targets[n*bulkChunk : min((n+1)*bulkChunk, len(targets))]
 			c := chunk{ACL: acl, Entry: e, Targets: make([]string, len(part))}
 			for i, t := range part {
 				c.Targets[i] = t.String()
@@ -93,21 +94,20 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 			if err != nil {
 				return err
 			}
-			key := fmt.Sprintf("%s%s/%04d", bulkPrefix, id, n)
-			keys = append(keys, key)
 			if err := tx.Put([]byte(key), b, left(e, e.Since)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	<-kernel
 	if err != nil {
+		if s.fw != nil {
+			s.setEnforcement(s.fw.Install(ctx, s.ruleset()))
+		}
 		return fmt.Errorf("store bulk %s: %w", acl, err)
 	}
-	now := s.cfg.Now()
-	d := Delta{Add: make([]Element, 0, len(targets))}
 	s.mu.Lock()
-	nets := false
 	// One Entry per record, shared by its targets: 100,000 copies would
 	// cost the router megabytes.
 	shared := make([]*Entry, len(keys))
@@ -117,25 +117,51 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 		shared[i] = &te
 	}
 	for i, t := range targets {
-		te := shared[i/bulkChunk]
 		if acl == Trust {
-			s.st.trusts[t.Prefix] = te
+			s.st.trusts[t.Prefix] = shared[i/bulkChunk]
+		} else {
+			s.st.setBan(t, shared[i/bulkChunk])
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// bulkPlan returns the older bulk records to take the targets out of, and
+// the kernel's delta for the call. Callers hold wmu, so memory cannot
+// change before the plan is carried out.
+func (s *Service) bulkPlan(acl string, targets []Target, e Entry) (map[string][]string, Delta) {
+	now := s.cfg.Now()
+	old := map[string][]string{}
+	d := Delta{Fresh: make([]Element, 0, len(targets))}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	nets := false
+	for _, t := range targets {
+		if k := s.st.chunkOf(t, acl == Trust); k != "" {
+			old[k] = append(old[k], t.String())
+		}
+		if acl == Trust || !t.Single() {
 			nets = true
 			continue
 		}
-		s.st.bans[t] = te
-		if t.Single() {
-			d.Add = append(d.Add, banElement(t, *te, now))
+		if _, had := s.st.bans[t]; had {
+			d.Add = append(d.Add, banElement(t, e, now))
 		} else {
-			nets = true
+			d.Fresh = append(d.Fresh, banElement(t, e, now))
 		}
 	}
 	if nets {
 		d.Nets = s.st.nets(now)
+		for _, t := range targets {
+			if acl == Trust {
+				d.Nets.Trust = append(d.Nets.Trust, t.Prefix)
+			} else if !t.Single() {
+				d.Nets.BanNets = append(d.Nets.BanNets, t.Prefix)
+			}
+		}
 	}
-	s.mu.Unlock()
-	s.enforce(ctx, d)
-	return nil
+	return old, d
 }
 
 // Counts says how many entries the ACL holds, from memory: the kernel's

@@ -39,7 +39,7 @@ func (s *Service) loadChunks(tx core.Tx, now time.Time) error {
 			if c.ACL == Trust {
 				s.st.trusts[t.Prefix] = e
 			} else {
-				s.st.bans[t] = e
+				s.st.setBan(t, e)
 			}
 		}
 		return nil
@@ -94,3 +94,16 @@ func (st *state) chunkOf(t Target, trust bool) string {
 }
 
 func targetText(p netip.Prefix, port uint16) string { return Target{Prefix: p, Port: port}.String() }
+
+// setBan and delBan keep bans and rangeBans in step. Callers hold mu.
+func (st *state) setBan(t Target, e *Entry) {
+	st.bans[t] = e
+	if !t.Single() {
+		st.rangeBans[t] = e
+	}
+}
+
+func (st *state) delBan(t Target) {
+	delete(st.bans, t)
+	delete(st.rangeBans, t)
+}

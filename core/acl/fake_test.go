@@ -55,7 +55,7 @@ func (f *fakeFirewall) Apply(_ context.Context, d Delta) error {
 	for _, e := range d.Remove {
 		delete(f.elems, key(e))
 	}
-	for _, e := range d.Add {
+	for _, e := range append(d.Fresh, d.Add...) {
 		f.elems[key(e)] = true
 		f.timeouts[key(e)] = e.Timeout
 	}

@@ -160,17 +160,22 @@ func (st *state) applyStep(c change, now time.Time, d *Delta) bool {
 	switch {
 	case c.ban != nil:
 		e := c.entry
-		st.bans[*c.ban] = &e
+		_, had := st.bans[*c.ban]
+		st.setBan(*c.ban, &e)
 		if !c.ban.Single() {
 			return true
 		}
-		d.Add = append(d.Add, banElement(*c.ban, c.entry, now))
+		if had {
+			d.Add = append(d.Add, banElement(*c.ban, c.entry, now))
+		} else {
+			d.Fresh = append(d.Fresh, banElement(*c.ban, c.entry, now))
+		}
 	case c.unban != nil:
 		e, ok := st.bans[*c.unban]
 		if !ok {
 			return false
 		}
-		delete(st.bans, *c.unban)
+		st.delBan(*c.unban)
 		if !c.unban.Single() {
 			return true
 		}
@@ -222,8 +227,11 @@ func (s *Service) Banned(addr netip.Addr) bool {
 	if e, ok := s.st.greys[a]; ok && e.live(now) {
 		return true
 	}
-	for t, e := range s.st.bans {
-		if t.Port == 0 && e.live(now) && t.Prefix.Contains(a) {
+	if e, ok := s.st.bans[Target{Prefix: netip.PrefixFrom(a, a.BitLen())}]; ok && e.live(now) {
+		return true
+	}
+	for t, e := range s.st.rangeBans {
+		if e.live(now) && t.Prefix.Contains(a) {
 			return true
 		}
 	}

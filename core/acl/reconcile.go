@@ -142,7 +142,7 @@ func (s *Service) sweep(ctx context.Context) {
 	nets := false
 	for t, e := range s.st.bans {
 		if !e.live(now) {
-			delete(s.st.bans, t)
+			s.st.delBan(t)
 			nets = nets || !t.Single()
 		}
 	}

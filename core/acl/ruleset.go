@@ -34,8 +34,8 @@ func (st *state) nets(now time.Time) *Nets {
 	for p := range st.trusts {
 		n.Trust = append(n.Trust, p)
 	}
-	for t, e := range st.bans {
-		if !t.Single() && e.live(now) {
+	for t, e := range st.rangeBans {
+		if e.live(now) {
 			n.BanNets = append(n.BanNets, t.Prefix)
 		}
 	}
@@ -80,7 +80,7 @@ func (s *Service) Install(ctx context.Context) error {
 // enforce sends a change to the kernel. A failure leaves the store right
 // and the kernel behind; the reconcile loop reinstalls. Callers hold wmu.
 func (s *Service) enforce(ctx context.Context, d Delta) {
-	if s.fw == nil || (len(d.Add) == 0 && len(d.Remove) == 0 && d.Nets == nil) {
+	if s.fw == nil || (len(d.Add) == 0 && len(d.Fresh) == 0 && len(d.Remove) == 0 && d.Nets == nil) {
 		return
 	}
 	err := s.fw.Apply(ctx, d)

@@ -23,6 +23,7 @@ type deltaPlan struct {
 	removes *groups
 	nets    map[string][]nftables.SetElement // nil: interval sets unchanged
 	adds    *groups
+	fresh   *groups // plain adds of elements the caller knows are absent
 }
 
 // Apply changes elements: removes first, then the interval sets when
@@ -75,7 +76,11 @@ func (f *Firewall) planDelta(d acl.Delta) (*deltaPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &deltaPlan{removes: removes, adds: adds}
+	fresh, err := f.lay.elementGroups(d.Fresh)
+	if err != nil {
+		return nil, err
+	}
+	p := &deltaPlan{removes: removes, adds: adds, fresh: fresh}
 	if d.Nets != nil {
 		if p.nets, err = f.lay.netElements(d.Nets.Trust, d.Nets.BanNets); err != nil {
 			return nil, err
@@ -91,12 +96,13 @@ func (f *Firewall) applyPlan(ctx context.Context, p *deltaPlan) error {
 	if err == nil || !errors.Is(err, unix.ENFILE) {
 		return err
 	}
-	grey := p.adds.count(setGrey4) + p.adds.count(setGrey6)
+	grey := p.adds.count(setGrey4) + p.adds.count(setGrey6) + p.fresh.count(setGrey4) + p.fresh.count(setGrey6)
 	if grey == 0 {
 		return fmt.Errorf("a set is full: %w", err)
 	}
 	rest := *p
 	rest.adds = p.adds.without(setGrey4, setGrey6)
+	rest.fresh = p.fresh.without(setGrey4, setGrey6)
 	if err := f.send(ctx, &rest); err != nil {
 		return err
 	}
@@ -118,6 +124,9 @@ func (f *Firewall) send(ctx context.Context, p *deltaPlan) error {
 				tx.queue(f.lay.sets[name], part, opAdd)
 			}
 		}
+	}
+	for _, g := range p.fresh.order {
+		tx.group(g, opAdd)
 	}
 	for _, g := range p.adds.order {
 		tx.group(g, opRefresh)

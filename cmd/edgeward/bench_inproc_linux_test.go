@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/core/acl"
+	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/hw/nft"
+)
+
+// BenchmarkBulkBanInProcess splits the end-to-end bulk ban into its
+// parts without HTTP: the ACL (parse, store, delta) and the kernel.
+func BenchmarkBulkBanInProcess(b *testing.B) {
+	addrs := bulkAddrs(100_000)
+	var aclTime, kernelTime time.Duration
+	for range b.N {
+		ns := netns(b)
+		f, err := os.Open(filepath.Join("/run/netns", ns))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fw, err := nft.New(nft.Options{NetNS: int(f.Fd())})
+		if err != nil {
+			b.Fatal(err)
+		}
+		db, err := store.Open(context.Background(), store.Options{Dir: b.TempDir()}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		timed := &timedFirewall{Firewall: fw}
+		svc, err := acl.New(context.Background(), db, timed, nil, acl.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := svc.Install(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		timed.spent = 0
+		t0 := time.Now()
+		if _, err := svc.Bulk(context.Background(), acl.Ban, addrs, 0, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		total := time.Since(t0)
+		kernelTime += timed.spent
+		aclTime += total - timed.spent
+		db.Close()
+		fw.Close()
+		f.Close()
+	}
+	b.ReportMetric(float64(aclTime.Milliseconds())/float64(b.N), "acl_ms")
+	b.ReportMetric(float64(kernelTime.Milliseconds())/float64(b.N), "kernel_ms")
+}
+
+// timedFirewall measures the time spent in Apply.
+type timedFirewall struct {
+	*nft.Firewall
+	spent time.Duration
+}
+
+func (t *timedFirewall) Apply(ctx context.Context, d acl.Delta) error {
+	t0 := time.Now()
+	err := t.Firewall.Apply(ctx, d)
+	t.spent += time.Since(t0)
+	return err
+}

@@ -153,7 +153,11 @@ func TestKernelEnforcement(t *testing.T) {
 
 	// A bulk ban with a short life, then a restart: the rebuilt table keeps
 	// the permanent ban and leaves the expired entries out.
-	status, raw := s.rawText("POST", "/network/acl/bulk?acl=ban", "192.0.2.1\n192.0.2.0/28\n")
+	status, raw := s.rawText("POST", "/network/acl/bulk?acl=ban&ttl_seconds=2", "192.0.2.1\n192.0.2.0/28\n")
+	if status != 200 {
+		t.Fatalf("bulk: %d %s", status, raw)
+	}
+	status, raw = s.rawText("POST", "/network/acl/bulk?acl=ban", "198.51.100.7\n")
 	if status != 200 {
 		t.Fatalf("bulk: %d %s", status, raw)
 	}
@@ -161,12 +165,20 @@ func TestKernelEnforcement(t *testing.T) {
 	if l.reachable(t) {
 		t.Fatal("the ban lapsed while edgeward was stopped")
 	}
+	time.Sleep(3 * time.Second) // the short bans expire while stopped
 	s = startIn(t, l.router, dir)
 	eventually(t, "enforcement after restart", func() bool {
 		return obj(s.call("GET", "/network/acl/status", nil, 200))["enforced"] == true
 	})
 	if l.reachable(t) {
 		t.Fatal("ban lost across a restart")
+	}
+	if st := obj(s.call("GET", "/network/acl/status", nil, 200)); st["bans"] != 2.0 {
+		t.Fatalf("bans after restart = %v, want the client's and 198.51.100.7 (expired ones gone)", st["bans"])
+	}
+	out, _ := exec.Command("ip", "netns", "exec", l.router, "nft", "list", "table", "inet", "edgeward").CombinedOutput()
+	if strings.Contains(string(out), "192.0.2.") || !strings.Contains(string(out), "198.51.100.7") {
+		t.Fatalf("rebuilt table holds expired bans or lacks the permanent one:\n%s", out)
 	}
 	s.call("PATCH", point, map[string]string{"acl": "open"}, 404)
 	if !l.reachable(t) {

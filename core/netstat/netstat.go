@@ -6,6 +6,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/edgeward/edgeward/core"
 )
 
 // Counters reads the summed byte counters of the router's interfaces.
@@ -72,14 +74,8 @@ func (s *Sampler) Stat() Stat {
 // Run samples every interval until ctx is done.
 func (s *Sampler) Run(ctx context.Context, every time.Duration) {
 	_ = s.Sample(ctx)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = s.Sample(ctx)
-		}
-	}
+	core.Every(ctx, every, func() bool {
+		_ = s.Sample(ctx)
+		return true
+	})
 }

@@ -105,18 +105,12 @@ func (s *Service) expire(ctx context.Context, id, why string) error {
 
 // Run sweeps expired temporary peers every interval until ctx is done.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.Sweep(ctx); err != nil {
-				s.cfg.Log.Error("sweep temporary peers", "err", err)
-			} else if n > 0 {
-				s.cfg.Log.Info("temporary peers expired", "count", n)
-			}
+	core.Every(ctx, every, func() bool {
+		if n, err := s.Sweep(ctx); err != nil {
+			s.cfg.Log.Error("sweep temporary peers", "err", err)
+		} else if n > 0 {
+			s.cfg.Log.Info("temporary peers expired", "count", n)
 		}
-	}
+		return true
+	})
 }

@@ -166,18 +166,7 @@ func (db *DB) View(ctx context.Context, fn func(core.Tx) error) error {
 // otherwise leave dead vlog files on flash forever. It returns at once for
 // an in-memory store. Run it in its own goroutine.
 func (db *DB) RunGC(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !db.gcOnce(ctx) {
-			return
-		}
-	}
+	core.Every(ctx, every, func() bool { return db.gcOnce(ctx) })
 }
 
 // gcOnce rewrites value log files until Badger finds nothing more to

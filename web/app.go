@@ -14,6 +14,7 @@ import (
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
@@ -42,6 +43,9 @@ type Deps struct {
 	Stats   *netstat.Sampler
 	// NodeID is the node's P2P id (Base58Check of its public key).
 	NodeID string
+
+	// Links serves the network-interface dialect (/v2/network); nil leaves it out.
+	Links *links.Service
 }
 
 // callTimeout bounds every core call a request makes.
@@ -76,6 +80,9 @@ func New(d Deps) *fiber.App {
 	if d.ACL != nil {
 		n := &network{d: d}
 		n.routes(app.Group("/network", authenticate(d)))
+	}
+	if d.Links != nil {
+		(&ifaces{d: d}).routes(app.Group("/v2", authenticate(d)))
 	}
 	return app
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
@@ -33,6 +35,8 @@ type env struct {
 	nodeID  string
 	toks    *auth.Tokens
 	jobs    *jobs.Service
+	links   *links.Service
+	kernel  *fakeKernel
 	admin   string
 	viewer  string
 	revoked string
@@ -89,8 +93,14 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.nodeID = p2pid.FromKey(node).String()
+	e.kernel = newFakeKernel()
+	e.links, err = links.New(ctx, db, e.kernel, e.journal, links.Config{NodeName: "edge-1",
+		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, Jobs: e.jobs, OnAuthFailure: func(ip string) { e.failed = append(e.failed, ip) },
-		ACL: e.acl, Journal: e.journal, Stats: stats, NodeID: e.nodeID})
+		ACL: e.acl, Journal: e.journal, Stats: stats, NodeID: e.nodeID, Links: e.links})
 	return e
 }
 

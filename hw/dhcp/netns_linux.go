@@ -1,0 +1,74 @@
+//go:build linux
+
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// inNetNS runs fn on an OS thread that has joined the network namespace
+// fd (0: fn runs where it is called).
+//
+// A socket belongs to the namespace of the thread that creates it and keeps
+// it for life, but Go moves goroutines between threads and setns(2)
+// switches one thread only. So fn runs on a fresh goroutine whose thread is
+// locked for the switch and switched back before it is unlocked; the
+// caller's thread is never touched. Sockets fn creates can then be used
+// from any goroutine. Should switching back fail, the thread stays locked
+// and the runtime ends it when the goroutine exits, so no other goroutine
+// ever runs in the wrong namespace.
+func inNetNS(fd int, fn func() error) error {
+	if fd == 0 {
+		return fn()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open own network namespace: %w", err)
+			return
+		}
+		defer orig.Close()
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter network namespace: %w", mapErr(err))
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
+			return // still locked: the thread dies with this goroutine
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+// listenUnicast opens the UDP socket that renewals, rebinds and the
+// release use: bound to the leased address on port 68 and to the link, so
+// that several clients in one namespace do not steal each other's replies.
+// The address must already be on the link. It has to be called inside the
+// lease's namespace (inNetNS).
+func listenUnicast(ctx context.Context, iface string, ip netip.Addr) (net.PacketConn, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, iface)
+		})
+		return errors.Join(err, serr)
+	}}
+	// Go sets SO_BROADCAST on every UDP socket, which rebinding needs.
+	return lc.ListenPacket(ctx, "udp4", netip.AddrPortFrom(ip, 68).String())
+}

@@ -28,6 +28,9 @@ type config struct {
 	GreyRate          uint          `json:"grey_rate"`
 	GreyBase          time.Duration `json:"grey_base"`
 	GreySize          uint          `json:"grey_size"`
+	ManageLinks       bool          `json:"manage_links"`
+	NodeName          string        `json:"node_name"`
+	ResolvConf        string        `json:"resolv_conf"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -51,6 +54,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.UintVar(&c.GreyRate, "grey-rate", 20, "new connections per second from one source to a guarded port before the kernel greylists it")
 	fs.DurationVar(&c.GreyBase, "grey-base", 10*time.Minute, "first greylisting; repeat offenders get twice as long each time, up to a day")
 	fs.UintVar(&c.GreySize, "grey-size", 65536, "most addresses the kernel greylist holds (per address family)")
+	fs.BoolVar(&c.ManageLinks, "manage-links", false, "manage the network interfaces (serve /v2/network/interfaces and apply their config); off, edgeward never changes a link")
+	fs.StringVar(&c.NodeName, "node-name", "edgeward", "node name reported in interface status")
+	fs.StringVar(&c.ResolvConf, "resolv-conf", "", "resolver file the networks' DNS settings are written to (e.g. /tmp/resolv.conf.d/resolv.conf.auto on OpenWrt); empty leaves DNS alone")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

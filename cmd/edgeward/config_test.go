@@ -15,7 +15,7 @@ func TestParseServe(t *testing.T) {
 	def := config{Listen: "127.0.0.1:8080", Data: "./data", Overlay: netip.MustParsePrefix("100.64.0.0/10"),
 		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
 		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute, WGPort: 51820, GreyRate: 20,
-		GreyBase: 10 * time.Minute, GreySize: 65536}
+		GreyBase: 10 * time.Minute, GreySize: 65536, NodeName: "edgeward"}
 	with := func(f func(*config)) config { c := def; f(&c); return c }
 	tests := []struct {
 		name    string

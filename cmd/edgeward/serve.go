@@ -180,11 +180,16 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		closeFW()
 		return nil, nil, err
 	}
+	ls, closeLinks, err := openLinks(ctx, cfg, db, journal, log)
+	if err != nil {
+		closeFW()
+		return nil, nil, err
+	}
 	stats := netstat.New(nic.Totals, nil)
 	app := web.New(web.Deps{
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,
-		ACL: guard, Journal: journal, Stats: stats, NodeID: p2pid.FromKey(node.Public).String(),
+		ACL: guard, Journal: journal, Stats: stats, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
 		OnAuthFailure: func(ip string) {
 			if a, err := netip.ParseAddr(ip); err == nil {
 				guard.AuthFailed(context.Background(), a)
@@ -193,6 +198,10 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	})
 	workers := func(ctx context.Context) {
 		defer closeFW()
+		defer closeLinks()
+		if ls != nil {
+			go ls.Run(ctx)
+		}
 		go db.RunGC(ctx, 10*time.Minute)
 		go ov.Run(ctx, 10*time.Second)
 		go stats.Run(ctx, time.Second)

@@ -121,8 +121,17 @@ func firstIface(id int, l *Link) Interface {
 	if bond != BondLACP {
 		bond = BondActiveBackup
 	}
-	return Interface{ID: id, Name: l.Name, DefaultGateway: l.GatewayV4, DefaultGatewayV6: l.GatewayV6,
-		BondingMode: bond, MTU: l.MTU}
+	in := Interface{ID: id, Name: l.Name, BondingMode: bond, MTU: l.MTU}
+	// A default route is adopted only on a link with static addresses: on
+	// a DHCP link it is the lease's, and pinning it as static config would
+	// outlive the lease.
+	for _, a := range l.Addrs {
+		if a.AssignedBy == AssignedStatic {
+			in.DefaultGateway, in.DefaultGatewayV6 = l.GatewayV4, l.GatewayV6
+			break
+		}
+	}
+	return in
 }
 
 // firstNetworks turns the link's addresses into networks: its static

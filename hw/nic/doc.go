@@ -1,2 +1,7 @@
-// Package nic reads and configures the router's network interfaces.
+// Package nic reads and configures the router's network interfaces. NIC
+// implements links.Kernel over rtnetlink (links, counters, addresses,
+// default routes) and ethtool netlink (speed, duplex, link detection), in
+// the caller's network namespace or another one. Snapshot and Totals read
+// the caller's namespace for debug bundles and the traffic sampler. All of
+// it is Linux-only; elsewhere every call returns core.ErrUnsupported.
 package nic

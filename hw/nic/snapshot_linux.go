@@ -2,12 +2,18 @@ package nic
 
 import (
 	"context"
+	"fmt"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 )
+
+// snapshotTimeout bounds Snapshot, which takes no ctx.
+const snapshotTimeout = 10 * time.Second
 
 // Counters is a link's traffic counters as the kernel keeps them.
 type Counters struct {
@@ -27,65 +33,96 @@ type LinkSnapshot struct {
 	Counters  Counters `json:"counters"`
 }
 
-// Snapshot reads every link of the current network namespace from the
-// kernel (sysfs for state and counters).
+// Snapshot reads every link of the caller's network namespace with one
+// rtnetlink dump of links and one of addresses. The strings are those of
+// sysfs and net.Interface: operstate in lower case, carrier "1", "0" or
+// "unknown" (for a link that is down), flags as net.Flags prints them.
+// It opens its own socket, so it is safe for concurrent use.
 func Snapshot() ([]LinkSnapshot, error) {
-	ifs, err := net.Interfaces()
+	c, err := rtnetlink.Dial(nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dial rtnetlink: %w", kernelErr(err))
 	}
-	out := make([]LinkSnapshot, 0, len(ifs))
-	for _, ifi := range ifs {
-		s := LinkSnapshot{Index: ifi.Index, Name: ifi.Name, MAC: ifi.HardwareAddr.String(), MTU: ifi.MTU,
-			Flags: ifi.Flags.String(), Addresses: []string{}}
-		dir := filepath.Join("/sys/class/net", ifi.Name)
-		s.OperState = readSys(dir, "operstate")
-		s.Carrier = readSys(dir, "carrier")
-		if addrs, err := ifi.Addrs(); err == nil {
-			for _, a := range addrs {
-				s.Addresses = append(s.Addresses, a.String())
-			}
-		}
-		st := filepath.Join(dir, "statistics")
-		s.Counters = Counters{
-			RxBytes: readU64(st, "rx_bytes"), TxBytes: readU64(st, "tx_bytes"),
-			RxPackets: readU64(st, "rx_packets"), TxPackets: readU64(st, "tx_packets"),
-			RxErrors: readU64(st, "rx_errors"), TxErrors: readU64(st, "tx_errors"),
-			RxDropped: readU64(st, "rx_dropped"), TxDropped: readU64(st, "tx_dropped"),
+	defer c.Close()
+	if err := c.SetReadDeadline(time.Now().Add(snapshotTimeout)); err != nil {
+		return nil, fmt.Errorf("set netlink deadline: %w", err)
+	}
+	kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", kernelErr(err))
+	}
+	msgs, err := listAddrs(c, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list addresses: %w", kernelErr(err))
+	}
+	addrs := groupAddrs(msgs)
+	out := make([]LinkSnapshot, 0, len(kls))
+	for i := range kls {
+		s := snapshotOf(&kls[i])
+		for _, a := range addrs[s.Index] {
+			s.Addresses = append(s.Addresses, a.Prefix.String())
 		}
 		out = append(out, s)
 	}
 	return out, nil
 }
 
-// readSys returns a sysfs attribute, or "unknown" where the link has none
-// (reading carrier of a down link fails with EINVAL).
-func readSys(dir, name string) string {
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		return "unknown"
+func snapshotOf(kl *kernelLink) LinkSnapshot {
+	l := toLink(kl)
+	s := LinkSnapshot{Index: l.Index, Name: l.Name, MAC: l.MAC, MTU: l.MTU, Flags: netFlags(kl.Flags).String(),
+		OperState: strings.ToLower(l.OperState), Carrier: "unknown", Addresses: []string{}}
+	// sysfs refuses to read the carrier of a link that is down.
+	if l.AdminUp && l.Carrier != nil {
+		s.Carrier = map[bool]string{true: "1", false: "0"}[*l.Carrier]
 	}
-	return strings.TrimSpace(string(b))
+	if st := kl.Attributes.Stats64; st != nil {
+		s.Counters = Counters{RxBytes: st.RXBytes, TxBytes: st.TXBytes, RxPackets: st.RXPackets,
+			TxPackets: st.TXPackets, RxErrors: st.RXErrors, TxErrors: st.TXErrors,
+			RxDropped: st.RXDropped, TxDropped: st.TXDropped}
+	}
+	return s
 }
 
-func readU64(dir, name string) uint64 {
-	n, _ := strconv.ParseUint(readSys(dir, name), 10, 64)
-	return n
-}
-
-// Totals sums the byte counters of every link but loopback: the traffic
-// the router moved.
-func Totals(context.Context) (rx, tx uint64, err error) {
-	links, err := Snapshot()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, l := range links {
-		if l.Name == "lo" {
-			continue
+// netFlags converts IFF_* flags the way net.Interface does.
+func netFlags(raw uint32) net.Flags {
+	var f net.Flags
+	for _, m := range []struct {
+		iff  uint32
+		flag net.Flags
+	}{
+		{unix.IFF_UP, net.FlagUp}, {unix.IFF_BROADCAST, net.FlagBroadcast},
+		{unix.IFF_LOOPBACK, net.FlagLoopback}, {unix.IFF_POINTOPOINT, net.FlagPointToPoint},
+		{unix.IFF_MULTICAST, net.FlagMulticast}, {unix.IFF_RUNNING, net.FlagRunning},
+	} {
+		if raw&m.iff != 0 {
+			f |= m.flag
 		}
-		rx += l.Counters.RxBytes
-		tx += l.Counters.TxBytes
+	}
+	return f
+}
+
+// Totals sums the byte counters of every link but loopback, read with one
+// rtnetlink dump of the caller's namespace: the traffic the router moved.
+// It opens its own socket, so it is safe for concurrent use.
+func Totals(ctx context.Context) (rx, tx uint64, err error) {
+	c, err := rtnetlink.Dial(nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("dial rtnetlink: %w", kernelErr(err))
+	}
+	defer c.Close()
+	deadline, _ := ctx.Deadline()
+	if err := c.SetReadDeadline(deadline); err != nil {
+		return 0, 0, fmt.Errorf("set netlink deadline: %w", err)
+	}
+	kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
+	if err != nil {
+		return 0, 0, fmt.Errorf("list links: %w", kernelErr(err))
+	}
+	for _, kl := range kls {
+		if st := kl.Attributes.Stats64; st != nil && kl.Flags&unix.IFF_LOOPBACK == 0 {
+			rx += st.RXBytes
+			tx += st.TXBytes
+		}
 	}
 	return rx, tx, nil
 }

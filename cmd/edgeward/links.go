@@ -10,6 +10,7 @@ import (
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/hw/dhcp"
 	"github.com/edgeward/edgeward/hw/nic"
 )
 
@@ -29,16 +30,20 @@ func openLinks(ctx context.Context, cfg config, db *store.DB, journal *events.Jo
 		fd, closeNS = int(f.Fd()), func() { f.Close() }
 	}
 	k, err := nic.New(nic.Options{NetNS: fd})
-	closeNS() // New keeps its own descriptor
 	if err != nil {
+		closeNS()
 		return nil, nil, fmt.Errorf("open links: %w", err)
 	}
+	// The DHCP clients open their sockets in the namespace whenever they
+	// (re)start, so its descriptor stays open until shutdown.
+	leaser := &dhcp.Leaser{NetNS: fd, Log: log.With("component", "hw/dhcp")}
 	svc, err := links.New(ctx, db, k, journal, links.Config{
-		NodeName: cfg.NodeName, ResolvConf: cfg.ResolvConf, Log: log.With("component", "core/links"),
+		NodeName: cfg.NodeName, ResolvConf: cfg.ResolvConf, DHCP: leaser, Log: log.With("component", "core/links"),
 	})
 	if err != nil {
 		k.Close()
+		closeNS()
 		return nil, nil, err
 	}
-	return svc, func() { k.Close() }, nil
+	return svc, func() { k.Close(); closeNS() }, nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
@@ -199,14 +200,18 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	workers := func(ctx context.Context) {
 		defer closeFW()
 		defer closeLinks()
+		// The links and the ACL use the kernel until they return (DHCP
+		// leases are released on the way out): wait before closing it.
+		var wg sync.WaitGroup
 		if ls != nil {
-			go ls.Run(ctx)
+			wg.Go(func() { _ = ls.Run(ctx) })
 		}
+		wg.Go(func() { guard.Run(ctx) })
 		go db.RunGC(ctx, 10*time.Minute)
 		go ov.Run(ctx, 10*time.Second)
 		go stats.Run(ctx, time.Second)
-		go guard.Run(ctx)
 		js.Run(ctx)
+		wg.Wait()
 	}
 	return app, workers, nil
 }

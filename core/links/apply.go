@@ -25,9 +25,18 @@ func targets(r *record, parent *Link, all []Link) (ts []target, missing []int) {
 	var vlanOrder []int
 	for _, n := range r.Networks {
 		if n.VLANID == 0 {
-			if n.AssignedBy == AssignedStatic {
+			switch n.AssignedBy {
+			case AssignedStatic:
 				own.Manage = true
 				own.Addrs = append(own.Addrs, n.prefixes()...)
+			case AssignedDHCP:
+				if n.Adopted {
+					continue
+				}
+				// Managed with no static addresses: a switch from STATIC
+				// to DHCP drops the old static address and route; the
+				// lease's own address and route are the client's.
+				own.Manage = true
 			}
 			continue
 		}
@@ -174,6 +183,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.ApplyAll(ctx); err != nil {
 		s.cfg.Log.Warn("apply link configs at start", "err", err)
 	}
+	defer s.stopDHCP()
+	s.syncDHCP(ctx)
 	s.sweep(ctx)
 	t := time.NewTicker(min(time.Second, s.cfg.CheckEvery))
 	defer t.Stop()
@@ -190,6 +201,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.ApplyAll(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.cfg.Log.Debug("re-check links", "err", err)
 			}
+			s.syncDHCP(ctx)
 		}
 	}
 }

@@ -163,7 +163,7 @@ func firstNetworks(l *Link) []Network {
 			name = fmt.Sprintf("Network %d", i+1)
 		}
 		out = append(out, Network{Name: name, AssignedBy: AssignedStatic, IPRanges: members[g],
-			Netmask: dotted(g), MTU: l.MTU})
+			Netmask: dotted(g), MTU: l.MTU, Adopted: true})
 	}
 	if len(out) > 0 {
 		return out
@@ -172,5 +172,5 @@ func firstNetworks(l *Link) []Network {
 	if ll && !dhcp {
 		by = AssignedLinkLocal
 	}
-	return []Network{{Name: "Default", AssignedBy: by, MTU: l.MTU}}
+	return []Network{{Name: "Default", AssignedBy: by, MTU: l.MTU, Adopted: true}}
 }

@@ -156,6 +156,7 @@ func (s *Service) DeleteNetwork(ctx context.Context, id, nid int, opts WriteOpts
 // patchNetwork applies p to n and checks n. On a replace, fields left out
 // take their zero value.
 func patchNetwork(v *core.ValidationError, r *record, n *Network, p NetworkPatch, opts WriteOpts, create bool) {
+	n.Adopted = false // written by the admin: edgeward runs it now
 	old := *n
 	if opts.Replace {
 		*n = Network{ID: n.ID}

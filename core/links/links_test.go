@@ -150,11 +150,11 @@ func TestFirstSight(t *testing.T) {
 		{"static addresses", 1,
 			Interface{ID: 1, Name: "eth0", DefaultGateway: netip.MustParseAddr("192.168.1.254"), BondingMode: BondActiveBackup, MTU: 1500},
 			[]Network{
-				{ID: 1, Name: "Default", AssignedBy: AssignedStatic, IPRanges: []string{"192.168.1.1", "192.168.1.2"}, Netmask: "255.255.255.0", MTU: 1500},
-				{ID: 2, Name: "Network 2", AssignedBy: AssignedStatic, IPRanges: []string{"2001:db8::1"}, Netmask: "2001:db8::/64", MTU: 1500},
+				{ID: 1, Name: "Default", AssignedBy: AssignedStatic, IPRanges: []string{"192.168.1.1", "192.168.1.2"}, Netmask: "255.255.255.0", MTU: 1500, Adopted: true},
+				{ID: 2, Name: "Network 2", AssignedBy: AssignedStatic, IPRanges: []string{"2001:db8::1"}, Netmask: "2001:db8::/64", MTU: 1500, Adopted: true},
 			}},
 		{"dhcp", 2, Interface{ID: 2, Name: "eth1", BondingMode: BondActiveBackup, MTU: 1500},
-			[]Network{{ID: 1, Name: "Default", AssignedBy: AssignedDHCP, MTU: 1500}}},
+			[]Network{{ID: 1, Name: "Default", AssignedBy: AssignedDHCP, MTU: 1500, Adopted: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,8 @@ const resolvHeader = "# written by edgeward from the network config; edit that i
 // resolv renders the DNS settings of every network, in interface and
 // network order, without repeats.
 func (s *Service) resolv() []byte {
-	var servers, search []string
+	// Leases come first: a DHCP network's DNS is what its server says.
+	servers, search := s.leaseDNS()
 	for _, id := range s.ids() {
 		r, err := s.get(id)
 		if err != nil {

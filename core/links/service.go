@@ -31,8 +31,11 @@ type Config struct {
 	// CheckEvery is how often Run re-reads the links and re-applies
 	// configs the kernel has not taken yet [5s].
 	CheckEvery time.Duration
-	Now        func() time.Time
-	Log        *slog.Logger
+	// DHCP runs the DHCP clients of networks assigned by DHCP; nil leaves
+	// DHCP to something else on the router.
+	DHCP Leaser
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // Store keys.
@@ -75,6 +78,8 @@ type Service struct {
 	// after a start or after the link vanished, until the next apply.
 	applied map[int]uint64
 	next    int
+
+	dhcp dhcpRuns
 }
 
 // New loads the interfaces from kv and adopts the kernel's links it has

@@ -49,6 +49,10 @@ type Network struct {
 	DNSSearchDomains []string
 	MTU              int
 	VLANID           int
+	// Adopted marks a network read off the kernel at first sight and not
+	// written since: edgeward leaves its addresses and DHCP to whatever
+	// set them up (on OpenWrt, netifd), so adopting a link changes nothing.
+	Adopted bool
 }
 
 // InterfacePatch changes an interface. Nil fields keep their value, unless

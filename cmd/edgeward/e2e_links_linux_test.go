@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,5 +74,71 @@ func TestLinksThroughTheBinary(t *testing.T) {
 		t.Fatalf("confirmed MTU became %d", got)
 	}
 	s.call("PATCH", base, map[string]any{"mtu": 70000}, 400)
+	s.stopGracefully(t)
+}
+
+// TestDHCPThroughTheBinary switches the router's link to DHCP over the API
+// and checks it gets a lease from dnsmasq in the client namespace, its DNS
+// lands in the resolver file, and the old static address is gone.
+func TestDHCPThroughTheBinary(t *testing.T) {
+	dnsmasq, err := exec.LookPath("dnsmasq")
+	if err != nil {
+		t.Skip("dnsmasq is not installed")
+	}
+	l := newLab(t)
+	prefix := l.clientIP[:strings.LastIndex(l.clientIP, ".")]
+	dir := t.TempDir()
+	srv := exec.Command("ip", "netns", "exec", l.client, dnsmasq, "--no-daemon", "--no-resolv", "--no-hosts", "--port=0",
+		"--interface=ewc", "--bind-interfaces", "--dhcp-range="+prefix+".50,"+prefix+".60,2m",
+		"--dhcp-option=option:router,"+l.clientIP, "--dhcp-option=option:dns-server,"+prefix+".53",
+		"--dhcp-leasefile="+filepath.Join(dir, "leases"), "--pid-file="+filepath.Join(dir, "pid"))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+
+	resolv := filepath.Join(dir, "resolv.conf")
+	s := startIn(t, l.router, t.TempDir(), "--manage-links", "--resolv-conf", resolv)
+	var id float64
+	eventually(t, "interface ewr adopted", func() bool {
+		for _, in := range arr(s.call("GET", "/v2/network/interfaces/", nil, 200)) {
+			if obj(in)["name"] == "ewr" {
+				id = obj(in)["id"].(float64)
+				return true
+			}
+		}
+		return false
+	})
+	base := fmt.Sprintf("/v2/network/interfaces/%d", int(id))
+	s.call("PATCH", base+"/networks/1", map[string]any{"assigned_by": "DHCP", "ip_ranges": []string{}, "netmask": ""}, 202)
+	var leased string
+	eventually(t, "lease applied", func() bool {
+		out, _ := exec.Command("ip", "-n", l.router, "-j", "addr", "show", "ewr").Output()
+		var ifs []struct {
+			AddrInfo []struct {
+				Local     string `json:"local"`
+				ValidLife uint64 `json:"valid_life_time"`
+			} `json:"addr_info"`
+		}
+		_ = json.Unmarshal(out, &ifs)
+		has, static := false, false
+		for _, i := range ifs {
+			for _, a := range i.AddrInfo {
+				if strings.HasPrefix(a.Local, prefix+".5") || strings.HasPrefix(a.Local, prefix+".60") {
+					has, leased = a.ValidLife < 1<<31, a.Local
+				}
+				static = static || a.Local == l.routerIP
+			}
+		}
+		return has && !static
+	})
+	st := obj(s.call("GET", base+"/status/1", nil, 200))
+	if n := obj(arr(st["network_statuses"])[0]); n["assigned_by"] != "DHCP" || n["address"] != leased {
+		t.Fatalf("network status = %v, want DHCP %s", n, leased)
+	}
+	eventually(t, "lease DNS in the resolver file", func() bool {
+		b, _ := os.ReadFile(resolv)
+		return strings.Contains(string(b), "nameserver "+prefix+".53")
+	})
 	s.stopGracefully(t)
 }

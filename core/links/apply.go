@@ -111,6 +111,13 @@ func (s *Service) apply(ctx context.Context, r *record, all []Link) error {
 		return fmt.Errorf("apply interface %d: link is gone", id)
 	}
 	ts, missing := targets(r, parent, all)
+	if len(missing) > 0 {
+		if again, ok := s.addVLANs(ctx, r, parent, missing); ok {
+			all = again
+			parent = keyed(all)[r.Key]
+			ts, missing = targets(r, parent, all)
+		}
+	}
 	var errs []error
 	for _, t := range ts {
 		if err := s.kernel.Configure(ctx, t.link, t.d); err != nil {
@@ -204,4 +211,27 @@ func (s *Service) Run(ctx context.Context) error {
 			s.syncDHCP(ctx)
 		}
 	}
+}
+
+// addVLANs creates the VLAN links the missing networks ride on, when the
+// kernel can, and returns the links read again.
+func (s *Service) addVLANs(ctx context.Context, r *record, parent *Link, missing []int) ([]Link, bool) {
+	vm, ok := s.kernel.(VLANMaker)
+	if !ok {
+		return nil, false
+	}
+	for _, n := range r.Networks {
+		if !slices.Contains(missing, n.ID) {
+			continue
+		}
+		if err := vm.AddVLAN(ctx, parent.Name, n.VLANID); err != nil {
+			s.cfg.Log.Warn("add vlan link", "parent", parent.Name, "vlan_id", n.VLANID, "err", err)
+			return nil, false
+		}
+	}
+	all, err := s.kernel.Links(ctx)
+	if err != nil || keyed(all)[r.Key] == nil {
+		return nil, false
+	}
+	return all, true
 }

@@ -24,6 +24,13 @@ type Kernel interface {
 	Configure(ctx context.Context, name string, d Desired) error
 }
 
+// VLANMaker is implemented by kernels that can create VLAN links; a
+// tagged network whose VLAN link is missing gets one. Kernels without
+// 802.1Q support answer ErrUnsupported, and the network stays pending.
+type VLANMaker interface {
+	AddVLAN(ctx context.Context, parent string, id int) error
+}
+
 // Oper states, as the kernel's IF_OPER_* and the API's interface_status.
 const (
 	OperUnknown        = "UNKNOWN"

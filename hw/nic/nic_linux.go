@@ -230,6 +230,8 @@ func kernelErr(err error, invalid ...unix.Errno) error {
 		kind = core.ErrConflict
 	case errors.Is(err, unix.EBUSY):
 		kind = core.ErrBusy
+	case errors.Is(err, unix.EOPNOTSUPP):
+		kind = core.ErrUnsupported
 	}
 	for _, e := range invalid {
 		if kind == nil && errors.Is(err, e) {

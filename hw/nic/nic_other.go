@@ -27,3 +27,6 @@ func (n *NIC) Configure(ctx context.Context, name string, d links.Desired) error
 
 // Close does nothing.
 func (n *NIC) Close() error { return nil }
+
+// AddVLAN is Linux-only.
+func (n *NIC) AddVLAN(ctx context.Context, parent string, id int) error { return core.ErrUnsupported }

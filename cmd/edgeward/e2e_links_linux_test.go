@@ -74,6 +74,34 @@ func TestLinksThroughTheBinary(t *testing.T) {
 		t.Fatalf("confirmed MTU became %d", got)
 	}
 	s.call("PATCH", base, map[string]any{"mtu": 70000}, 400)
+
+	// A new static address, with the link taken down by hand first: the
+	// written config brings it up again and moves the address.
+	if out, err := exec.Command("ip", "-n", l.router, "link", "set", "ewr", "down").CombinedOutput(); err != nil {
+		t.Fatalf("link down: %v: %s", err, out)
+	}
+	moved := l.routerIP[:strings.LastIndex(l.routerIP, ".")] + ".9"
+	s.call("PATCH", base+"/networks/1", map[string]any{"ip_ranges": []string{moved}}, 202)
+	eventually(t, "address moved and link up", func() bool {
+		out, _ := exec.Command("ip", "-n", l.router, "-j", "addr", "show", "ewr").Output()
+		var ifs []struct {
+			Flags    []string `json:"flags"`
+			AddrInfo []struct {
+				Local string `json:"local"`
+			} `json:"addr_info"`
+		}
+		_ = json.Unmarshal(out, &ifs)
+		if len(ifs) != 1 {
+			return false
+		}
+		var addrs []string
+		for _, a := range ifs[0].AddrInfo {
+			addrs = append(addrs, a.Local)
+		}
+		return strings.Contains(strings.Join(ifs[0].Flags, ","), "UP") && strings.Contains(strings.Join(addrs, ","), moved) &&
+			!strings.Contains(strings.Join(addrs, ",")+",", l.routerIP+",")
+	})
+	eventually(t, "address change applied", applied(1450))
 	s.stopGracefully(t)
 }
 

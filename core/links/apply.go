@@ -54,6 +54,16 @@ func targets(r *record, parent *Link, all []Link) (ts []target, missing []int) {
 		t.d.MTU = max(t.d.MTU, n.MTU)
 		t.d.Addrs = append(t.d.Addrs, n.prefixes()...)
 	}
+	// A link whose config the admin wrote is brought up: a configured
+	// network on an admin-down link would only look broken. Adopted links
+	// keep the state they were found in.
+	for _, n := range r.Networks {
+		if !n.Adopted {
+			up := true
+			own.Up = &up
+			break
+		}
+	}
 	ts = append(ts, target{link: parent.Name, d: own})
 	for _, vid := range vlanOrder {
 		ts = append(ts, *vlans[vid])

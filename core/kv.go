@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -28,4 +30,16 @@ type Tx interface {
 	// Scan calls fn for each key with the prefix, in key order (reverse
 	// order when reverse is set), until fn returns an error.
 	Scan(prefix []byte, reverse bool, fn func(key, val []byte) error) error
+}
+
+// PutJSON stores v as JSON under key, for good.
+func PutJSON(tx Tx, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := tx.Put([]byte(key), b, 0); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/durable"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/identity"
 	"github.com/edgeward/edgeward/core/jobs"
@@ -100,34 +101,10 @@ func firstToken(ctx context.Context, toks *auth.Tokens, dir string, log *slog.Lo
 		return err
 	}
 	path := filepath.Join(dir, "admin.token")
-	if err := writeFileSync(path, []byte(secret+"\n"), 0o600); err != nil {
+	if err := durable.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
 		return err
 	}
 	log.Info("first start: admin API token written", "path", path)
-	return nil
-}
-
-// writeFileSync writes a file atomically and durably: temp file, fsync, rename.
-func writeFileSync(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
 	return nil
 }
 

@@ -99,10 +99,10 @@ func (s *Service) adopt(ctx context.Context, key string, l *Link) error {
 		r.Networks[i].ID = i + 1
 	}
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
-		if err := putJSON(tx, ifKey(id), r); err != nil {
+		if err := core.PutJSON(tx, ifKey(id), r); err != nil {
 			return err
 		}
-		return putJSON(tx, nextKey, id+1)
+		return core.PutJSON(tx, nextKey, id+1)
 	})
 	if err != nil {
 		return fmt.Errorf("store new interface %s: %w", l.Name, err)

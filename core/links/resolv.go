@@ -5,9 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/edgeward/edgeward/core/durable"
 )
 
 // resolvHeader opens the resolver file, so that whoever edits it by hand
@@ -58,40 +59,7 @@ func (s *Service) writeResolv() error {
 	if have, err := os.ReadFile(s.cfg.ResolvConf); err == nil && bytes.Equal(have, want) {
 		return nil // no needless flash writes
 	}
-	return writeAtomic(s.cfg.ResolvConf, want)
-}
-
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op after the rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // make the rename itself durable; not all filesystems allow it
-		d.Close()
-	}
-	return nil
+	return durable.WriteFile(s.cfg.ResolvConf, want, 0o644)
 }
 
 // readResolv reads the nameservers and search domains the node uses. A

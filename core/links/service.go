@@ -148,11 +148,11 @@ func (s *Service) load(ctx context.Context) error {
 func (s *Service) commit(ctx context.Context, r *record, p *pending, dropPending bool) error {
 	id := r.Iface.ID
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
-		if err := putJSON(tx, ifKey(id), r); err != nil {
+		if err := core.PutJSON(tx, ifKey(id), r); err != nil {
 			return err
 		}
 		if p != nil {
-			return putJSON(tx, pendingKey(id), p)
+			return core.PutJSON(tx, pendingKey(id), p)
 		}
 		if dropPending {
 			if err := tx.Delete([]byte(pendingKey(id))); err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -177,17 +177,6 @@ func (s *Service) commit(ctx context.Context, r *record, p *pending, dropPending
 
 func ifKey(id int) string      { return fmt.Sprintf("%s%06d", ifPrefix, id) }
 func pendingKey(id int) string { return fmt.Sprintf("%s%06d", pendingPrefix, id) }
-
-func putJSON(tx core.Tx, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
-	}
-	if err := tx.Put([]byte(key), b, 0); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	return nil
-}
 
 // get returns a deep copy of the record, or ErrNotFound.
 func (s *Service) get(id int) (*record, error) {

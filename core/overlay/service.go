@@ -72,7 +72,7 @@ func New(ctx context.Context, kv core.KV, journal *events.Journal, cfg Config) (
 	s.st = st
 	if st.allGroup() == nil {
 		all := &Group{ID: xid.New().String(), Name: "All", Issued: "api", All: true}
-		if err := s.kv.Update(ctx, func(tx core.Tx) error { return putJSON(tx, groupPrefix+all.ID, all) }); err != nil {
+		if err := s.kv.Update(ctx, func(tx core.Tx) error { return core.PutJSON(tx, groupPrefix+all.ID, all) }); err != nil {
 			return nil, fmt.Errorf("create group All: %w", err)
 		}
 		st.groups[all.ID] = all
@@ -140,7 +140,7 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 func (s *Service) commit(ctx context.Context, puts map[string]any, dels []string, apply func(st *state)) error {
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
 		for k, v := range puts {
-			if err := putJSON(tx, k, v); err != nil {
+			if err := core.PutJSON(tx, k, v); err != nil {
 				return err
 			}
 		}
@@ -158,17 +158,6 @@ func (s *Service) commit(ctx context.Context, puts map[string]any, dels []string
 	apply(s.st)
 	s.st.gen++
 	s.mu.Unlock()
-	return nil
-}
-
-func putJSON(tx core.Tx, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
-	}
-	if err := tx.Put([]byte(key), b, 0); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
 	return nil
 }
 

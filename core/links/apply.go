@@ -235,7 +235,12 @@ func (s *Service) addVLANs(ctx context.Context, r *record, parent *Link, missing
 			continue
 		}
 		if err := vm.AddVLAN(ctx, parent.Name, n.VLANID); err != nil {
-			s.cfg.Log.Warn("add vlan link", "parent", parent.Name, "vlan_id", n.VLANID, "err", err)
+			// Retried at every check; said once, not every five seconds.
+			key := fmt.Sprintf("%s.%d", parent.Name, n.VLANID)
+			if _, said := s.vlanFailed.LoadOrStore(key, true); !said {
+				s.cfg.Log.Warn("add vlan link", "parent", parent.Name, "vlan_id", n.VLANID, "err", err)
+				s.publish("vlan_unavailable", r.Iface.ID, fmt.Sprintf("VLAN %d on %s cannot be created: %v", n.VLANID, parent.Name, err), nil)
+			}
 			return nil, false
 		}
 	}

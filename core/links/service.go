@@ -80,6 +80,9 @@ type Service struct {
 	next    int
 
 	dhcp dhcpRuns
+	// vlanFailed remembers VLAN links the kernel refused, so that the
+	// retry every check is logged once.
+	vlanFailed sync.Map
 }
 
 // New loads the interfaces from kv and adopts the kernel's links it has

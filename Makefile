@@ -20,7 +20,7 @@ test:
 	$(GO) test -count=1 -race -timeout 15m ./...
 
 generate:
-	$(GO) generate ./...
+	$(GO) tool templ generate -include-version=false
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -1,6 +1,6 @@
-// Package web serves edgeward's JSON API (and, later, its admin pages)
-// with fiber. Handlers decode and shape-check a request, make one core
-// call and write the dialect's JSON; the rules live in core.
+// Package web serves edgeward's JSON API and its admin pages with fiber.
+// Handlers decode and shape-check a request, make one core call and write
+// the dialect's JSON or render a page; the rules live in core.
 package web
 
 import (
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
+	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
@@ -46,6 +47,11 @@ type Deps struct {
 
 	// Links serves the network-interface dialect (/v2/network); nil leaves it out.
 	Links *links.Service
+
+	// Admin is the admin account behind the web pages (/, /login, ...);
+	// nil leaves the pages out. NodeName is shown on the dashboard.
+	Admin    *admin.Service
+	NodeName string
 }
 
 // callTimeout bounds every core call a request makes.
@@ -83,6 +89,9 @@ func New(d Deps) *fiber.App {
 	}
 	if d.Links != nil {
 		(&ifaces{d: d}).routes(app.Group("/v2", authenticate(d)))
+	}
+	if d.Admin != nil {
+		mountUI(app, d)
 	}
 	return app
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
+	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/durable"
 	"github.com/edgeward/edgeward/core/events"
@@ -108,6 +110,29 @@ func firstToken(ctx context.Context, toks *auth.Tokens, dir string, log *slog.Lo
 	return nil
 }
 
+// setupCode writes a fresh one-time setup code to DIR/setup.code while no
+// admin password is set, and removes the spent file once it is, so that
+// only someone who can read the data dir claims a fresh box. The code
+// itself is never logged.
+func setupCode(ctx context.Context, adm *admin.Service, dir string, log *slog.Logger) error {
+	path := filepath.Join(dir, "setup.code")
+	if !adm.NeedsSetup() {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove spent setup code: %w", err)
+		}
+		return nil
+	}
+	code, err := adm.IssueSetupCode(ctx)
+	if err != nil {
+		return err
+	}
+	if err := durable.WriteFile(path, []byte(code+"\n"), 0o600); err != nil {
+		return err
+	}
+	log.Info("admin password not set: setup code written; open the web pages to set it", "path", path)
+	return nil
+}
+
 // wire builds the core services and the web app, and returns a function
 // that runs the background workers until its context is done.
 func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring *logring.Ring) (*fiber.App, func(context.Context), error) {
@@ -117,6 +142,13 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		return nil, nil, err
 	}
 	if err := firstToken(ctx, toks, cfg.Data, log); err != nil {
+		return nil, nil, err
+	}
+	adm, err := admin.New(ctx, db, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := setupCode(ctx, adm, cfg.Data, log); err != nil {
 		return nil, nil, err
 	}
 	node, err := identity.Load(ctx, db)
@@ -168,6 +200,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,
 		ACL: guard, Journal: journal, Stats: stats, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
+		Admin: adm, NodeName: cfg.NodeName,
 		OnAuthFailure: func(ip string) {
 			if a, err := netip.ParseAddr(ip); err == nil {
 				guard.AuthFailed(context.Background(), a)

@@ -1,0 +1,3 @@
+// Package field renders one labelled form input with its error message
+// next to it.
+package field

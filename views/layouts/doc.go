@@ -1,0 +1,2 @@
+// Package layouts holds the page shell every admin page renders in.
+package layouts

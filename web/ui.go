@@ -1,0 +1,321 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/admin"
+	csrffield "github.com/edgeward/edgeward/views/components/csrf"
+	"github.com/edgeward/edgeward/views/layouts"
+	"github.com/edgeward/edgeward/views/pages"
+)
+
+// The admin pages live outside /api, /network and /v2: they authenticate
+// with a session cookie instead of a token and need CSRF protection and a
+// CSP, which the JSON dialects must not get (safeweb's split).
+
+// pageCSP allows only same-origin scripts and styles: the pages have no
+// inline script or style, and htmx is served from /static.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+
+// Cookie names. Browsers accept a __Host- cookie only with Secure, which
+// they refuse to store over plain http, so plain-http pages use the
+// unprefixed name.
+const (
+	sessionCookieTLS   = "__Host-edgeward"
+	sessionCookiePlain = "edgeward_session"
+	csrfCookieTLS      = "__Host-edgeward_csrf"
+	csrfCookiePlain    = "edgeward_csrf"
+)
+
+// Locals keys.
+const (
+	csrfKey    = "csrf"
+	sessionKey = "admin_session"
+)
+
+// loginLimit is how many refused credential posts (login, setup code,
+// current password) one address may make per minute.
+const loginLimit = 5
+
+// ui serves the admin pages.
+type ui struct {
+	d Deps
+	// started is when the app was built, which is when edgeward started:
+	// the dashboard's uptime.
+	started time.Time
+}
+
+// mountUI adds the static assets and the page routes to app. Every page
+// route carries its own middleware chain, so none of it reaches the API
+// groups.
+func mountUI(app *fiber.App, d Deps) {
+	u := &ui{d: d, started: time.Now()}
+	// No HSTS: an appliance with a self-signed certificate must stay reachable.
+	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
+	app.Use("/static", secure, staticFiles())
+
+	page := []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
+	with := func(hs ...fiber.Handler) []fiber.Handler {
+		return append(append([]fiber.Handler(nil), page...), hs...)
+	}
+	limit := limiter.New(limiter.Config{
+		Max: loginLimit, Expiration: time.Minute, LimiterMiddleware: limiter.SlidingWindow{},
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		// Only refusals count: an admin who logs in and out is not a guesser.
+		SkipSuccessfulRequests: true,
+		LimitReached: func(c *fiber.Ctx) error {
+			return u.errorPage(c, fiber.StatusTooManyRequests, "Too many attempts. Wait a minute and try again.")
+		},
+	})
+
+	app.Get("/", with(u.setupFirst, u.needSession, u.dashboard)...)
+	app.Get("/setup", with(u.setupForm)...)
+	app.Post("/setup", with(limit, u.setup)...)
+	app.Get("/login", with(u.setupFirst, u.loginForm)...)
+	app.Post("/login", with(u.setupFirst, limit, u.login)...)
+	app.Post("/logout", with(u.logout)...)
+	app.Get("/settings/password", with(u.setupFirst, u.needSession, u.passwordForm)...)
+	app.Post("/settings/password", with(u.setupFirst, u.needSession, limit, u.changePassword)...)
+}
+
+// csrf checks the token of every state-changing page request: double
+// submit of a cookie against the "_csrf" form field (forms without
+// JavaScript) or the X-Csrf-Token header (htmx, from the body's
+// hx-headers). Plain-http and TLS requests get separate cookies.
+func (u *ui) csrf() fiber.Handler {
+	mk := func(name string, secure bool) fiber.Handler {
+		return csrf.New(csrf.Config{
+			KeyLookup:         "form:" + csrffield.FieldName,
+			Extractor:         csrfToken,
+			CookieName:        name,
+			CookieSecure:      secure,
+			CookieHTTPOnly:    true,
+			CookieSameSite:    fiber.CookieSameSiteStrictMode,
+			CookiePath:        "/",
+			CookieSessionOnly: true,
+			Expiration:        time.Hour,
+			ContextKey:        csrfKey,
+			ErrorHandler: func(c *fiber.Ctx, _ error) error {
+				return u.errorPage(c, fiber.StatusForbidden,
+					"This form has expired or did not come from edgeward's own page. Reload the page and try again.")
+			},
+		})
+	}
+	tls, plain := mk(csrfCookieTLS, true), mk(csrfCookiePlain, false)
+	return func(c *fiber.Ctx) error {
+		if c.Context().IsTLS() {
+			return tls(c)
+		}
+		return plain(c)
+	}
+}
+
+func csrfToken(c *fiber.Ctx) (string, error) {
+	if t := c.Get(csrf.HeaderName); t != "" {
+		return t, nil
+	}
+	if t := c.FormValue(csrffield.FieldName); t != "" {
+		return t, nil
+	}
+	return "", csrf.ErrTokenNotFound
+}
+
+// dropCSRF ends the request's CSRF token, so that the next page gets a new
+// one: a token seen before login is not reused after it.
+func dropCSRF(c *fiber.Ctx) {
+	if h, ok := c.Locals("fiber.csrf.handler").(*csrf.CSRFHandler); ok {
+		_ = h.DeleteToken(c)
+	}
+}
+
+func sessionCookieName(c *fiber.Ctx) string {
+	if c.Context().IsTLS() {
+		return sessionCookieTLS
+	}
+	return sessionCookiePlain
+}
+
+func setSessionCookie(c *fiber.Ctx, s admin.Session) {
+	c.Cookie(&fiber.Cookie{Name: sessionCookieName(c), Value: s.ID, Path: "/", HTTPOnly: true,
+		Secure: c.Context().IsTLS(), SameSite: fiber.CookieSameSiteStrictMode, SessionOnly: true})
+}
+
+func clearSessionCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: sessionCookieName(c), Value: "", Path: "/", HTTPOnly: true,
+		Secure: c.Context().IsTLS(), SameSite: fiber.CookieSameSiteStrictMode, Expires: time.Unix(1, 0)})
+}
+
+// noStore keeps pages, which carry CSRF tokens and node details, out of
+// caches.
+func noStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// refuseBanned turns away banned and greylisted sources, as the API does,
+// for when the kernel does not enforce the ACL.
+func (u *ui) refuseBanned(c *fiber.Ctx) error {
+	if u.d.ACL != nil {
+		if ip, err := netip.ParseAddr(c.IP()); err == nil && u.d.ACL.Banned(ip) {
+			return u.errorPage(c, fiber.StatusForbidden, "This address is banned or greylisted.")
+		}
+	}
+	return c.Next()
+}
+
+// setupFirst sends every page to the setup form until a password is set.
+func (u *ui) setupFirst(c *fiber.Ctx) error {
+	if u.d.Admin.NeedsSetup() {
+		return c.Redirect("/setup", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// needSession lets only logged-in browsers through; the others go to the
+// login page (htmx requests are told to go there with HX-Redirect).
+func (u *ui) needSession(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	sess, err := u.d.Admin.Check(cx, c.Cookies(sessionCookieName(c)))
+	if errors.Is(err, core.ErrPermission) {
+		if c.Get("HX-Request") == "true" {
+			c.Set("HX-Redirect", "/login")
+			return c.SendStatus(fiber.StatusUnauthorized)
+		}
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(sessionKey, sess)
+	return c.Next()
+}
+
+// errorsAsPages renders what the page chain returns or panics with as an
+// error page: public messages as they are, anything else as "internal
+// error", logged once with the request id. No stack trace reaches the
+// browser.
+func (u *ui) errorsAsPages(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = u.internalError(c, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	err = c.Next()
+	if err == nil {
+		return nil
+	}
+	var fe *fiber.Error
+	var pub *core.Error
+	switch {
+	case errors.As(err, &fe):
+		return u.errorPage(c, fe.Code, fe.Message)
+	case errors.As(err, &pub):
+		return u.errorPage(c, statusOf(pub.Kind), sentence(pub.Msg))
+	}
+	return u.internalError(c, err)
+}
+
+func (u *ui) internalError(c *fiber.Ctx, err error) error {
+	u.d.Log.Error("page failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+	return u.errorPage(c, fiber.StatusInternalServerError, "Internal error.")
+}
+
+func (u *ui) errorPage(c *fiber.Ctx, status int, msg string) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, status, pages.Error(pages.ErrorProps{
+		Page:    layouts.Page{Title: fmt.Sprintf("%d %s", status, statusText(status)), CSRF: csrfOf(c)},
+		Message: msg, RequestID: requestID(c),
+	}))
+}
+
+func statusText(status int) string {
+	if status == fiber.StatusForbidden {
+		return "Refused"
+	}
+	return utils.StatusMessage(status)
+}
+
+// render writes comp as the HTML body with status. It renders into a
+// buffer first, so a failing component never leaves half a page behind.
+func render(c *fiber.Ctx, status int, comp templ.Component) error {
+	var b bytes.Buffer
+	if err := comp.Render(c.UserContext(), &b); err != nil {
+		return fmt.Errorf("render page: %w", err)
+	}
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(b.Bytes())
+}
+
+func csrfOf(c *fiber.Ctx) string {
+	t, _ := c.Locals(csrfKey).(string)
+	return t
+}
+
+// page is the shell model for a page before login (no navigation).
+func (u *ui) page(c *fiber.Ctx, title string) layouts.Page {
+	return layouts.Page{Title: title, CSRF: csrfOf(c)}
+}
+
+// navPage is the shell model for a logged-in page; active is its href.
+func (u *ui) navPage(c *fiber.Ctx, title, active string) layouts.Page {
+	p := u.page(c, title)
+	for _, it := range []layouts.NavItem{
+		{Label: "Dashboard", Href: "/"},
+		{Label: "Peers", Href: "/peers", Soon: true},
+		{Label: "Network", Href: "/p2p", Soon: true},
+		{Label: "Interfaces", Href: "/interfaces", Soon: true},
+		{Label: "Settings", Href: "/settings/password"},
+	} {
+		it.Active = it.Href == active
+		p.Nav = append(p.Nav, it)
+	}
+	return p
+}
+
+// formErrors maps a core error about input fields onto the form's fields.
+// ok is false for any other error.
+func formErrors(err error) (fields map[string]string, ok bool) {
+	var ve *core.ValidationError
+	var pub *core.Error
+	switch {
+	case errors.As(err, &ve):
+		fields = map[string]string{}
+		for _, f := range ve.Fields {
+			if _, seen := fields[f.Field]; !seen {
+				fields[f.Field] = sentence(f.Msg)
+			}
+		}
+		return fields, true
+	case errors.As(err, &pub) && pub.Field != "":
+		return map[string]string{pub.Field: sentence(pub.Msg)}, true
+	}
+	return nil, false
+}
+
+// sentence turns a core message ("must be at least 10 characters") into
+// one a page can show on its own.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}

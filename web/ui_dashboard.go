@@ -1,0 +1,71 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/pages"
+)
+
+// dashboard shows what the node is and how its firewall stands. An htmx
+// request aimed at the stats section gets only that section.
+func (u *ui) dashboard(c *fiber.Ctx) error {
+	p := pages.DashboardProps{
+		Page:     u.navPage(c, "Dashboard", "/"),
+		NodeName: u.d.NodeName,
+		NodeID:   u.d.NodeID,
+		Version:  u.d.Version,
+		Uptime:   uptime(time.Since(u.started)),
+	}
+	if p.NodeName == "" {
+		p.NodeName = "edgeward"
+	}
+	if p.Version == "" {
+		p.Version = "dev"
+	}
+	if u.d.Overlay != nil {
+		p.Peers = len(u.d.Overlay.Peers(overlay.Filter{}))
+	}
+	if u.d.ACL != nil {
+		e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
+		p.Firewall, p.Enforced, p.EnforcementReason = true, e.Applied, e.Reason
+		if !e.Since.IsZero() {
+			p.EnforcementSince = e.Since.Local().Format(time.DateTime)
+		}
+		p.Bans, p.Greylisted = n.Bans, n.Greylisted
+	}
+	comp := pages.Dashboard(p)
+	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {
+		comp = fragment(comp, pages.StatsFragment)
+	}
+	return render(c, fiber.StatusOK, comp)
+}
+
+// fragment renders only the named templ.Fragment of comp.
+func fragment(comp templ.Component, id string) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return templ.RenderFragments(ctx, w, comp, id)
+	})
+}
+
+// uptime is d in days, hours and minutes (seconds under a minute).
+func uptime(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	m := int(d / time.Minute)
+	days, hours, mins := m/(24*60), m/60%24, m%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}

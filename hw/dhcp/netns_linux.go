@@ -5,55 +5,19 @@ package dhcp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"runtime"
 	"syscall"
+
+	"github.com/edgeward/edgeward/hw/netns"
 
 	"golang.org/x/sys/unix"
 )
 
-// inNetNS runs fn on an OS thread that has joined the network namespace
-// fd (0: fn runs where it is called).
-//
-// A socket belongs to the namespace of the thread that creates it and keeps
-// it for life, but Go moves goroutines between threads and setns(2)
-// switches one thread only. So fn runs on a fresh goroutine whose thread is
-// locked for the switch and switched back before it is unlocked; the
-// caller's thread is never touched. Sockets fn creates can then be used
-// from any goroutine. Should switching back fail, the thread stays locked
-// and the runtime ends it when the goroutine exits, so no other goroutine
-// ever runs in the wrong namespace.
+// inNetNS runs fn inside the namespace fd (see netns.Do), mapping the
+// errno of a refused switch onto the core sentinels.
 func inNetNS(fd int, fn func() error) error {
-	if fd == 0 {
-		return fn()
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("open own network namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter network namespace: %w", mapErr(err))
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
-			return // still locked: the thread dies with this goroutine
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return mapErr(netns.Do(fd, fn))
 }
 
 // listenUnicast opens the UDP socket that renewals, rebinds and the

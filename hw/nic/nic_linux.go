@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"time"
+
+	"github.com/edgeward/edgeward/hw/netns"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/links"
@@ -163,44 +164,8 @@ func openEthtool(netns int) (*ethtool.Client, error) {
 	return c, err
 }
 
-// inNetNS runs fn on an OS thread that has joined the network namespace
-// netns (0: fn runs where it is called). Go moves goroutines between
-// threads and setns(2) switches one thread only, so fn runs on a fresh
-// goroutine whose thread is locked, switched into netns and switched back
-// before it is unlocked; the caller's thread is never touched. Sockets fn
-// creates stay in netns and can be used from any goroutine. Should
-// switching back fail, the thread stays locked and the runtime ends it
-// with the goroutine, so that no other goroutine ever runs in the wrong
-// namespace.
-func inNetNS(netns int, fn func() error) error {
-	if netns == 0 {
-		return fn()
-	}
-	done := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("open own network namespace: %w", err)
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(netns, unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			done <- fmt.Errorf("enter network namespace: %w", err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-			done <- errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
-			return // still locked: the thread dies with this goroutine
-		}
-		runtime.UnlockOSThread()
-		done <- ferr
-	}()
-	return <-done
-}
+// inNetNS runs fn inside the namespace (see netns.Do).
+func inNetNS(fd int, fn func() error) error { return netns.Do(fd, fn) }
 
 // kernelError is a kernel refusal mapped onto a core sentinel: errors.Is
 // matches both, and the text stays the kernel's own.

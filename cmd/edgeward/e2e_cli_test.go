@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,21 @@ func TestCLI(t *testing.T) {
 	s.token = viewer
 	s.call("GET", "/api/peers", nil, 200)
 	s.call("POST", "/api/peers", map[string]any{"name": "nope"}, 403)
+	s.stopGracefully(t)
+
+	// A lost admin password: reset while stopped, and the next start
+	// writes a fresh setup code (the first one was written at first start).
+	first, err := os.ReadFile(filepath.Join(dir, "setup.code"))
+	if err != nil {
+		t.Fatalf("setup code of the first start: %v", err)
+	}
+	if out, err := exec.Command(binary, "admin", "reset", "--data", dir).CombinedOutput(); err != nil {
+		t.Fatalf("admin reset: %v: %s", err, out)
+	}
+	s = start(t, dir)
+	again, err := os.ReadFile(filepath.Join(dir, "setup.code"))
+	if err != nil || len(again) == 0 || string(again) == string(first) {
+		t.Fatalf("setup code after reset: %q, %v (first %q)", again, err, first)
+	}
 	s.stopGracefully(t)
 }

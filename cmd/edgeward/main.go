@@ -27,6 +27,7 @@ func main() {
 const usage = `usage:
   edgeward serve [--listen ADDR] [--data DIR] [--overlay CIDR] [--dns-domain D] ...
   edgeward token create --data DIR --name N [--role admin|viewer]
+  edgeward admin reset --data DIR      (forget the admin password; the next start writes a new setup code)
   edgeward version
 Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`
 
@@ -46,6 +47,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unknown token command\n%s", usage)
 		}
 		return tokenCreate(ctx, args[2:], stdout, stderr)
+	case "admin":
+		if len(args) < 2 || args[1] != "reset" {
+			return fmt.Errorf("unknown admin command\n%s", usage)
+		}
+		return adminReset(ctx, args[2:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edgeward", version)
 		return nil

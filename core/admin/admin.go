@@ -177,18 +177,8 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (Ses
 		if err := core.PutJSON(tx, keyPassword, rec); err != nil {
 			return err
 		}
-		var keys [][]byte
-		err := tx.Scan([]byte(keySessionPre), false, func(k, _ []byte) error {
-			keys = append(keys, append([]byte(nil), k...))
-			return nil
-		})
-		if err != nil {
+		if err := dropSessions(tx); err != nil {
 			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
 		}
 		return putSession(tx, sess.ID, srec)
 	})
@@ -206,4 +196,44 @@ func wrongPassword(field string) error {
 func digest(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// dropSessions deletes every session.
+func dropSessions(tx core.Tx) error {
+	var keys [][]byte
+	err := tx.Scan([]byte(keySessionPre), false, func(k, _ []byte) error {
+		keys = append(keys, append([]byte(nil), k...))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset forgets the admin password and every session, for an admin who
+// lost the password: the next start issues a new setup code, which only
+// someone who can read the data directory gets.
+func (s *Service) Reset(ctx context.Context) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	err := s.kv.Update(ctx, func(tx core.Tx) error {
+		if err := tx.Delete([]byte(keyPassword)); err != nil {
+			return err
+		}
+		if err := tx.Delete([]byte(keySetupCode)); err != nil {
+			return err
+		}
+		return dropSessions(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("reset admin password: %w", err)
+	}
+	s.hasPassword.Store(false)
+	return nil
 }

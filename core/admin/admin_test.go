@@ -313,3 +313,31 @@ func TestChangePasswordKeepsCaller(t *testing.T) {
 		t.Errorf("ChangePassword's session: %v", err)
 	}
 }
+
+func TestReset(t *testing.T) {
+	s, _, pw := setUp(t)
+	ctx := context.Background()
+	sess, err := s.Login(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !s.NeedsSetup() {
+		t.Fatal("password still set after Reset")
+	}
+	if _, err := s.Check(ctx, sess.ID); !errors.Is(err, core.ErrPermission) {
+		t.Fatalf("session survived Reset: %v", err)
+	}
+	if _, err := s.Login(ctx, pw); err == nil {
+		t.Fatal("old password still logs in")
+	}
+	code, err := s.IssueSetupCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Setup(ctx, code, "a brand new password"); err != nil {
+		t.Fatalf("setup after Reset: %v", err)
+	}
+}

@@ -134,19 +134,19 @@ func (a *api_) createPeer(c *fiber.Ctx) error {
 	out := toPeerJSON(created.PeerInfo, false)
 	if created.PrivateKey != "" {
 		out.PrivateKey = created.PrivateKey
-		out.ClientConfig = a.clientConfig(created)
+		out.ClientConfig = clientConfig(a.d, created)
 	}
 	return ok(c, out)
 }
 
 // clientConfig is a wg-quick file for a peer whose key the gateway made,
 // so the admin can hand it over (or show it as a QR code) in one piece.
-func (a *api_) clientConfig(p overlay.Created) string {
+func clientConfig(d Deps, p overlay.Created) string {
 	cfg := "[Interface]\nPrivateKey = " + p.PrivateKey + "\nAddress = " + p.IP.String() + "/32\n"
-	if a.d.GatewayKey != "" {
-		cfg += "\n[Peer]\nPublicKey = " + a.d.GatewayKey + "\nAllowedIPs = " + a.d.Overlay.Network().String() + "\n"
-		if a.d.Endpoint != "" {
-			cfg += "Endpoint = " + a.d.Endpoint + "\nPersistentKeepalive = 25\n"
+	if d.GatewayKey != "" {
+		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\nAllowedIPs = " + d.Overlay.Network().String() + "\n"
+		if d.Endpoint != "" {
+			cfg += "Endpoint = " + d.Endpoint + "\nPersistentKeepalive = 25\n"
 		} else {
 			cfg += "# Endpoint = HOST:PORT of this gateway (start edgeward with --endpoint to fill it in)\n"
 		}

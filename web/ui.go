@@ -90,6 +90,12 @@ func mountUI(app *fiber.App, d Deps) {
 	app.Post("/logout", with(u.logout)...)
 	app.Get("/settings/password", with(u.setupFirst, u.needSession, u.passwordForm)...)
 	app.Post("/settings/password", with(u.setupFirst, u.needSession, limit, u.changePassword)...)
+	if d.Overlay != nil {
+		app.Get("/peers", with(u.setupFirst, u.needSession, u.peersPage)...)
+		app.Post("/peers", with(u.setupFirst, u.needSession, u.createPeer)...)
+		app.Get("/peers/:id/delete", with(u.setupFirst, u.needSession, u.peerDeleteForm)...)
+		app.Post("/peers/:id/delete", with(u.setupFirst, u.needSession, u.deletePeer)...)
+	}
 }
 
 // csrf checks the token of every state-changing page request: double
@@ -276,7 +282,7 @@ func (u *ui) navPage(c *fiber.Ctx, title, active string) layouts.Page {
 	p := u.page(c, title)
 	for _, it := range []layouts.NavItem{
 		{Label: "Dashboard", Href: "/"},
-		{Label: "Peers", Href: "/peers", Soon: true},
+		{Label: "Peers", Href: "/peers", Soon: u.d.Overlay == nil},
 		{Label: "Network", Href: "/p2p", Soon: true},
 		{Label: "Interfaces", Href: "/interfaces", Soon: true},
 		{Label: "Settings", Href: "/settings/password"},

@@ -24,7 +24,8 @@ const cspWatch = `window.__csp = [];
 document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`
 
 // TestUIBrowser drives the pages in headless Chromium through first start:
-// setup code, dashboard, logout, a refused and an accepted login. It
+// setup code, dashboard, logout, a refused and an accepted login, the
+// password page and adding a peer. It
 // writes a screenshot of each page to $EDGEWARD_SCREENSHOTS (or a temp
 // dir) and checks that a form POST without the CSRF token is refused.
 func TestUIBrowser(t *testing.T) {
@@ -187,6 +188,23 @@ func TestUIBrowser(t *testing.T) {
 	}
 	run("open the password page", chromedp.Navigate(base+"/settings/password"), chromedp.WaitVisible(testSel("password-form")))
 	shot("06-password")
+
+	// Peers: add one through the form, see it listed with its config, and
+	// filter the table with htmx.
+	run("add a peer", chromedp.Click(`nav a[href="/peers"]`), chromedp.WaitVisible(testSel("peer-form")),
+		chromedp.SendKeys(testSel("name"), "laptop"),
+		chromedp.Click(testSel("submit")),
+		chromedp.WaitVisible(testSel("client-config")))
+	if got := text("peer-name"); got != "laptop" {
+		t.Errorf("listed peer %q, want laptop", got)
+	}
+	shot("07-peers")
+	run("filter the peers",
+		chromedp.SendKeys(testSel("filter-name"), "nothing"),
+		chromedp.WaitVisible(testSel("no-peers")))
+	if got := eval(`String(document.querySelectorAll("[data-testid=client-config]").length)`); got != "1" {
+		t.Errorf("the htmx filter replaced more than the table: %s config blocks", got)
+	}
 	t.Logf("screenshots in %s", shots)
 }
 

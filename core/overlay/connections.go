@@ -64,10 +64,16 @@ func (s *Service) PeersFrom(addr netip.Addr) []string {
 // ByPeerID returns the peer whose public key has this P2P id.
 // Errors: ErrNotFound.
 func (s *Service) ByPeerID(peerID string) (PeerInfo, error) {
+	want, err := p2pid.Parse(peerID)
+	if err != nil {
+		return PeerInfo{}, core.NotFound("no peer has id %s", peerID)
+	}
+	// Compare hashes, not encoded ids: Base58 encoding every key of a
+	// large overlay on each lookup would cost milliseconds.
 	s.mu.RLock()
 	var found string
 	for id, p := range s.st.peers {
-		if PeerID(p.PublicKey) == peerID {
+		if k, err := wgkey.Parse(p.PublicKey); err == nil && p2pid.FromKey(k) == want {
 			found = id
 			break
 		}

@@ -57,6 +57,10 @@ type ui struct {
 	// started is when the app was built, which is when edgeward started:
 	// the dashboard's uptime.
 	started time.Time
+	// chain is the middleware every page runs through; limit counts
+	// refused credential posts.
+	chain []fiber.Handler
+	limit fiber.Handler
 }
 
 // mountUI adds the static assets and the page routes to app. Every page
@@ -68,11 +72,8 @@ func mountUI(app *fiber.App, d Deps) {
 	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
 	app.Use("/static", secure, staticFiles())
 
-	page := []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
-	with := func(hs ...fiber.Handler) []fiber.Handler {
-		return append(append([]fiber.Handler(nil), page...), hs...)
-	}
-	limit := limiter.New(limiter.Config{
+	u.chain = []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
+	u.limit = limiter.New(limiter.Config{
 		Max: loginLimit, Expiration: time.Minute, LimiterMiddleware: limiter.SlidingWindow{},
 		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
 		// Only refusals count: an admin who logs in and out is not a guesser.
@@ -82,20 +83,38 @@ func mountUI(app *fiber.App, d Deps) {
 		},
 	})
 
-	app.Get("/", with(u.setupFirst, u.needSession, u.dashboard)...)
-	app.Get("/setup", with(u.setupForm)...)
-	app.Post("/setup", with(limit, u.setup)...)
-	app.Get("/login", with(u.setupFirst, u.loginForm)...)
-	app.Post("/login", with(u.setupFirst, limit, u.login)...)
-	app.Post("/logout", with(u.logout)...)
-	app.Get("/settings/password", with(u.setupFirst, u.needSession, u.passwordForm)...)
-	app.Post("/settings/password", with(u.setupFirst, u.needSession, limit, u.changePassword)...)
-	if d.Overlay != nil {
-		app.Get("/peers", with(u.setupFirst, u.needSession, u.peersPage)...)
-		app.Post("/peers", with(u.setupFirst, u.needSession, u.createPeer)...)
-		app.Get("/peers/:id/delete", with(u.setupFirst, u.needSession, u.peerDeleteForm)...)
-		app.Post("/peers/:id/delete", with(u.setupFirst, u.needSession, u.deletePeer)...)
+	app.Get("/", u.authed(u.dashboard)...)
+	app.Get("/setup", u.public(u.setupForm)...)
+	app.Post("/setup", u.public(u.limit, u.setup)...)
+	app.Get("/login", u.public(u.setupFirst, u.loginForm)...)
+	app.Post("/login", u.public(u.setupFirst, u.limit, u.login)...)
+	app.Post("/logout", u.public(u.logout)...)
+	app.Get("/settings/password", u.authed(u.passwordForm)...)
+	app.Post("/settings/password", u.authed(u.limit, u.changePassword)...)
+	u.eventRoutes(app)
+	if d.Tokens != nil {
+		u.tokenRoutes(app)
 	}
+	if d.Overlay != nil {
+		u.peerRoutes(app)
+		u.groupRoutes(app)
+	}
+	if d.ACL != nil {
+		u.networkRoutes(app)
+	}
+	if d.Links != nil {
+		u.interfaceRoutes(app)
+	}
+}
+
+// public is the chain of a page anyone may load, ending in hs.
+func (u *ui) public(hs ...fiber.Handler) []fiber.Handler {
+	return append(append([]fiber.Handler(nil), u.chain...), hs...)
+}
+
+// authed is the chain of a page behind the login, ending in hs.
+func (u *ui) authed(hs ...fiber.Handler) []fiber.Handler {
+	return u.public(append([]fiber.Handler{u.setupFirst, u.needSession}, hs...)...)
 }
 
 // csrf checks the token of every state-changing page request: double
@@ -283,14 +302,21 @@ func (u *ui) navPage(c *fiber.Ctx, title, active string) layouts.Page {
 	for _, it := range []layouts.NavItem{
 		{Label: "Dashboard", Href: "/"},
 		{Label: "Peers", Href: "/peers", Soon: u.d.Overlay == nil},
-		{Label: "Network", Href: "/p2p", Soon: true},
-		{Label: "Interfaces", Href: "/interfaces", Soon: true},
-		{Label: "Settings", Href: "/settings/password"},
+		{Label: "Network", Href: "/p2p", Soon: u.d.ACL == nil},
+		{Label: "Interfaces", Href: "/interfaces", Soon: u.d.Links == nil},
+		{Label: "Settings", Href: "/settings/tokens", Soon: u.d.Tokens == nil},
 	} {
-		it.Active = it.Href == active
+		it.Active = section(it.Href) == section(active)
 		p.Nav = append(p.Nav, it)
 	}
 	return p
+}
+
+// section is the first segment of a page path: every page under it
+// lights the same navigation entry.
+func section(path string) string {
+	s, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return s
 }
 
 // formErrors maps a core error about input fields onto the form's fields.

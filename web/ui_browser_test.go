@@ -1,27 +1,11 @@
 package web
 
 import (
-	"context"
-	"errors"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
-
-// chromiumPath is Debian's Chromium (apt-get install chromium).
-const chromiumPath = "/usr/bin/chromium"
-
-// cspWatch records, in every document, the CSP violations the page
-// causes; it is injected through DevTools, so the CSP does not apply to it.
-const cspWatch = `window.__csp = [];
-document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`
 
 // TestUIBrowser drives the pages in headless Chromium through first start:
 // setup code, dashboard, logout, a refused and an accepted login, the
@@ -29,100 +13,10 @@ document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.vi
 // writes a screenshot of each page to $EDGEWARD_SCREENSHOTS (or a temp
 // dir) and checks that a form POST without the CSRF token is refused.
 func TestUIBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test needs Chromium at %s (Debian: apt-get install chromium): %v", chromiumPath, err)
-	}
-	shots := os.Getenv("EDGEWARD_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	e := newUIEnv(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.app.Listener(ln) }()
-	t.Cleanup(func() {
-		if err := e.app.ShutdownWithTimeout(5 * time.Second); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
-
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 800),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	// The first Run starts the browser and lives as long as bctx; the
-	// timeout goes on the steps after it.
-	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
-	defer cancel()
-
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(testID string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(testSel(testID)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", testID, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	eval := func(expr string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// Every page loads its script and style under the CSP, and
-		// violates nothing.
-		if got := eval(`String(typeof htmx) + " " + getComputedStyle(document.body).marginTop + " " + JSON.stringify(window.__csp)`); got != "object 0px []" {
-			t.Errorf("%s: htmx, body margin, CSP violations = %q; want %q", name, got, "object 0px []")
-		}
-	}
+	c := newChrome(t, e)
+	run, text, eval, shot, base := c.run, c.text, c.eval, c.shot, c.base
+	ctx := c.ctx
 
 	// First start: every page leads to the setup form.
 	run("open the setup page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(testSel("setup-form")))
@@ -205,9 +99,5 @@ func TestUIBrowser(t *testing.T) {
 	if got := eval(`String(document.querySelectorAll("[data-testid=client-config]").length)`); got != "1" {
 		t.Errorf("the htmx filter replaced more than the table: %s config blocks", got)
 	}
-	t.Logf("screenshots in %s", shots)
-}
-
-func testSel(id string) chromedp.CSS {
-	return chromedp.CSS(`[data-testid="` + id + `"]`)
+	t.Logf("screenshots in %s", c.shots)
 }

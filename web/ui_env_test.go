@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,9 @@ import (
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/store"
 )
@@ -31,7 +35,15 @@ type uiEnv struct {
 	admin *admin.Service
 	ov    *overlay.Service
 	acl   *acl.Service
-	token string // an admin API token
+	jobs  *jobs.Service
+	links *links.Service
+	// kernel is the fake NIC layer behind links (see interfaces_fake_test.go:
+	// the real one is tested against the kernel in cmd/edgeward and hw/nic).
+	kernel  *fakeKernel
+	journal *events.Journal
+	stats   *netstat.Sampler
+	toks    *auth.Tokens
+	token   string // an admin API token
 	code  string // the setup code issued at "first start"
 
 	mu     sync.Mutex
@@ -63,6 +75,7 @@ func newUIEnv(t testing.TB) *uiEnv {
 		t.Fatal(err)
 	}
 	journal := events.New(64, nil)
+	e.journal = journal
 	e.ov, err = overlay.New(ctx, db, journal, overlay.Config{
 		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute})
 	if err != nil {
@@ -72,7 +85,21 @@ func newUIEnv(t testing.TB) *uiEnv {
 	if e.acl, err = acl.New(ctx, db, nil, journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
 		t.Fatal(err)
 	}
+	if e.jobs, err = jobs.New(ctx, db, e.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	e.kernel = newFakeKernel()
+	if e.links, err = links.New(ctx, db, e.kernel, journal, links.Config{NodeName: testNodeName,
+		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
+		t.Fatal(err)
+	}
+	e.stats = netstat.New(func(context.Context) (rx, tx uint64, err error) { return 1 << 40, 12345, nil }, nil)
+	if err := e.stats.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.toks = toks
 	e.app = New(Deps{Tokens: toks, Overlay: e.ov, ACL: e.acl, Journal: journal, Version: "1.2.3-test",
+		Jobs: e.jobs, Links: e.links, Stats: e.stats,
 		NodeID: "node-id-test", NodeName: testNodeName, Admin: e.admin,
 		OnAuthFailure: func(ip string) {
 			e.mu.Lock()

@@ -12,6 +12,14 @@ import (
 	"github.com/edgeward/edgeward/views/pages"
 )
 
+func (u *ui) peerRoutes(app *fiber.App) {
+	app.Get("/peers", u.authed(u.peersPage)...)
+	app.Post("/peers", u.authed(u.createPeer)...)
+	app.Get("/peers/:id/delete", u.authed(u.peerDeleteForm)...)
+	app.Post("/peers/:id/delete", u.authed(u.deletePeer)...)
+	u.peerDetailRoutes(app)
+}
+
 // peersPage lists the peers. An htmx request aimed at the table gets only
 // the table.
 func (u *ui) peersPage(c *fiber.Ctx) error {

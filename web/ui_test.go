@@ -250,8 +250,8 @@ func TestUIDashboard(t *testing.T) {
 	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Dashboard" {
 		t.Errorf("current nav item %q, want Dashboard", got)
 	}
-	if got := p.doc.Find(`nav a`).Length(); got != 3 {
-		t.Errorf("%d nav links, want 3 (the other pages are not built)", got)
+	if got := p.doc.Find(`nav a`).Length(); got != 5 {
+		t.Errorf("%d nav links, want 5", got)
 	}
 	// A peer shows up in the count.
 	if _, err := e.ov.CreatePeer(t.Context(), overlay.NewPeer{Name: "laptop"}); err != nil {

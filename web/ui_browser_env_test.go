@@ -1,0 +1,168 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's Chromium (apt-get install chromium).
+const chromiumPath = "/usr/bin/chromium"
+
+// cspWatch records, in every document, the CSP violations the page
+// causes; it is injected through DevTools, so the CSP does not apply to it.
+const cspWatch = `window.__csp = [];
+document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`
+
+// chrome is e's app served on a loopback port and a headless Chromium
+// pointed at it. Screenshots go to $EDGEWARD_SCREENSHOTS (or a temp dir).
+type chrome struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string // http://127.0.0.1:port
+	shots string
+}
+
+// newChrome serves e.app and starts Chromium; both stop when t ends. It
+// skips t in -short mode and where Chromium is not installed.
+func newChrome(t *testing.T, e *uiEnv) *chrome {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser test needs Chromium at %s (Debian: apt-get install chromium): %v", chromiumPath, err)
+	}
+	shots := os.Getenv("EDGEWARD_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := e.app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 800),
+	)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	// Cleanups run last-in first-out: the browser goes before the server.
+	t.Cleanup(cancelAlloc)
+	t.Cleanup(cancelBrowser)
+	// The first Do starts the browser and lives as long as bctx; the
+	// timeout goes on the steps after it.
+	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return &chrome{t: t, ctx: ctx, base: "http://" + ln.Addr().String(), shots: shots}
+}
+
+// run does the actions of one step and fails the test if one fails.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		c.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// open navigates to path and waits for the element with testID.
+func (c *chrome) open(path, testID string) {
+	c.t.Helper()
+	c.run("open "+path, chromedp.Navigate(c.base+path), chromedp.WaitVisible(testSel(testID)))
+}
+
+// location is the current page's path (with its query).
+func (c *chrome) location() string {
+	c.t.Helper()
+	loc, err := chromedp.Run(c.ctx, chromedp.Location())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return strings.TrimPrefix(loc, c.base)
+}
+
+// text is the trimmed text of the first element with testID.
+func (c *chrome) text(testID string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.ctx, chromedp.Text(testSel(testID)))
+	if err != nil {
+		c.t.Fatalf("text of %s: %v", testID, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// eval runs a JavaScript expression that yields a string.
+func (c *chrome) eval(expr string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return s
+}
+
+// login logs in with testPassword (setup must be done).
+func (c *chrome) login() {
+	c.t.Helper()
+	c.run("log in", chromedp.Navigate(c.base+"/login"), chromedp.WaitVisible(testSel("login-form")),
+		chromedp.SendKeys(testSel("password"), testPassword),
+		chromedp.Click(testSel("submit")),
+		chromedp.WaitVisible(testSel("node-name")))
+}
+
+// shot writes a screenshot of the whole page as name.png and checks that
+// the page loaded its script and style under the CSP and violated nothing.
+func (c *chrome) shot(name string) {
+	c.t.Helper()
+	png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		c.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(c.shots, name+".png"), png, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	if got := c.eval(`String(typeof htmx) + " " + getComputedStyle(document.body).marginTop + " " + JSON.stringify(window.__csp)`); got != "object 0px []" {
+		c.t.Errorf("%s: htmx, body margin, CSP violations = %q; want %q", name, got, "object 0px []")
+	}
+}
+
+func testSel(id string) chromedp.CSS {
+	return chromedp.CSS(`[data-testid="` + id + `"]`)
+}

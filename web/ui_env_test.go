@@ -44,7 +44,7 @@ type uiEnv struct {
 	stats   *netstat.Sampler
 	toks    *auth.Tokens
 	token   string // an admin API token
-	code  string // the setup code issued at "first start"
+	code    string // the setup code issued at "first start"
 
 	mu     sync.Mutex
 	failed []string // addresses reported to OnAuthFailure

@@ -84,7 +84,9 @@ func newEnv(t testing.TB) *env {
 	if e.acl, err = acl.New(ctx, db, nil, e.journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
 		t.Fatal(err)
 	}
-	stats := netstat.New(func(context.Context) (rx, tx uint64, err error) { return 1 << 40, 12345, nil }, nil)
+	stats := netstat.New(func(context.Context) ([]netstat.Link, error) {
+		return []netstat.Link{{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345}}, nil
+	}, nil)
 	if err := stats.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}

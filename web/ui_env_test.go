@@ -93,7 +93,9 @@ func newUIEnv(t testing.TB) *uiEnv {
 		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
 		t.Fatal(err)
 	}
-	e.stats = netstat.New(func(context.Context) (rx, tx uint64, err error) { return 1 << 40, 12345, nil }, nil)
+	e.stats = netstat.New(func(context.Context) ([]netstat.Link, error) {
+		return []netstat.Link{{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345}}, nil
+	}, nil)
 	if err := e.stats.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,6 @@ import (
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
-	"github.com/edgeward/edgeward/hw/nic"
 	"github.com/edgeward/edgeward/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -190,12 +189,18 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		closeFW()
 		return nil, nil, err
 	}
-	ls, closeLinks, err := openLinks(ctx, cfg, db, journal, log)
+	k, fd, closeLinks, err := openNIC(cfg)
 	if err != nil {
 		closeFW()
 		return nil, nil, err
 	}
-	stats := netstat.New(nic.Totals, nil)
+	ls, err := openLinks(ctx, cfg, db, k, fd, journal, log)
+	if err != nil {
+		closeLinks()
+		closeFW()
+		return nil, nil, err
+	}
+	stats := netstat.New(k.Traffic, nil)
 	app := web.New(web.Deps{
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,

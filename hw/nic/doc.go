@@ -1,7 +1,8 @@
 // Package nic reads and configures the router's network interfaces. NIC
 // implements links.Kernel over rtnetlink (links, counters, addresses,
 // default routes) and ethtool netlink (speed, duplex, link detection), in
-// the caller's network namespace or another one. Snapshot and Totals read
-// the caller's namespace for debug bundles and the traffic sampler. All of
+// the caller's network namespace or another one; Traffic feeds the traffic
+// sampler from the same reads. Snapshot reads the caller's namespace for
+// debug bundles. All of
 // it is Linux-only; elsewhere every call returns core.ErrUnsupported.
 package nic

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os/exec"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -260,5 +262,53 @@ func TestLinksDeadline(t *testing.T) {
 	cancel()
 	if _, err := n.Links(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Links with a canceled ctx: %v, want context.Canceled", err)
+	}
+}
+
+// TestTraffic reads the lab's counters for the traffic sampler: the same
+// links as Links, loopback marked, counters moving with pings and the
+// states as the kernel has them.
+func TestTraffic(t *testing.T) {
+	ns := newLab(t)
+	ns.ip(t, "link", "set", "ewd", "down")
+	n := ns.nic(t)
+	ctx := ctxT(t)
+	before, err := n.Traffic(ctx)
+	if err != nil {
+		t.Fatalf("Traffic: %v", err)
+	}
+	ns.ping(t, netip.MustParseAddr("192.0.2.2"), 5)
+	after, err := n.Traffic(ctx)
+	if err != nil {
+		t.Fatalf("Traffic: %v", err)
+	}
+	byName := func(ls []netstat.Link) map[string]netstat.Link {
+		m := map[string]netstat.Link{}
+		for _, l := range ls {
+			m[l.Name] = l
+		}
+		return m
+	}
+	b, a := byName(before), byName(after)
+	if got := slices.Sorted(maps.Keys(a)); !slices.Equal(got, []string{"ewa", "ewbr", "ewc", "ewd", "lo"}) {
+		t.Fatalf("links %v", got)
+	}
+	if !a["lo"].Loopback || a["ewa"].Loopback {
+		t.Errorf("loopback flags: lo %v, ewa %v", a["lo"].Loopback, a["ewa"].Loopback)
+	}
+	if !a["ewa"].Up || a["ewd"].Up || a["ewc"].Up {
+		// ewc's peer ewd is down, so ewc has no carrier either.
+		t.Errorf("up: ewa %v, ewc %v, ewd %v; want true, false, false", a["ewa"].Up, a["ewc"].Up, a["ewd"].Up)
+	}
+	// Five pings and their replies: at least 5 × 84 bytes each way.
+	if d := a["ewa"].TxBytes - b["ewa"].TxBytes; d < 5*84 {
+		t.Errorf("ewa sent %d bytes during 5 pings", d)
+	}
+	if d := a["ewa"].RxBytes - b["ewa"].RxBytes; d < 5*84 {
+		t.Errorf("ewa received %d bytes during 5 pings", d)
+	}
+	if a["ewa"].SpeedMbps != 10000 {
+		// veth reports 10000 Mb/s through ethtool.
+		t.Errorf("ewa speed %d", a["ewa"].SpeedMbps)
 	}
 }

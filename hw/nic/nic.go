@@ -1,5 +1,12 @@
 package nic
 
+import (
+	"context"
+
+	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/netstat"
+)
+
 // Options configures New.
 type Options struct {
 	// NetNS is an open file descriptor of the network namespace to read
@@ -7,4 +14,20 @@ type Options struct {
 	// process's own. New keeps a duplicate, so the caller may close its
 	// descriptor once New returns.
 	NetNS int
+}
+
+// Traffic reads every link's state, speed and byte counters for the
+// traffic sampler (netstat.Read): one Links call, so the dashboard and the
+// interface status never disagree.
+func (n *NIC) Traffic(ctx context.Context) ([]netstat.Link, error) {
+	ls, err := n.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netstat.Link, len(ls))
+	for i, l := range ls {
+		out[i] = netstat.Link{Name: l.Name, Up: l.OperState == links.OperUp || (l.Kind == "loopback" && l.AdminUp),
+			SpeedMbps: l.SpeedMbps, Loopback: l.Kind == "loopback", RxBytes: l.RxBytes, TxBytes: l.TxBytes}
+	}
+	return out, nil
 }

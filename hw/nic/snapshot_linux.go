@@ -1,7 +1,6 @@
 package nic
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -99,30 +98,4 @@ func netFlags(raw uint32) net.Flags {
 		}
 	}
 	return f
-}
-
-// Totals sums the byte counters of every link but loopback, read with one
-// rtnetlink dump of the caller's namespace: the traffic the router moved.
-// It opens its own socket, so it is safe for concurrent use.
-func Totals(ctx context.Context) (rx, tx uint64, err error) {
-	c, err := rtnetlink.Dial(nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("dial rtnetlink: %w", kernelErr(err))
-	}
-	defer c.Close()
-	deadline, _ := ctx.Deadline()
-	if err := c.SetReadDeadline(deadline); err != nil {
-		return 0, 0, fmt.Errorf("set netlink deadline: %w", err)
-	}
-	kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
-	if err != nil {
-		return 0, 0, fmt.Errorf("list links: %w", kernelErr(err))
-	}
-	for _, kl := range kls {
-		if st := kl.Attributes.Stats64; st != nil && kl.Flags&unix.IFF_LOOPBACK == 0 {
-			rx += st.RXBytes
-			tx += st.TXBytes
-		}
-	}
-	return rx, tx, nil
 }

@@ -18,6 +18,3 @@ type LinkSnapshot struct{}
 
 // Snapshot is Linux-only.
 func Snapshot() ([]LinkSnapshot, error) { return nil, core.ErrUnsupported }
-
-// Totals is Linux-only.
-func Totals(context.Context) (rx, tx uint64, err error) { return 0, 0, core.ErrUnsupported }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"log/slog"
 	"net"
 	"time"
 
@@ -99,18 +100,37 @@ func (n *network) streamHead(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusOK)
 }
 
-// stream answers with a chunked stream: first (when not nil), then
-// shape(e) for each event of sub that shape does not map to nil, each
-// flushed as its own chunk. It ends, closing sub, when the journal cuts the
-// subscription off, when a write fails (the client left; noticed at the
-// next event) or when the server shuts down.
+// stream answers with a chunked JSON stream: first (when not nil), then
+// shape(e) for each event of sub that shape does not map to nil.
 func (n *network) stream(c *fiber.Ctx, sub *events.Subscription, first any, shape func(events.Event) any) error {
+	var head []byte
+	if first != nil {
+		head, _ = encodeJSON(first) // cannot fail: every value is strings
+	}
+	return feed(c, n.d.Log, sub, fiber.MIMEApplicationJSON, head, func(e events.Event) []byte {
+		v := shape(e)
+		if v == nil {
+			return nil
+		}
+		b, _ := encodeJSON(v)
+		return b
+	}, 0, nil)
+}
+
+// feed answers with a stream of contentType: head (when not empty), then
+// encode(e) for each event of sub that it does not map to nil, each
+// flushed as its own chunk; every beatEvery (0: never) what beat returns,
+// ending the stream when beat says so. It ends, closing sub, when the
+// journal cuts the subscription off, when a write fails (the client left;
+// noticed at the next write) or when the server shuts down.
+func feed(c *fiber.Ctx, log *slog.Logger, sub *events.Subscription, contentType string, head []byte,
+	encode func(events.Event) []byte, beatEvery time.Duration, beat func() ([]byte, bool)) error {
 	// Nothing of c may be used once the handler returns: take what the
 	// writer needs now.
 	fctx := c.Context()
 	done, conn := fctx.Done(), fctx.Conn()
-	log := n.d.Log.With("request_id", requestID(c), "path", c.Path())
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	log = log.With("request_id", requestID(c), "path", c.Path())
+	c.Set(fiber.HeaderContentType, contentType)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Status(fiber.StatusOK)
 	// Send the headers now, so a client knows it is subscribed before the
@@ -118,13 +138,24 @@ func (n *network) stream(c *fiber.Ctx, sub *events.Subscription, first any, shap
 	fctx.Response.ImmediateHeaderFlush = true
 	fctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer sub.Close()
-		if first != nil && !writeChunk(w, conn, first) {
+		if len(head) > 0 && !writeChunk(w, conn, head) {
 			return
+		}
+		var beats <-chan time.Time
+		if beatEvery > 0 {
+			t := time.NewTicker(beatEvery)
+			defer t.Stop()
+			beats = t.C
 		}
 		for {
 			select {
 			case <-done:
 				return
+			case <-beats:
+				b, more := beat()
+				if !more || !writeChunk(w, conn, b) {
+					return
+				}
 			case e, open := <-sub.C():
 				if !open {
 					if sub.Dropped() {
@@ -132,7 +163,7 @@ func (n *network) stream(c *fiber.Ctx, sub *events.Subscription, first any, shap
 					}
 					return
 				}
-				if v := shape(e); v != nil && !writeChunk(w, conn, v) {
+				if b := encode(e); b != nil && !writeChunk(w, conn, b) {
 					return
 				}
 			}
@@ -141,12 +172,8 @@ func (n *network) stream(c *fiber.Ctx, sub *events.Subscription, first any, shap
 	return nil
 }
 
-// writeChunk writes v as one flushed chunk; false means the stream is over.
-func writeChunk(w *bufio.Writer, conn net.Conn, v any) bool {
-	b, err := encodeJSON(v)
-	if err != nil {
-		return false // cannot happen: every value is strings
-	}
+// writeChunk writes b as one flushed chunk; false means the stream is over.
+func writeChunk(w *bufio.Writer, conn net.Conn, b []byte) bool {
 	if conn != nil {
 		_ = conn.SetWriteDeadline(time.Now().Add(chunkWriteTimeout))
 	}

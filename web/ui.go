@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
@@ -41,6 +42,11 @@ const (
 	csrfCookiePlain    = "edgeward_csrf"
 )
 
+// backgroundHeader marks a request a page makes on its own (htmx
+// polling), which must not slide the session's expiry. Pages set it with
+// hx-headers on the polling element.
+const backgroundHeader = "X-Edgeward-Background"
+
 // Locals keys.
 const (
 	csrfKey    = "csrf"
@@ -70,7 +76,8 @@ func mountUI(app *fiber.App, d Deps) {
 	u := &ui{d: d, started: time.Now()}
 	// No HSTS: an appliance with a self-signed certificate must stay reachable.
 	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
-	app.Use("/static", secure, staticFiles())
+	// htmx is 51 KB and compresses to 16: worth it on a slow Wi-Fi.
+	app.Use("/static", secure, compress.New(), staticFiles())
 
 	u.chain = []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
 	u.limit = limiter.New(limiter.Config{
@@ -215,8 +222,20 @@ func (u *ui) setupFirst(c *fiber.Ctx) error {
 func (u *ui) needSession(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	sess, err := u.d.Admin.Check(cx, c.Cookies(sessionCookieName(c)))
+	check := u.d.Admin.Check
+	stream := strings.HasPrefix(c.Get(fiber.HeaderAccept), "text/event-stream")
+	if stream || c.Get(backgroundHeader) == "1" {
+		// Polls and streams run without the admin: they must not keep
+		// the session alive.
+		check = u.d.Admin.Peek
+	}
+	sess, err := check(cx, c.Cookies(sessionCookieName(c)))
 	if errors.Is(err, core.ErrPermission) {
+		if stream {
+			// An EventSource cannot follow a login page: it gets an
+			// error and stops.
+			return c.SendStatus(fiber.StatusUnauthorized)
+		}
 		if c.Get("HX-Request") == "true" {
 			c.Set("HX-Redirect", "/login")
 			return c.SendStatus(fiber.StatusUnauthorized)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/components/graph"
 	"github.com/edgeward/edgeward/views/pages"
 )
 
@@ -30,7 +33,28 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		p.Version = "dev"
 	}
 	if u.d.Overlay != nil {
-		p.Peers = len(u.d.Overlay.Peers(overlay.Filter{}))
+		peers := u.d.Overlay.Peers(overlay.Filter{})
+		p.Peers = len(peers)
+		for _, pi := range peers {
+			if pi.Connected {
+				p.Connected++
+			}
+		}
+	}
+	if u.d.Stats != nil {
+		p.HasTraffic = true
+		for _, l := range u.d.Stats.Links() {
+			if l.Loopback {
+				continue
+			}
+			p.Links = append(p.Links, pages.LinkRow{Name: l.Name, Up: l.Up, Speed: linkSpeed(l.SpeedMbps),
+				Rx: graph.Rate(l.RxRate), Tx: graph.Rate(l.TxRate)})
+		}
+		hist := u.d.Stats.History()
+		p.Traffic = graph.Props{Slots: int(netstat.Span / netstat.Step), Span: "60 min ago", Samples: make([]graph.Sample, len(hist))}
+		for i, pt := range hist {
+			p.Traffic.Samples[i] = graph.Sample{Rx: pt.Rx, Tx: pt.Tx}
+		}
 	}
 	if u.d.ACL != nil {
 		e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
@@ -40,11 +64,24 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		}
 		p.Bans, p.Greylisted = n.Bans, n.Greylisted
 	}
+	p.Events = u.liveEvents("Latest events")
+	p.Page.Live = p.Events.Stream != ""
 	comp := pages.Dashboard(p)
 	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {
 		comp = fragment(comp, pages.StatsFragment)
 	}
 	return render(c, fiber.StatusOK, comp)
+}
+
+// linkSpeed is ethtool's speed as a link's rate ("1 Gbit/s").
+func linkSpeed(mbps int) string {
+	switch {
+	case mbps <= 0:
+		return "unknown"
+	case mbps%1000 == 0:
+		return strconv.Itoa(mbps/1000) + " Gbit/s"
+	}
+	return strconv.Itoa(mbps) + " Mbit/s"
 }
 
 // fragment renders only the named templ.Fragment of comp.

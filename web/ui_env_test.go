@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,9 +43,12 @@ type uiEnv struct {
 	kernel  *fakeKernel
 	journal *events.Journal
 	stats   *netstat.Sampler
-	toks    *auth.Tokens
-	token   string // an admin API token
-	code    string // the setup code issued at "first start"
+	// counters and clock feed stats; guarded by mu.
+	counters []netstat.Link
+	clock    time.Time
+	toks     *auth.Tokens
+	token    string // an admin API token
+	code     string // the setup code issued at "first start"
 
 	mu     sync.Mutex
 	failed []string // addresses reported to OnAuthFailure
@@ -93,9 +97,21 @@ func newUIEnv(t testing.TB) *uiEnv {
 		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
 		t.Fatal(err)
 	}
+	// The traffic sampler reads counters the test moves (see traffic),
+	// on a clock the test moves: the kernel side is tested in hw/nic.
+	e.counters = []netstat.Link{{Name: "lo", Loopback: true, Up: true},
+		{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345},
+		{Name: "eth1", SpeedMbps: 0}}
+	e.clock = time.Now().Truncate(netstat.Step)
 	e.stats = netstat.New(func(context.Context) ([]netstat.Link, error) {
-		return []netstat.Link{{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345}}, nil
-	}, nil)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return slices.Clone(e.counters), nil
+	}, func() time.Time {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.clock
+	})
 	if err := e.stats.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +125,22 @@ func newUIEnv(t testing.TB) *uiEnv {
 			e.failed = append(e.failed, ip)
 		}})
 	return e
+}
+
+// traffic moves eth0's counters through steps samples of netstat.Step,
+// receiving rx(i) and sending tx(i) bytes per second in step i.
+func (e *uiEnv) traffic(t testing.TB, steps int, rx, tx func(i int) int) {
+	t.Helper()
+	for i := range steps {
+		e.mu.Lock()
+		e.clock = e.clock.Add(netstat.Step)
+		e.counters[1].RxBytes += uint64(rx(i)) * uint64(netstat.Step/time.Second)
+		e.counters[1].TxBytes += uint64(tx(i)) * uint64(netstat.Step/time.Second)
+		e.mu.Unlock()
+		if err := e.stats.Sample(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (e *uiEnv) failures() int {

@@ -233,6 +233,37 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
+// TestPeekDoesNotSlide: background polling sees the session but does not
+// keep it alive.
+func TestPeekDoesNotSlide(t *testing.T) {
+	s, clk, pw := setUp(t)
+	ctx := context.Background()
+	sess, err := s.Login(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		clk.add(5 * time.Minute)
+		got, err := s.Peek(ctx, sess.ID)
+		if err != nil {
+			t.Fatalf("Peek: %v", err)
+		}
+		if !got.Expires.Equal(sess.Expires) {
+			t.Errorf("Peek moved the expiry from %v to %v", sess.Expires, got.Expires)
+		}
+	}
+	clk.add(5 * time.Minute)
+	if _, err := s.Peek(ctx, sess.ID); !errors.Is(err, core.ErrPermission) {
+		t.Errorf("Peek 30 minutes after login: %v, want ErrPermission", err)
+	}
+	if err := s.Logout(ctx, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Peek(ctx, "nope"); !errors.Is(err, core.ErrPermission) {
+		t.Errorf("Peek(nope): %v", err)
+	}
+}
+
 func TestLogout(t *testing.T) {
 	s, _, pw := setUp(t)
 	ctx := context.Background()

@@ -88,28 +88,11 @@ func (s *Service) openSession(ctx context.Context) (Session, error) {
 // forward (at most once a minute). Errors: ErrPermission for an unknown,
 // expired or ended session.
 func (s *Service) Check(ctx context.Context, id string) (Session, error) {
-	if id == "" {
-		return Session{}, core.ErrPermission
+	r, now, err := s.live(ctx, id)
+	if err != nil {
+		return Session{}, err
 	}
 	key := []byte(keySessionPre + digest(id))
-	var r sessionRecord
-	err := s.kv.View(ctx, func(tx core.Tx) error {
-		b, err := tx.Get(key)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(b, &r)
-	})
-	if errors.Is(err, core.ErrNotFound) {
-		return Session{}, core.ErrPermission
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("load session: %w", err)
-	}
-	now := s.now().UTC()
-	if !now.Before(r.Expires) {
-		return Session{}, core.ErrPermission
-	}
 	if r.Expires.Sub(now) > SessionTTL-refreshEvery {
 		return Session{ID: id, Expires: r.Expires}, nil
 	}
@@ -130,6 +113,42 @@ func (s *Service) Check(ctx context.Context, id string) (Session, error) {
 		return Session{}, fmt.Errorf("refresh session: %w", err)
 	}
 	return Session{ID: id, Expires: r.Expires}, nil
+}
+
+// Peek is Check without sliding the expiry: what a page polls or streams
+// in the background must not keep an unattended browser logged in.
+func (s *Service) Peek(ctx context.Context, id string) (Session, error) {
+	r, _, err := s.live(ctx, id)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{ID: id, Expires: r.Expires}, nil
+}
+
+// live loads the unexpired session with this id. Errors: ErrPermission.
+func (s *Service) live(ctx context.Context, id string) (sessionRecord, time.Time, error) {
+	if id == "" {
+		return sessionRecord{}, time.Time{}, core.ErrPermission
+	}
+	var r sessionRecord
+	err := s.kv.View(ctx, func(tx core.Tx) error {
+		b, err := tx.Get([]byte(keySessionPre + digest(id)))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, &r)
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return sessionRecord{}, time.Time{}, core.ErrPermission
+	}
+	if err != nil {
+		return sessionRecord{}, time.Time{}, fmt.Errorf("load session: %w", err)
+	}
+	now := s.now().UTC()
+	if !now.Before(r.Expires) {
+		return sessionRecord{}, time.Time{}, core.ErrPermission
+	}
+	return r, now, nil
 }
 
 // Logout ends the session with this id. Ending an unknown session is not

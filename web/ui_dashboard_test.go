@@ -1,0 +1,179 @@
+package web
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/overlay"
+)
+
+// TestUIDashboardLive checks what the dashboard adds to the basics
+// (TestUIDashboard): connected peers, the interfaces with their rates, the
+// traffic graph of the last hour and the latest events.
+func TestUIDashboardLive(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	ctx := t.Context()
+	for _, name := range []string{"laptop", "phone"} {
+		if _, err := e.ov.CreatePeer(ctx, overlay.NewPeer{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	laptop := e.ov.Peers(overlay.Filter{Name: "laptop"})[0]
+	if err := e.ov.SetConnected(ctx, laptop.PublicKey, true, netip.MustParseAddrPort("198.51.100.9:51820")); err != nil {
+		t.Fatal(err)
+	}
+	// Half an hour at 1.25 MB/s in and 125 kB/s out, then 2.5 MB/s in.
+	e.traffic(t, 180, func(int) int { return 1_250_000 }, func(int) int { return 125_000 })
+	e.traffic(t, 1, func(int) int { return 2_500_000 }, func(int) int { return 0 })
+	e.journal.Publish(events.Event{Kind: "test_event", Subject: "subject-1", Message: "something <happened>"})
+
+	p := b.get("/")
+	if got := p.text("count-peers") + "/" + p.text("count-connected"); got != "2/1" {
+		t.Errorf("peers/connected = %s, want 2/1", got)
+	}
+	rows := p.doc.Find(`[data-testid="link-row"]`)
+	if rows.Length() != 2 {
+		t.Fatalf("%d interface rows, want 2 (eth0, eth1; loopback left out)\n%s", rows.Length(), p.body)
+	}
+	eth0, eth1 := rows.Eq(0), rows.Eq(1)
+	for _, tt := range []struct{ got, want string }{
+		{eth0.Find(`[data-testid="link-name"]`).Text(), "eth0"},
+		{eth0.Find(`[data-testid="link-state"]`).Text(), "up"},
+		{eth0.Find(`[data-testid="link-speed"]`).Text(), "1 Gbit/s"},
+		{eth0.Find(`[data-testid="link-rx"]`).Text(), "20.0 Mbit/s"},
+		{eth0.Find(`[data-testid="link-tx"]`).Text(), "0 bit/s"},
+		{eth1.Find(`[data-testid="link-state"]`).Text(), "down"},
+		{eth1.Find(`[data-testid="link-speed"]`).Text(), "unknown"},
+		{p.text("graph-peak"), "20.0 Mbit/s"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+	// 181 samples of 10 s: 181 points of each line, the newest at the
+	// right edge.
+	pts, _ := p.doc.Find(`[data-testid="graph-rx"]`).Attr("points")
+	if n := len(strings.Fields(pts)); n != 181 || !strings.HasSuffix(pts, " 720.0,4.0") {
+		t.Errorf("rx line: %d points, ends %q", n, pts[max(0, len(pts)-20):])
+	}
+	ev := p.doc.Find(`[data-testid="event"]`).First()
+	if got := ev.Find(`[data-testid="event-message"]`).Text(); got != "something <happened>" {
+		t.Errorf("latest event %q\n%s", got, p.body)
+	}
+	if got, _ := p.doc.Find(`[data-testid="event-list"]`).Attr("sse-connect"); got != eventStreamPath {
+		t.Errorf("event list streams from %q", got)
+	}
+	if !strings.Contains(p.body, `src="/static/htmx-sse.min.js"`) {
+		t.Error("the dashboard does not load the sse extension")
+	}
+}
+
+// TestUIEventStream reads the page's event stream over a real connection:
+// each new event arrives as a message with the rendered row, a reconnect
+// with Last-Event-ID gets what it missed, and a browser without a session
+// gets a 401 rather than a login page.
+func TestUIEventStream(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.app.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = e.app.ShutdownWithTimeout(5 * time.Second)
+		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	url := "http://" + ln.Addr().String() + eventStreamPath
+	open := func(lastID string, withSession bool) *http.Response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		if lastID != "" {
+			req.Header.Set("Last-Event-ID", lastID)
+		}
+		if withSession {
+			req.AddCookie(b.cookie(sessionCookiePlain))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+
+	if res := open("", false); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without a session: %d, want 401", res.StatusCode)
+	}
+
+	res := open("", true)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	first := e.journal.Publish(events.Event{Kind: "one", Message: "first\nof two"})
+	e.journal.Publish(events.Event{Kind: "two", Message: "second"})
+	r := bufio.NewReader(res.Body)
+	msg1, msg2 := readSSE(t, r), readSSE(t, r)
+	if msg1.event != "journal" || msg1.id != strconv.FormatUint(first.Seq, 10) || !strings.Contains(msg1.data, `data-seq="`+strconv.FormatUint(first.Seq, 10)+`"`) ||
+		!strings.Contains(msg1.data, "first\nof two") {
+		t.Errorf("first message %+v", msg1)
+	}
+	if !strings.Contains(msg2.data, ">second<") {
+		t.Errorf("second message %+v", msg2)
+	}
+
+	// Reconnecting after the first: the second comes again, then new ones.
+	again := bufio.NewReader(open(msg1.id, true).Body)
+	if m := readSSE(t, again); m.id != msg2.id {
+		t.Errorf("after Last-Event-ID %s got id %s, want %s", msg1.id, m.id, msg2.id)
+	}
+	e.journal.Publish(events.Event{Kind: "three", Message: "third"})
+	if m := readSSE(t, again); !strings.Contains(m.data, ">third<") {
+		t.Errorf("after the replay: %+v", m)
+	}
+}
+
+type sseMsg struct{ id, event, data string }
+
+// readSSE reads one message, skipping comments.
+func readSSE(t *testing.T, r *bufio.Reader) sseMsg {
+	t.Helper()
+	var m sseMsg
+	var data []string
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read stream: %v", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "" && (m.event != "" || len(data) > 0):
+			m.data = strings.Join(data, "\n")
+			return m
+		case strings.HasPrefix(line, "id: "):
+			m.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			m.event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, line[6:])
+		}
+	}
+}

@@ -17,7 +17,9 @@ type fakeLinks struct {
 	fail  error
 }
 
-func (f *fakeLinks) read(context.Context) ([]Link, error) { return append([]Link(nil), f.links...), f.fail }
+func (f *fakeLinks) read(context.Context) ([]Link, error) {
+	return append([]Link(nil), f.links...), f.fail
+}
 
 func TestSampler(t *testing.T) {
 	now := time.Unix(1000, 0)

@@ -112,6 +112,33 @@ func mountUI(app *fiber.App, d Deps) {
 	if d.Links != nil {
 		u.interfaceRoutes(app)
 	}
+	// Last: a path nothing above answered. The JSON dialects keep their
+	// own 404 body; anything else is a page a browser asked for.
+	last := []any{func(c *fiber.Ctx) error {
+		if apiPath(c.Path()) {
+			return fiber.ErrNotFound
+		}
+		return c.Next()
+	}}
+	for _, h := range u.public(u.notFound) {
+		last = append(last, h)
+	}
+	app.Use(last...)
+}
+
+// apiPath reports whether p belongs to one of the JSON dialects.
+func apiPath(p string) bool {
+	for _, prefix := range []string{"/api", "/network", "/v2"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// notFound answers a page path that does not exist.
+func (u *ui) notFound(c *fiber.Ctx) error {
+	return u.errorPage(c, fiber.StatusNotFound, "There is no page at this address.")
 }
 
 // public is the chain of a page anyone may load, ending in hs.

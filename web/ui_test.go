@@ -393,3 +393,25 @@ func TestUptime(t *testing.T) {
 		}
 	}
 }
+
+// TestUINotFound: a page path that does not exist is an HTML page, an API
+// path keeps its dialect's JSON.
+func TestUINotFound(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	for _, path := range []string{"/nope", "/peers/x/y/z", "/static-nope"} {
+		p := b.get(path)
+		if p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") || !p.has("title") {
+			t.Errorf("GET %s: %d %q\n%s", path, p.status, p.header.Get("Content-Type"), p.body)
+		}
+		if strings.Contains(p.body, "goroutine") {
+			t.Errorf("GET %s shows a stack trace", path)
+		}
+	}
+	for _, path := range []string{"/api/nope", "/network/nope", "/v2/nope"} {
+		p := b.get(path, "Authorization", "Token "+e.token)
+		if p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %q %s", path, p.status, p.header.Get("Content-Type"), p.body)
+		}
+	}
+}

@@ -31,6 +31,9 @@ type config struct {
 	ManageLinks       bool          `json:"manage_links"`
 	NodeName          string        `json:"node_name"`
 	ResolvConf        string        `json:"resolv_conf"`
+	TLSCert           string        `json:"tls_cert"`
+	TLSKey            string        `json:"tls_key"`
+	TLSSelfSigned     bool          `json:"tls_self_signed"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -57,6 +60,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.BoolVar(&c.ManageLinks, "manage-links", false, "manage the network interfaces (serve /v2/network/interfaces and apply their config); off, edgeward never changes a link")
 	fs.StringVar(&c.NodeName, "node-name", "edgeward", "node name reported in interface status")
 	fs.StringVar(&c.ResolvConf, "resolv-conf", "", "resolver file the networks' DNS settings are written to (e.g. /tmp/resolv.conf.d/resolv.conf.auto on OpenWrt); empty leaves DNS alone")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate made on first start (DIR/tls.crt, DIR/tls.key)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -90,6 +96,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	}
 	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 || c.BundleMinute <= 0 {
 		return c, fmt.Errorf("--temp-access-timeout, --log-chunks and --bundle-minute must be positive")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") || (c.TLSCert != "" && c.TLSSelfSigned) {
+		return c, fmt.Errorf("--tls-cert and --tls-key go together, and not with --tls-self-signed")
 	}
 	return c, nil
 }

@@ -43,6 +43,8 @@ type server struct {
 	token string
 	log   *bytes.Buffer
 	done  chan error
+	// client, when set, replaces http.DefaultClient (HTTPS tests).
+	client *http.Client
 }
 
 // start runs "edgeward serve" on a free loopback port with data in dir and
@@ -65,9 +67,9 @@ func start(t testing.TB, dir string, extra ...string) *server {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			s.log.WriteString(sc.Text() + "\n")
-			var rec struct{ Msg, Addr string }
+			var rec struct{ Msg, Addr, Scheme string }
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" {
-				addr <- rec.Addr
+				addr <- rec.Scheme + "://" + rec.Addr
 			}
 		}
 		s.done <- cmd.Wait()
@@ -75,7 +77,7 @@ func start(t testing.TB, dir string, extra ...string) *server {
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
 	case a := <-addr:
-		s.base = "http://" + a
+		s.base = a
 	case err := <-s.done:
 		t.Fatalf("edgeward exited before serving: %v\n%s", err, s.log)
 	case <-time.After(20 * time.Second):
@@ -113,7 +115,11 @@ func (s *server) raw(method, path string, body any) (int, []byte) {
 	req, _ := http.NewRequest(method, s.base+path, rd)
 	req.Header.Set("Authorization", "Token "+s.token)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	client := s.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}

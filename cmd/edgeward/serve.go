@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -61,11 +62,20 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tc, err := tlsConfig(cfg, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.Data, "version", version)
+	scheme := "http"
+	if tc != nil {
+		// The pages see a *tls.Conn: Secure, __Host- cookies.
+		ln, scheme = tls.NewListener(ln, tc), "https"
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "data", cfg.Data, "version", version)
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})

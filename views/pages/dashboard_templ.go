@@ -421,7 +421,7 @@ func Dashboard(p DashboardProps) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<a href=\"/\" data-testid=\"refresh\">Refresh</a></section>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<a href=\"/\" hx-get=\"/\" hx-target=\"#stats\" hx-swap=\"outerHTML\" hx-headers='{\"X-Edgeward-Background\": \"0\"}' data-testid=\"refresh\">Refresh</a></section>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

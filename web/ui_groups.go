@@ -1,6 +1,384 @@
 package web
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/pages"
+)
 
 // groupRoutes mounts groups and policies editors.
-func (u *ui) groupRoutes(app *fiber.App) {}
+func (u *ui) groupRoutes(app *fiber.App) {
+	app.Get("/groups", u.authed(u.groupsPage)...)
+	app.Post("/groups", u.authed(u.groupCreate)...)
+	app.Get("/groups/:id/edit", u.authed(u.groupEditForm)...)
+	app.Post("/groups/:id", u.authed(u.groupUpdate)...)
+	app.Get("/groups/:id/delete", u.authed(u.groupDeleteForm)...)
+	app.Post("/groups/:id/delete", u.authed(u.groupDelete)...)
+	app.Get("/policies", u.authed(u.policiesPage)...)
+	app.Post("/policies", u.authed(u.policyCreate)...)
+	app.Get("/policies/:id/edit", u.authed(u.policyEditForm)...)
+	app.Post("/policies/:id", u.authed(u.policyUpdate)...)
+	app.Get("/policies/:id/delete", u.authed(u.policyDeleteForm)...)
+	app.Post("/policies/:id/delete", u.authed(u.policyDelete)...)
+}
+
+// formList is every value of a repeated form field (checkboxes).
+func formList(c *fiber.Ctx, name string) []string {
+	out := []string{}
+	for _, v := range c.Request().PostArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// formField names the form input that holds a core field path: the forms
+// edit one rule, so "rules[0].sources[1]" is the sources checkboxes and
+// "peers[2]" the members.
+func formField(path string) string {
+	f := strings.TrimPrefix(path, "rules[0].")
+	if i := strings.IndexAny(f, "[."); i >= 0 {
+		f = f[:i]
+	}
+	if f == "port_ranges" {
+		return "ports"
+	}
+	return f
+}
+
+// pageFormErrors maps a refused save onto the form's inputs, with the
+// status of the refusal (422, or 409 for a name taken). ok is false for
+// errors that belong on an error page.
+func pageFormErrors(err error) (fields map[string]string, status int, ok bool) {
+	byPath, ok := formErrors(err)
+	if !ok {
+		return nil, 0, false
+	}
+	paths := make([]string, 0, len(byPath))
+	for p := range byPath {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	fields = map[string]string{}
+	for _, p := range paths {
+		if f := formField(p); fields[f] == "" {
+			fields[f] = byPath[p]
+		}
+	}
+	status = fiber.StatusUnprocessableEntity
+	var pub *core.Error
+	if errors.As(err, &pub) {
+		status = statusOf(pub.Kind)
+		// A conflict's message starts with its field's name, which the
+		// page already shows as the input's label.
+		fields[formField(pub.Field)] = sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
+	}
+	return fields, status, true
+}
+
+func (u *ui) groupsPage(c *fiber.Ctx) error {
+	return render(c, fiber.StatusOK, pages.Groups(u.groupsProps(c, pages.GroupForm{Peers: u.peerPicks(nil)})))
+}
+
+func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
+	p := pages.GroupsProps{Page: u.navPage(c, "Groups", "/peers"), Form: form}
+	for _, g := range u.d.Overlay.Groups("") {
+		gj := toGroupJSON(g)
+		names := make([]string, len(gj.Peers))
+		for i, m := range gj.Peers {
+			names[i] = m.Name
+		}
+		p.Rows = append(p.Rows, pages.GroupRow{ID: gj.ID, Name: gj.Name, Peers: gj.PeersCount,
+			Members: strings.Join(names, ", "), All: g.All})
+	}
+	return p
+}
+
+// peerPicks is the member checkboxes. Temporary-access peers are left out:
+// they cannot join groups.
+func (u *ui) peerPicks(checked []string) []pages.Pick {
+	var out []pages.Pick
+	for _, p := range u.d.Overlay.Peers(overlay.Filter{}) {
+		if !p.Ephemeral {
+			out = append(out, pages.Pick{ID: p.ID, Name: p.Name, Checked: slices.Contains(checked, p.ID)})
+		}
+	}
+	return out
+}
+
+// groupForm is the group form as posted, for saving and for showing again.
+func (u *ui) groupForm(c *fiber.Ctx, id string) (overlay.GroupSpec, pages.GroupForm) {
+	spec := overlay.GroupSpec{Name: strings.TrimSpace(c.FormValue("name")), Peers: formList(c, "peers")}
+	return spec, pages.GroupForm{ID: id, Name: spec.Name, Peers: u.peerPicks(spec.Peers)}
+}
+
+func (u *ui) groupCreate(c *fiber.Ctx) error {
+	spec, form := u.groupForm(c, "")
+	return u.groupSave(c, "", spec, func(status int, errs map[string]string) error {
+		form.Errors = errs
+		return render(c, status, pages.Groups(u.groupsProps(c, form)))
+	})
+}
+
+func (u *ui) groupUpdate(c *fiber.Ctx) error {
+	id := c.Params("id")
+	spec, form := u.groupForm(c, id)
+	return u.groupSave(c, id, spec, func(status int, errs map[string]string) error {
+		form.Errors = errs
+		return render(c, status, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
+	})
+}
+
+// groupSave saves the group and goes back to the list; refused input goes
+// to again, to show the form with its errors.
+func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, again func(int, map[string]string) error) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	g, err := u.d.Overlay.SaveGroup(cx, id, spec)
+	if err != nil {
+		if fields, status, ok := pageFormErrors(err); ok && status != fiber.StatusNotFound {
+			return again(status, fields)
+		}
+		return err
+	}
+	u.d.Log.Info("group saved", "request_id", requestID(c), "remote", c.IP(), "group_id", g.ID)
+	return c.Redirect("/groups", fiber.StatusSeeOther)
+}
+
+func (u *ui) groupEditForm(c *fiber.Ctx) error {
+	g, err := u.d.Overlay.Group(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if g.All {
+		return u.errorPage(c, fiber.StatusConflict, "The group All holds every peer; it cannot be edited.")
+	}
+	form := pages.GroupForm{ID: g.ID, Name: g.Name, Peers: u.peerPicks(g.Peers)}
+	return render(c, fiber.StatusOK, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
+}
+
+func (u *ui) groupDeleteForm(c *fiber.Ctx) error {
+	g, err := u.d.Overlay.Group(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, pages.GroupDelete(pages.GroupDeleteProps{
+		Page: u.navPage(c, "Delete group", "/peers"), ID: g.ID, Name: g.Name}))
+}
+
+// groupDelete deletes a group. A refusal the admin can act on (a policy
+// uses the group, or it is All) is shown on the confirmation page.
+func (u *ui) groupDelete(c *fiber.Ctx) error {
+	id := c.Params("id")
+	g, err := u.d.Overlay.Group(id)
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	if err := u.d.Overlay.DeleteGroup(cx, id); err != nil {
+		fields, status, ok := pageFormErrors(err)
+		if !ok || status == fiber.StatusNotFound {
+			return err
+		}
+		return render(c, status, pages.GroupDelete(pages.GroupDeleteProps{
+			Page: u.navPage(c, "Delete group", "/peers"), ID: g.ID, Name: g.Name, Error: fields["id"]}))
+	}
+	u.d.Log.Info("group deleted", "request_id", requestID(c), "remote", c.IP(), "group_id", id)
+	return c.Redirect("/groups", fiber.StatusSeeOther)
+}
+
+// policyProtocols are the protocol choices, "all" first as the default.
+var policyProtocols = []string{overlay.ProtoAll, overlay.ProtoTCP, overlay.ProtoUDP, overlay.ProtoICMP}
+
+func (u *ui) policiesPage(c *fiber.Ctx) error {
+	form := pages.PolicyForm{Enabled: true, Protocol: overlay.ProtoAll, Protocols: policyProtocols,
+		Sources: u.groupPicks(nil), Destinations: u.groupPicks(nil)}
+	return render(c, fiber.StatusOK, pages.Policies(u.policiesProps(c, form)))
+}
+
+func (u *ui) policiesProps(c *fiber.Ctx, form pages.PolicyForm) pages.PoliciesProps {
+	p := pages.PoliciesProps{Page: u.navPage(c, "Policies", "/peers"), Form: form}
+	for _, pi := range u.d.Overlay.Policies() {
+		pj := toPolicyJSON(pi)
+		row := pages.PolicyRow{ID: pj.ID, Name: pj.Name, Description: pj.Description, Enabled: pj.Enabled,
+			Editable: policyEditable(pi)}
+		for _, r := range pj.Rules {
+			row.Rules = append(row.Rules, pages.PolicyRuleRow{
+				Sources: ruleSide(r.Sources, r.SourceResource), Destinations: ruleSide(r.Destinations, r.DestinationResource),
+				Bidirectional: r.Bidirectional, Enabled: r.Enabled, Action: r.Action, Protocol: r.Protocol, Ports: portsText(r)})
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return p
+}
+
+// policyEditable tells the policies the one-rule form shows faithfully;
+// saving any other through it would drop rules or a peer side
+// (temporary access).
+func policyEditable(p overlay.PolicyInfo) bool {
+	return len(p.Rules) == 1 && p.Rules[0].SourcePeer == "" && p.Rules[0].DestinationPeer == ""
+}
+
+func ruleSide(groups []groupMinJSON, peer *resourceJSON) string {
+	names := make([]string, 0, len(groups)+1)
+	for _, g := range groups {
+		names = append(names, g.Name)
+	}
+	if peer != nil {
+		names = append(names, "peer "+peer.ID)
+	}
+	return strings.Join(names, ", ")
+}
+
+// portsText is a rule's ports as the form takes them: "22, 443" or
+// "8000-8080"; empty for every port.
+func portsText(r ruleJSON) string {
+	parts := slices.Clone(r.Ports)
+	for _, pr := range r.PortRanges {
+		parts = append(parts, strconv.Itoa(pr.Start)+"-"+strconv.Itoa(pr.End))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// splitPorts reads the ports input. Anything malformed is passed on as is
+// (or as a 0 bound), so that toPolicy and the core name the problem.
+func splitPorts(s string) (ports []string, ranges []portRangeJSON) {
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(part, "-")
+		if !isRange {
+			ports = append(ports, part)
+			continue
+		}
+		start, _ := strconv.Atoi(strings.TrimSpace(lo))
+		end, _ := strconv.Atoi(strings.TrimSpace(hi))
+		ranges = append(ranges, portRangeJSON{Start: start, End: end})
+	}
+	return ports, ranges
+}
+
+func (u *ui) groupPicks(checked []string) []pages.Pick {
+	var out []pages.Pick
+	for _, g := range u.d.Overlay.Groups("") {
+		out = append(out, pages.Pick{ID: g.ID, Name: g.Name, Checked: slices.Contains(checked, g.ID)})
+	}
+	return out
+}
+
+// policyForm reads the posted form into the API's request shape, so that
+// toPolicy checks it exactly as for a JSON client. Editing keeps the
+// rule's own name, description and enabled flag, which the form does
+// not show.
+func (u *ui) policyForm(c *fiber.Ctx, old *overlay.PolicyInfo) (policyReq, pages.PolicyForm) {
+	f := pages.PolicyForm{Name: strings.TrimSpace(c.FormValue("name")), Description: strings.TrimSpace(c.FormValue("description")),
+		Enabled: c.FormValue("enabled") == "on", Bidirectional: c.FormValue("bidirectional") == "on",
+		Protocol: c.FormValue("protocol"), Protocols: policyProtocols, Ports: strings.TrimSpace(c.FormValue("ports"))}
+	sources, destinations := formList(c, "sources"), formList(c, "destinations")
+	f.Sources, f.Destinations = u.groupPicks(sources), u.groupPicks(destinations)
+	ports, ranges := splitPorts(f.Ports)
+	rule := ruleReq{Bidirectional: f.Bidirectional, Protocol: &f.Protocol, Ports: ports, PortRanges: ranges,
+		Sources: sources, Destinations: destinations}
+	if old != nil {
+		f.ID = old.ID
+		r := old.Rules[0]
+		rule.Description, rule.Enabled = r.Description, &r.Enabled
+		if r.Name != old.Name {
+			rule.Name = &r.Name
+		}
+	}
+	return policyReq{Name: &f.Name, Description: f.Description, Enabled: &f.Enabled, Rules: []ruleReq{rule}}, f
+}
+
+func (u *ui) policyCreate(c *fiber.Ctx) error {
+	req, form := u.policyForm(c, nil)
+	return u.policySave(c, "", req, func(status int, errs map[string]string) error {
+		form.Errors = errs
+		return render(c, status, pages.Policies(u.policiesProps(c, form)))
+	})
+}
+
+func (u *ui) policyUpdate(c *fiber.Ctx) error {
+	old, err := u.editablePolicy(c)
+	if err != nil {
+		return err
+	}
+	req, form := u.policyForm(c, &old)
+	return u.policySave(c, old.ID, req, func(status int, errs map[string]string) error {
+		form.Errors = errs
+		return render(c, status, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
+	})
+}
+
+// policySave saves the policy and goes back to the list; refused input
+// goes to again, to show the form with its errors.
+func (u *ui) policySave(c *fiber.Ctx, id string, req policyReq, again func(int, map[string]string) error) error {
+	p, err := toPolicy(req)
+	if err == nil {
+		cx, cancel := ctx(c)
+		defer cancel()
+		var saved overlay.PolicyInfo
+		if saved, err = u.d.Overlay.SavePolicy(cx, id, p); err == nil {
+			u.d.Log.Info("policy saved", "request_id", requestID(c), "remote", c.IP(), "policy_id", saved.ID)
+			return c.Redirect("/policies", fiber.StatusSeeOther)
+		}
+	}
+	if fields, status, ok := pageFormErrors(err); ok && status != fiber.StatusNotFound {
+		return again(status, fields)
+	}
+	return err
+}
+
+// editablePolicy is the policy the request names, if the form can edit it.
+func (u *ui) editablePolicy(c *fiber.Ctx) (overlay.PolicyInfo, error) {
+	p, err := u.d.Overlay.Policy(c.Params("id"))
+	if err != nil {
+		return p, err
+	}
+	if !policyEditable(p) {
+		return p, &core.Error{Kind: core.ErrConflict,
+			Msg: "this policy has several rules or a peer as a side; the page edits one-rule policies only, use the API"}
+	}
+	return p, nil
+}
+
+func (u *ui) policyEditForm(c *fiber.Ctx) error {
+	p, err := u.editablePolicy(c)
+	if err != nil {
+		return err
+	}
+	r := toPolicyJSON(p).Rules[0]
+	form := pages.PolicyForm{ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
+		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r),
+		Sources: u.groupPicks(p.Rules[0].Sources), Destinations: u.groupPicks(p.Rules[0].Destinations)}
+	return render(c, fiber.StatusOK, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
+}
+
+func (u *ui) policyDeleteForm(c *fiber.Ctx) error {
+	p, err := u.d.Overlay.Policy(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, pages.PolicyDelete(pages.PolicyDeleteProps{
+		Page: u.navPage(c, "Delete policy", "/peers"), ID: p.ID, Name: p.Name}))
+}
+
+func (u *ui) policyDelete(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	id := c.Params("id")
+	if err := u.d.Overlay.DeletePolicy(cx, id); err != nil {
+		return err
+	}
+	u.d.Log.Info("policy deleted", "request_id", requestID(c), "remote", c.IP(), "policy_id", id)
+	return c.Redirect("/policies", fiber.StatusSeeOther)
+}

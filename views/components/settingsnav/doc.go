@@ -1,0 +1,3 @@
+// Package settingsnav renders the sub-navigation between the settings
+// pages (API tokens, password).
+package settingsnav

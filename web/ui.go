@@ -380,9 +380,16 @@ func formErrors(err error) (fields map[string]string, ok bool) {
 		}
 		return fields, true
 	case errors.As(err, &pub) && pub.Field != "":
-		return map[string]string{pub.Field: sentence(pub.Msg)}, true
+		return map[string]string{pub.Field: fieldMessage(pub)}, true
 	}
 	return nil, false
+}
+
+// fieldMessage is a field's error as the page shows it next to the
+// field: a conflict's message starts with the field's name (the API needs
+// it), which the page already shows as the input's label.
+func fieldMessage(pub *core.Error) string {
+	return sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
 }
 
 // sentence turns a core message ("must be at least 10 characters") into

@@ -75,9 +75,7 @@ func pageFormErrors(err error) (fields map[string]string, status int, ok bool) {
 	var pub *core.Error
 	if errors.As(err, &pub) {
 		status = statusOf(pub.Kind)
-		// A conflict's message starts with its field's name, which the
-		// page already shows as the input's label.
-		fields[formField(pub.Field)] = sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
+		fields[formField(pub.Field)] = fieldMessage(pub)
 	}
 	return fields, status, true
 }

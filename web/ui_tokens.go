@@ -94,7 +94,7 @@ func (u *ui) revokeToken(c *fiber.Ctx) error {
 			return lookErr
 		}
 		p := u.tokenRevokeProps(c, t)
-		p.Error = sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
+		p.Error = fieldMessage(pub)
 		return render(c, fiber.StatusConflict, pages.TokenRevoke(p))
 	}
 	if err != nil {

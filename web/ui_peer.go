@@ -1,6 +1,329 @@
 package web
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/wgkey"
+	"github.com/edgeward/edgeward/views/pages"
+)
 
 // peerDetailRoutes mounts one peer's page.
-func (u *ui) peerDetailRoutes(app *fiber.App) {}
+func (u *ui) peerDetailRoutes(app *fiber.App) {
+	app.Get("/peers/:id", u.authed(u.peerPage)...)
+	app.Post("/peers/:id", u.authed(u.editPeer)...)
+	app.Post("/peers/:id/temporary-access", u.authed(u.peerTempAccess)...)
+	if u.d.Jobs != nil {
+		app.Post("/peers/:id/jobs", u.authed(u.createPeerJob)...)
+		app.Get("/peers/:id/jobs/:job/bundle", u.authed(u.peerBundle)...)
+	}
+}
+
+// peerPage shows one peer. The job list polls this route with htmx and
+// gets only itself back.
+func (u *ui) peerPage(c *fiber.Ctx) error {
+	pi, err := u.d.Overlay.Peer(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	p, err := u.peerProps(c, pi)
+	if err != nil {
+		return err
+	}
+	p.Saved = c.Query("saved") != ""
+	comp := pages.Peer(p)
+	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.PeerJobsFragment {
+		comp = fragment(comp, pages.PeerJobsFragment)
+	}
+	return render(c, fiber.StatusOK, comp)
+}
+
+// peerProps is the page of pi with its forms filled from the peer.
+func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, error) {
+	p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil,
+		Edit: pages.PeerEdit{Name: pi.Name, IP: pi.IP.String(), SSHEnabled: pi.SSHEnabled,
+			LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
+			ApprovalRequired: pi.ApprovalRequired}}
+	acc, err := u.d.Overlay.Accessible(pi.ID)
+	if err != nil {
+		return p, err
+	}
+	for _, a := range acc {
+		p.Accessible = append(p.Accessible, peerRow(a))
+	}
+	if u.d.Jobs != nil {
+		cx, cancel := ctx(c)
+		defer cancel()
+		js, err := u.d.Jobs.List(cx, pi.ID)
+		if err != nil {
+			return p, err
+		}
+		for _, j := range js {
+			p.Jobs = append(p.Jobs, peerJobRow(j))
+		}
+	}
+	return p, nil
+}
+
+// peerDetail shapes a peer as the API's GET /api/peers/{id} does, so the
+// page and the API never disagree (approval reason, connection IP).
+func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
+	j := toPeerJSON(pi, false)
+	row := peerRow(pi)
+	return pages.PeerDetail{ID: j.ID, Name: j.Name, IP: j.IP, DNSName: j.DNSLabel, PublicKey: j.WGPubKey,
+		Connected: j.Connected, ConnectionIP: j.ConnectionIP, LastSeen: row.LastSeen, Groups: row.Groups,
+		CreatedAt: peerTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
+		LoginExpirationEnabled: j.LoginExpirationEnabled, InactivityExpirationEnabled: j.InactivityExpirationEnabled,
+		ApprovalRequired: j.ApprovalRequired, DisapprovalReason: j.DisapprovalReason, Ephemeral: j.Ephemeral}
+}
+
+func peerTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+func peerJobRow(j jobs.Job) pages.JobRow {
+	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: peerTime(j.CreatedAt),
+		CompletedAt: peerTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
+	chunks := fmt.Sprintf("%d log chunks", j.Params.LogFileCount)
+	if j.Params.LogFileCount == 1 {
+		chunks = "1 log chunk"
+	}
+	params := []string{chunks}
+	if j.Params.BundleFor {
+		params = append(params, fmt.Sprintf("watched %d min", j.Params.BundleForTime))
+	}
+	if j.Params.Anonymize {
+		params = append(params, "anonymized")
+	}
+	r.Params = strings.Join(params, ", ")
+	if j.Status == jobs.StatusSucceeded && j.UploadKey != "" {
+		r.Download = "/peers/" + j.PeerID + "/jobs/" + j.ID + "/bundle"
+	}
+	return r
+}
+
+// peerRefused renders the peer's page again with a form's errors: field
+// messages (422, or 409 for a taken name or address), or the message of a
+// public conflict or busy error for the whole form. Anything else, such
+// as an unknown peer, goes to the error page.
+func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, rename peerFieldMap,
+	fill func(p *pages.PeerProps, errs map[string]string)) error {
+	status := fiber.StatusUnprocessableEntity
+	var pub *core.Error
+	if errors.As(err, &pub) {
+		status = statusOf(pub.Kind)
+	}
+	errs, ok := formErrors(err)
+	switch {
+	case ok:
+		errs = peerFieldErrors(errs, rename)
+	case pub != nil && (errors.Is(err, core.ErrConflict) || errors.Is(err, core.ErrBusy)):
+		errs = map[string]string{"": sentence(pub.Msg)}
+	default:
+		return err
+	}
+	pi, perr := u.d.Overlay.Peer(id)
+	if perr != nil {
+		return perr
+	}
+	p, perr := u.peerProps(c, pi)
+	if perr != nil {
+		return perr
+	}
+	fill(&p, errs)
+	return render(c, status, pages.Peer(p))
+}
+
+// peerFieldMap maps a core field and its message onto a form field and the
+// message to show there.
+type peerFieldMap func(field, msg string) (string, string)
+
+func peerSameField(field, msg string) (string, string) { return field, msg }
+
+// peerFieldErrors maps core fields onto form fields, keeping the first
+// message of each form field (by core field name, so the result is stable).
+func peerFieldErrors(errs map[string]string, rename peerFieldMap) map[string]string {
+	keys := make([]string, 0, len(errs))
+	for k := range errs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := map[string]string{}
+	for _, k := range keys {
+		if f, msg := rename(k, errs[k]); out[f] == "" {
+			out[f] = msg
+		}
+	}
+	return out
+}
+
+// editPeer applies the edit form as PUT /api/peers/{id} does. Unchecked
+// boxes are not sent, which is false, so every flag the API requires has
+// a value.
+func (u *ui) editPeer(c *fiber.Ctx) error {
+	id := c.Params("id")
+	f := pages.PeerEdit{Name: strings.TrimSpace(c.FormValue("name")), IP: strings.TrimSpace(c.FormValue("ip")),
+		SSHEnabled: peerFormFlag(c, "ssh_enabled"), LoginExpirationEnabled: peerFormFlag(c, "login_expiration_enabled"),
+		InactivityExpirationEnabled: peerFormFlag(c, "inactivity_expiration_enabled"),
+		ApprovalRequired:            peerFormFlag(c, "approval_required")}
+	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, LoginExpirationEnabled: f.LoginExpirationEnabled,
+		InactivityExpirationEnabled: f.InactivityExpirationEnabled, ApprovalRequired: &f.ApprovalRequired}
+	if f.IP != "" {
+		upd.IP = &f.IP
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	if _, err := u.d.Overlay.UpdatePeer(cx, id, upd); err != nil {
+		return u.peerRefused(c, id, err, peerSameField, func(p *pages.PeerProps, errs map[string]string) {
+			p.Edit, p.EditErrors = f, errs
+		})
+	}
+	u.d.Log.Info("peer updated", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	return c.Redirect(peerPagePath(id)+"?saved=1", fiber.StatusSeeOther)
+}
+
+func peerPagePath(id string) string { return "/peers/" + id }
+
+func peerFormFlag(c *fiber.Ctx, name string) bool { return c.FormValue(name) != "" }
+
+// peerTempAccess creates a temporary peer as POST
+// /api/peers/{id}/temporary-access does. Without a public key the page
+// makes the pair, so the new peer's configuration can be handed over; the
+// private key is kept nowhere, so it is shown on this response only.
+func (u *ui) peerTempAccess(c *fiber.Ctx) error {
+	id := c.Params("id")
+	f := pages.TempAccessForm{Name: strings.TrimSpace(c.FormValue("temp_name")),
+		PublicKey: strings.TrimSpace(c.FormValue("temp_wg_pub_key")), Rules: strings.TrimSpace(c.FormValue("temp_rules"))}
+	rules := strings.FieldsFunc(f.Rules, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(rules) == 0 {
+		rules = []string{} // the API's "rules": [] gets the core's own message
+	}
+	created := overlay.Created{}
+	pub := f.PublicKey
+	if pub == "" {
+		priv, pk, err := wgkey.Generate()
+		if err != nil {
+			return fmt.Errorf("generate key pair: %w", err)
+		}
+		pub, created.PrivateKey = pk.String(), priv.String()
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	res, err := u.d.Overlay.CreateTempAccess(cx, id, overlay.TempAccess{Name: f.Name, PublicKey: pub, Rules: rules,
+		CreatedBy: "admin"})
+	if err != nil {
+		return u.peerRefused(c, id, err, peerTempField(rules), func(p *pages.PeerProps, errs map[string]string) {
+			p.Temp, p.TempErrors = f, errs
+		})
+	}
+	u.d.Log.Info("temporary access granted", "request_id", requestID(c), "remote", c.IP(), "peer_id", id, "temp_peer_id", res.ID)
+	// The result names the new peer; its address comes from the peer itself.
+	if created.PeerInfo, err = u.d.Overlay.Peer(res.ID); err != nil {
+		return err
+	}
+	pi, err := u.d.Overlay.Peer(id)
+	if err != nil {
+		return err
+	}
+	p, err := u.peerProps(c, pi)
+	if err != nil {
+		return err
+	}
+	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: created.IP.String(), Rules: strings.Join(res.Rules, ", ")}
+	if created.PrivateKey != "" {
+		p.TempPeer.Config = clientConfig(u.d, created)
+	}
+	return render(c, fiber.StatusOK, pages.Peer(p))
+}
+
+// peerTempField names the temporary-access form's field for a core field. The
+// rules share one field, so a refused rule's message names the rule.
+func peerTempField(rules []string) peerFieldMap {
+	return func(k, msg string) (string, string) {
+		var i int
+		if _, err := fmt.Sscanf(k, "rules[%d]", &i); err == nil && i >= 0 && i < len(rules) {
+			return "temp_rules", fmt.Sprintf("%s (rule %q).", strings.TrimSuffix(msg, "."), rules[i])
+		}
+		if strings.HasPrefix(k, "rules") {
+			return "temp_rules", msg
+		}
+		return "temp_" + k, msg
+	}
+}
+
+// createPeerJob queues a debug-bundle job as POST /api/peers/{id}/jobs
+// does, with the API's checks of the numbers.
+func (u *ui) createPeerJob(c *fiber.Ctx) error {
+	id := c.Params("id")
+	f := pages.JobForm{BundleFor: peerFormFlag(c, "bundle_for"), Anonymize: peerFormFlag(c, "anonymize"),
+		BundleForTime: strings.TrimSpace(c.FormValue("bundle_for_time")),
+		LogFileCount:  strings.TrimSpace(c.FormValue("log_file_count"))}
+	const params = "workload.parameters."
+	v := &core.ValidationError{}
+	p := jobs.Params{Anonymize: f.Anonymize, BundleFor: f.BundleFor,
+		BundleForTime: wholeNumber(v, params+"bundle_for_time", peerFormNumber(v, params+"bundle_for_time", f.BundleForTime)),
+		LogFileCount:  wholeNumber(v, params+"log_file_count", peerFormNumber(v, params+"log_file_count", f.LogFileCount))}
+	err := v.Err()
+	if err == nil {
+		cx, cancel := ctx(c)
+		defer cancel()
+		_, err = u.d.Jobs.Create(cx, id, jobs.TypeBundle, p, "admin")
+	}
+	if err != nil {
+		return u.peerRefused(c, id, err, func(k, msg string) (string, string) { return strings.TrimPrefix(k, params), msg },
+			func(p *pages.PeerProps, errs map[string]string) { p.JobForm, p.JobErrors = f, errs })
+	}
+	u.d.Log.Info("debug bundle requested", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	return c.Redirect(peerPagePath(id)+"#jobs", fiber.StatusSeeOther)
+}
+
+// peerFormNumber reads a number field as the API's JSON number: empty is
+// absent, anything else must parse.
+func peerFormNumber(v *core.ValidationError, field, s string) *float64 {
+	if s == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		v.Add(field, "must be a number")
+		return nil
+	}
+	return &f
+}
+
+// peerBundle streams a finished bundle of one of this peer's jobs: the
+// session stands in for the API's admin token. The job is looked up under
+// the peer, so one peer's page cannot fetch another's bundle, and
+// Jobs.Open checks the file against its hash as for the API.
+func (u *ui) peerBundle(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	j, err := u.d.Jobs.Get(cx, c.Params("id"), c.Params("job"))
+	if err != nil {
+		return err
+	}
+	if j.UploadKey == "" {
+		return core.NotFound("this job has no bundle: it is %s", j.Status)
+	}
+	f, size, err := u.d.Jobs.Open(j.UploadKey)
+	if err != nil {
+		return err
+	}
+	_, uuid, _ := strings.Cut(j.UploadKey, "/")
+	c.Set(fiber.HeaderContentType, "application/gzip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
+	return c.SendStream(f, int(size))
+}

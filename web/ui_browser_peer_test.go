@@ -1,0 +1,80 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/edgeward/edgeward/core/overlay"
+)
+
+// TestUIBrowserPeer drives one peer's page in headless Chromium: a peer
+// created on /peers shows its config with a QR code, its name links to its
+// page, the edit form renames it, and a debug-bundle job turns from
+// pending to succeeded by htmx polling, without a reload, and downloads.
+func TestUIBrowserPeer(t *testing.T) {
+	e := newUIEnv(t)
+	e.setUp(t, e.browser(t))
+	c := newChrome(t, e)
+	c.login()
+
+	c.open("/peers", "peer-form")
+	c.run("add a peer",
+		chromedp.SendKeys(testSel("name"), "laptop"),
+		chromedp.Click(testSel("submit")),
+		chromedp.WaitVisible(testSel("client-qr")))
+	// The code is drawn: a square of real size on the page.
+	if got := c.eval(`(() => { const r = document.querySelector("[data-testid=client-qr]").getBoundingClientRect();
+		return r.width > 100 && r.width === r.height ? "square" : r.width + "x" + r.height })()`); got != "square" {
+		t.Errorf("QR code box %s, want a square over 100px", got)
+	}
+	c.shot("10-peer-created")
+
+	peers := e.ov.Peers(overlay.Filter{Name: "laptop"})
+	if len(peers) != 1 {
+		t.Fatalf("%d peers named laptop", len(peers))
+	}
+	path := "/peers/" + peers[0].ID
+	c.run("open the peer through the table", chromedp.Click(testSel("peer-link")), chromedp.WaitVisible(testSel("peer-facts")))
+	if got := c.location(); got != path {
+		t.Errorf("the link led to %s, want %s", got, path)
+	}
+	if got := c.text("peer-ip"); got != peers[0].IP.String() {
+		t.Errorf("peer IP %q, want %s", got, peers[0].IP)
+	}
+
+	c.run("rename the peer",
+		chromedp.SetValue(testSel("name"), "work laptop"),
+		chromedp.Click(testSel("save")),
+		chromedp.WaitVisible(testSel("saved")))
+	if name, title := c.text("peer-name"), c.text("title"); name != "work laptop" || title != "work laptop" {
+		t.Errorf("after the rename: name %q, title %q", name, title)
+	}
+	if got, _ := e.ov.Peer(peers[0].ID); got.Name != "work laptop" {
+		t.Errorf("core has name %q", got.Name)
+	}
+
+	// The worker is stopped, so the job waits as pending and the list polls.
+	c.run("create a debug bundle",
+		chromedp.Click(testSel("anonymize")),
+		chromedp.Click(testSel("job-submit")),
+		chromedp.WaitVisible(testSel("job-row")))
+	if got := c.text("job-status"); got != "pending" {
+		t.Fatalf("new job %q, want pending", got)
+	}
+	// A reload would drop this mark.
+	c.eval(`window.__samePage = "yes"`)
+	e.startBundleJobs(t)
+	c.run("wait for the job to finish",
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=job-status]").textContent === "succeeded"`),
+		chromedp.WaitVisible(testSel("job-download")))
+	if got := c.eval(`String(window.__samePage) + " " + String(document.querySelector("[data-testid=jobs]").hasAttribute("hx-trigger"))`); got != "yes false" {
+		t.Errorf("same page, still polling = %q; want %q", got, "yes false")
+	}
+	if got := c.eval(`fetch(document.querySelector("[data-testid=job-download]").href)
+		.then(r => r.status + " " + r.headers.get("content-type"))`); got != "200 application/gzip" {
+		t.Errorf("download answers %q, want 200 application/gzip", got)
+	}
+	c.shot("11-peer")
+	t.Logf("screenshots in %s", c.shots)
+}

@@ -415,3 +415,12 @@ func TestUINotFound(t *testing.T) {
 		}
 	}
 }
+
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{"": "", "must be set": "Must be set.", "done.": "Done.",
+		"did you mean 192.0.2.0/24?": "Did you mean 192.0.2.0/24?", "stop!": "Stop!"} {
+		if got := sentence(in); got != want {
+			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -198,12 +198,21 @@ func TestUpdateStatus(t *testing.T) {
 func TestConfirmKeepsChange(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, lab())
+	start := f.clock.Now()
 	if err := f.svc.SetInterface(ctx, 1, InterfacePatch{MTU: ptr(1400)}, WriteOpts{ConfirmWithin: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(30 * time.Second)
+	// The deadline is known, also after a restart.
+	f.restart(t)
+	if d, ok := f.svc.Pending(1); !ok || !d.Equal(start.Add(time.Minute)) {
+		t.Errorf("Pending = %v, %v; want %v", d, ok, start.Add(time.Minute))
+	}
 	if err := f.svc.Confirm(ctx, 1); err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := f.svc.Pending(1); ok {
+		t.Error("still pending after the confirmation")
 	}
 	f.clock.Add(time.Hour)
 	f.svc.sweep(ctx)

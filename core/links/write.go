@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/edgeward/edgeward/core"
 )
@@ -214,4 +215,17 @@ func (s *Service) rollbackLocked(ctx context.Context, id int, p *pending) error 
 		_ = s.apply(ctx, prev, links)
 	}
 	return s.writeResolv()
+}
+
+// Pending returns the deadline of interface id's unconfirmed change: the
+// moment it is rolled back unless confirmed. ok is false when nothing
+// waits (or id is unknown).
+func (s *Service) Pending(id int) (deadline time.Time, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.pend[id]
+	if p == nil {
+		return time.Time{}, false
+	}
+	return p.Deadline, true
 }

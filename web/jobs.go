@@ -2,6 +2,7 @@ package web
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
@@ -133,12 +134,22 @@ func (a *api_) downloadBundle(c *fiber.Ctx) error {
 	if caller(c).Role != "admin" {
 		return a.fail(c, &core.Error{Kind: core.ErrPermission, Msg: "downloading a bundle needs an admin token"})
 	}
-	key := c.Params("sum") + "/" + c.Params("uuid")
-	f, size, err := a.d.Jobs.Open(key)
-	if err != nil {
+	if err := sendBundle(c, a.d.Jobs, c.Params("sum")+"/"+c.Params("uuid")); err != nil {
 		return a.fail(c, err)
 	}
+	return nil
+}
+
+// sendBundle streams the bundle with this upload key ("sha256/uuid") as a
+// download; Jobs.Open checks the file against its hash. The API and the
+// peer page both serve bundles through it.
+func sendBundle(c *fiber.Ctx, js *jobs.Service, key string) error {
+	f, size, err := js.Open(key)
+	if err != nil {
+		return err
+	}
+	_, uuid, _ := strings.Cut(key, "/")
 	c.Set(fiber.HeaderContentType, "application/gzip")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+c.Params("uuid")+`.tar.gz"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
 	return c.SendStream(f, int(size))
 }

@@ -318,12 +318,5 @@ func (u *ui) peerBundle(c *fiber.Ctx) error {
 	if j.UploadKey == "" {
 		return core.NotFound("this job has no bundle: it is %s", j.Status)
 	}
-	f, size, err := u.d.Jobs.Open(j.UploadKey)
-	if err != nil {
-		return err
-	}
-	_, uuid, _ := strings.Cut(j.UploadKey, "/")
-	c.Set(fiber.HeaderContentType, "application/gzip")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
-	return c.SendStream(f, int(size))
+	return sendBundle(c, u.d.Jobs, j.UploadKey)
 }

@@ -40,7 +40,7 @@ func TestUIPeersList(t *testing.T) {
 	if p.status != http.StatusOK || !p.has("no-peers") || p.text("title") != "Peers" {
 		t.Fatalf("GET /peers without peers: status %d\n%s", p.status, p.body)
 	}
-	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Peers" {
+	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Peers" {
 		t.Errorf("current nav item %q, want Peers", got)
 	}
 	laptop := e.addPeer(t, "laptop")

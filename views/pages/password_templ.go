@@ -10,7 +10,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"github.com/edgeward/edgeward/views/components/csrf"
 	"github.com/edgeward/edgeward/views/components/field"
-	"github.com/edgeward/edgeward/views/components/settingsnav"
+	"github.com/edgeward/edgeward/views/components/subnav"
 	"github.com/edgeward/edgeward/views/layouts"
 )
 
@@ -56,7 +56,7 @@ func Password(p PasswordProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsnav.Nav("/settings/password").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = subnav.Nav("Settings", "settings-nav", subnav.Settings, "/settings/password").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

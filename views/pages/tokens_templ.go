@@ -12,7 +12,7 @@ import (
 
 	"github.com/edgeward/edgeward/views/components/csrf"
 	"github.com/edgeward/edgeward/views/components/field"
-	"github.com/edgeward/edgeward/views/components/settingsnav"
+	"github.com/edgeward/edgeward/views/components/subnav"
 	"github.com/edgeward/edgeward/views/layouts"
 )
 
@@ -96,7 +96,7 @@ func Tokens(p TokensProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsnav.Nav(tokensPath).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = subnav.Nav("Settings", "settings-nav", subnav.Settings, tokensPath).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -430,7 +430,7 @@ func TokenRevoke(p TokenRevokeProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = settingsnav.Nav(tokensPath).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = subnav.Nav("Settings", "settings-nav", subnav.Settings, tokensPath).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,3 +1,0 @@
-// Package settingsnav renders the sub-navigation between the settings
-// pages (API tokens, password).
-package settingsnav

@@ -436,8 +436,8 @@ func TestUIInterfaceNetworks(t *testing.T) {
 	}
 	last := eth0 + "/networks/1/delete"
 	p = b.submitFrom(last, last, map[string]string{"confirm_within": "0"})
-	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.text("form-error"), "last network") {
-		t.Errorf("deleting the last network: status %d, message %q", p.status, p.text("form-error"))
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.text("delete-error"), "last network") {
+		t.Errorf("deleting the last network: status %d, message %q", p.status, p.text("delete-error"))
 	}
 }
 

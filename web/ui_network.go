@@ -3,9 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +33,7 @@ func (u *ui) networkRoutes(app *fiber.App) {
 	app.Get("/p2p", u.authed(u.p2pPage)...)
 	app.Post("/p2p/acl", u.authed(u.p2pACL)...)
 	app.Post("/p2p/bulk", u.authed(u.p2pBulk)...)
+	app.Post("/p2p/lift", u.authed(u.p2pLift)...)
 	app.Post("/p2p/greylist/clear", u.authed(u.p2pClearGreylist)...)
 	app.Post("/p2p/connections/:peer_id/disconnect", u.authed(u.p2pDisconnect)...)
 	for _, op := range []string{acl.Ban, acl.Trust, acl.Open} {
@@ -76,6 +75,8 @@ func p2pNotice(done, n string) string {
 		return strings.ToUpper(done[:1]) + done[1:] + " applied."
 	case acl.Open:
 		return "Opened: its ban, trust or greylisting is lifted."
+	case "lift":
+		return "Lifted: the entry no longer bans or trusts anyone."
 	case "clear":
 		return "Greylist cleared; bans and trusts stay."
 	case "disconnect":
@@ -99,7 +100,7 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 	book := (&network{d: u.d}).pointBook()
 	u.p2pConnections(&p)
 	p2pPoints(&p, book, now)
-	u.p2pLists(&p, book, n)
+	u.p2pLists(&p, now)
 	u.p2pGreylist(&p, now)
 	return p
 }
@@ -142,35 +143,44 @@ func p2pPoints(p *pages.NetworkProps, book pointBook, now time.Time) {
 	}
 }
 
-// p2pLists fills the bans and trusts: single addresses from the point book
-// and the overlay's peers by P2P id. The core lists no ranges, single-port
-// bans or peer ids of unknown peers; the counts say how many there are.
-func (u *ui) p2pLists(p *pages.NetworkProps, book pointBook, n acl.Counts) {
-	for _, a := range slices.SortedFunc(maps.Keys(book.acl), netip.Addr.Compare) {
-		ps := book.acl[a]
-		r := pages.NetEntryRow{Addr: a.String(), Points: strings.Join(ps.Points, ", ")}
-		if ps.Banned && len(p.Bans) < p2pListLimit {
-			p.Bans = append(p.Bans, r)
-		}
-		if ps.Trusted && len(p.Trusts) < p2pListLimit {
-			p.Trusts = append(p.Trusts, r)
-		}
-	}
+// p2pLists fills the bans and trusts: addresses, ranges and address:port
+// points in address order, then peer ids, each list cut at p2pListLimit.
+func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
+	bans, nBans := u.d.ACL.Bans(p2pListLimit)
+	trusts, nTrusts := u.d.ACL.Trusts(p2pListLimit)
+	p.Bans, p.Trusts = p2pEntries(bans, now), p2pEntries(trusts, now)
+	names := map[string]string{}
 	for _, peer := range u.d.Overlay.Peers(overlay.Filter{}) {
-		id := overlay.PeerID(peer.PublicKey)
-		if id == "" {
-			continue
-		}
-		st, r := u.d.ACL.Peer(id), pages.NetPeerRow{PeerID: id, Name: peer.Name}
-		if st.Banned {
-			p.PeerBans = append(p.PeerBans, r)
-		}
-		if st.Trusted {
-			p.PeerTrusts = append(p.PeerTrusts, r)
+		if id := overlay.PeerID(peer.PublicKey); id != "" {
+			names[id] = peer.Name
 		}
 	}
-	p.BansHidden = max(0, n.Bans-len(p.Bans)) + max(0, n.PeerBans-len(p.PeerBans))
-	p.TrustsHidden = max(0, n.Trusts-len(p.Trusts)) + max(0, n.PeerTrusts-len(p.PeerTrusts))
+	peerBans, nPeerBans := u.d.ACL.PeerBans(p2pListLimit)
+	peerTrusts, nPeerTrusts := u.d.ACL.PeerTrusts(p2pListLimit)
+	p.PeerBans, p.PeerTrusts = p2pPeers(peerBans, names), p2pPeers(peerTrusts, names)
+	p.BansMore = nBans - len(bans) + nPeerBans - len(peerBans)
+	p.TrustsMore = nTrusts - len(trusts) + nPeerTrusts - len(peerTrusts)
+}
+
+func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
+	rows := make([]pages.NetEntryRow, len(list))
+	for i, l := range list {
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: p2pTime(l.Entry.Since), Reason: l.Entry.Reason}
+		if !l.Entry.Until.IsZero() {
+			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), p2pTime(l.Entry.Until)
+		}
+	}
+	return rows
+}
+
+// p2pPeers names the listed peer ids after their overlay peers; an id no
+// overlay peer has keeps an empty name.
+func p2pPeers(list []acl.Listed, names map[string]string) []pages.NetPeerRow {
+	rows := make([]pages.NetPeerRow, len(list))
+	for i, l := range list {
+		rows[i] = pages.NetPeerRow{PeerID: l.Target, Name: names[l.Target], Since: p2pTime(l.Entry.Since)}
+	}
+	return rows
 }
 
 func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
@@ -317,6 +327,25 @@ func (u *ui) p2pClearGreylist(c *fiber.Ctx) error {
 	}
 	u.d.Log.Info("greylist cleared", "request_id", requestID(c), "remote", c.IP())
 	return u.p2pDone(c, "clear")
+}
+
+// p2pLift lifts the ban or trust of the row's target (an address, range
+// or address:port point); it leaves greylisting alone, unlike a point's
+// open. A target that is no entry is refused on an error page: the row's
+// hidden field has no input to show the message next to.
+func (u *ui) p2pLift(c *fiber.Ctx) error {
+	target := strings.TrimSpace(c.FormValue("target"))
+	cx, cancel := ctx(c)
+	defer cancel()
+	if err := u.d.ACL.Lift(cx, []string{target}, p2pBy); err != nil {
+		var ve *core.ValidationError
+		if errors.As(err, &ve) {
+			return u.errorPage(c, fiber.StatusUnprocessableEntity, p2pSentence(ve.Fields[0].Msg))
+		}
+		return err // a NotFound becomes the 404 page
+	}
+	u.d.Log.Info("acl lifted", "request_id", requestID(c), "remote", c.IP(), "target", target)
+	return u.p2pDone(c, "lift")
 }
 
 // p2pPointOp applies op to the point in the path, as PATCH

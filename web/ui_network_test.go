@@ -78,8 +78,8 @@ func TestUINetworkEmpty(t *testing.T) {
 			t.Errorf("no %s on the empty page", id)
 		}
 	}
-	if p.has("greylist-clear") || p.has("notice") || p.has("bans-hidden") {
-		t.Errorf("the empty page offers to clear the greylist, shows a notice or hidden bans:\n%s", p.body)
+	if p.has("greylist-clear") || p.has("notice") || p.has("bans-more") || p.has("ban-table") {
+		t.Errorf("the empty page offers to clear the greylist, shows a notice or bans:\n%s", p.body)
 	}
 	if got, want := p.text("enforcement-state"), "unavailable"; got != want {
 		t.Errorf("enforcement %q, want %q", got, want)
@@ -107,8 +107,11 @@ func TestUINetworkSections(t *testing.T) {
 	e.setPoint(t, "203.0.113.7:0", acl.Ban)
 	e.setPoint(t, "192.0.2.1:9732", acl.Trust)
 	e.greylist(t, "198.51.100.9")
-	// A range and a single-port ban: counted, but the core cannot list them.
+	// A range and a single-port ban for good, an address for an hour.
 	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"203.0.113.128/25", "203.0.113.8:22"}, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"2001:db8::7"}, time.Hour, "test"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -120,7 +123,7 @@ func TestUINetworkSections(t *testing.T) {
 	for _, id := range []string{"count-bans", "count-trusts", "count-greylisted", "count-peer-bans", "count-peer-trusts"} {
 		counts[id] = p.text(id)
 	}
-	if diff := cmp.Diff(map[string]string{"count-bans": "3", "count-trusts": "1", "count-greylisted": "1",
+	if diff := cmp.Diff(map[string]string{"count-bans": "4", "count-trusts": "1", "count-greylisted": "1",
 		"count-peer-bans": "1", "count-peer-trusts": "0"}, counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
@@ -157,6 +160,7 @@ func TestUINetworkSections(t *testing.T) {
 		"198.51.100.4:51820": {"running", "", laptop},
 		"203.0.113.7:0":      {"disconnected", "banned", ""},
 		"203.0.113.8:0":      {"disconnected", "", ""}, // held for its port-22 ban
+		"[2001:db8::7]:0":    {"disconnected", "banned", ""},
 	}, points); diff != "" {
 		t.Errorf("points (-want +got):\n%s", diff)
 	}
@@ -165,20 +169,48 @@ func TestUINetworkSections(t *testing.T) {
 		t.Errorf("a banned point offers: %q", r.Find("button").Text())
 	}
 
-	if got := p.texts("ban-addr"); !cmp.Equal(got, []string{"203.0.113.7"}) {
-		t.Errorf("banned addresses %q", got)
+	// Every ban is listed, in address order, with its kind, time left and
+	// reason; the timed ban's left time is checked apart.
+	type entryRow struct{ Kind, Left, Reason string }
+	entries := func(kind string) (targets []string, rows map[string]entryRow) {
+		rows = map[string]entryRow{}
+		p.doc.Find(`[data-testid="` + kind + `-row"]`).Each(func(_ int, s *goquery.Selection) {
+			target := cell(s, kind+"-target")
+			targets = append(targets, target)
+			rows[target] = entryRow{cell(s, kind+"-kind"), cell(s, kind+"-left"), cell(s, kind+"-reason")}
+			if _, err := time.ParseInLocation(time.DateTime, cell(s, kind+"-since"), time.Local); err != nil {
+				t.Errorf("%s since %q: %v", target, cell(s, kind+"-since"), err)
+			}
+			if v, _ := s.Find(`input[name="target"]`).Attr("value"); v != target || s.Find(`[data-testid="`+kind+`-lift"]`).Length() != 1 {
+				t.Errorf("%s row lifts %q", target, v)
+			}
+		})
+		return targets, rows
 	}
-	if got := p.texts("ban-points"); !cmp.Equal(got, []string{"203.0.113.7:0"}) {
-		t.Errorf("banned address named as %q", got)
+	bans, banRows := entries("ban")
+	if diff := cmp.Diff([]string{"203.0.113.7", "203.0.113.8:22", "203.0.113.128/25", "2001:db8::7"}, bans); diff != "" {
+		t.Errorf("banned (-want +got):\n%s", diff)
 	}
-	if got := p.texts("trust-addr"); !cmp.Equal(got, []string{"192.0.2.1"}) {
-		t.Errorf("trusted addresses %q", got)
+	if left := banRows["2001:db8::7"].Left; !regexp.MustCompile(`^(59m \d+s|1h 0m)$`).MatchString(left) {
+		t.Errorf("timed ban's time left %q", left)
+	}
+	delete(banRows, "2001:db8::7")
+	if diff := cmp.Diff(map[string]entryRow{
+		"203.0.113.7":      {"address", "for good", "banned by an admin"},
+		"203.0.113.8:22":   {"address:port", "for good", "bulk ban"},
+		"203.0.113.128/25": {"range", "for good", "bulk ban"},
+	}, banRows); diff != "" {
+		t.Errorf("ban rows (-want +got):\n%s", diff)
+	}
+	trusts, trustRows := entries("trust")
+	if diff := cmp.Diff([]string{"192.0.2.1"}, trusts); diff != "" || trustRows["192.0.2.1"] != (entryRow{"address", "for good", "trusted by an admin"}) {
+		t.Errorf("trusted %v (-want +got):\n%s", trustRows, diff)
 	}
 	if got := p.texts("peer-ban-name"); !cmp.Equal(got, []string{"phone"}) || p.text("peer-ban-id") != phone {
 		t.Errorf("banned peers %q %q", got, p.text("peer-ban-id"))
 	}
-	if got := p.text("bans-hidden"); !strings.HasPrefix(got, "2 more bans") {
-		t.Errorf("hidden bans %q, want the range and the port ban counted", got)
+	if p.has("bans-more") || p.has("trusts-more") {
+		t.Errorf("short lists say more are not listed:\n%s", p.body)
 	}
 
 	g := p.row("grey-row", "data-addr", "198.51.100.9")
@@ -297,14 +329,14 @@ func TestUINetworkPointButtons(t *testing.T) {
 		}
 	}
 
-	// The row's named point shows on the page, with its buttons.
+	// A point's row button opens it under htmx: only the page's state
+	// comes back, not a redirect.
 	e.setPoint(t, "198.51.100.9:9732", acl.Ban)
 	p := b.get("/p2p")
-	open, _ := p.row("ban-row", "data-addr", "198.51.100.9").Find("form").Attr("action")
-	if open != "/p2p/points/198.51.100.9/open" {
+	open, _ := p.row("point-row", "data-point", "198.51.100.9:9732").Find(`[data-testid="point-open"]`).Closest("form").Attr("action")
+	if open != "/p2p/points/198.51.100.9:9732/open" {
 		t.Fatalf("open form posts to %q", open)
 	}
-	// htmx gets only the page's state back, not a redirect.
 	form := url.Values{"_csrf": {p.csrf()}}
 	f := b.post(open, form, "HX-Request", "true", "HX-Target", "p2p-state")
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || !f.has("p2p-state") || f.has("bulk-form") {
@@ -481,9 +513,13 @@ func TestUINetworkNeedsCSRF(t *testing.T) {
 	e.setUp(t, b)
 	id := e.connectPeer(t, "laptop", "198.51.100.4:51820")
 	e.greylist(t, "198.51.100.9")
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, []string{"203.0.113.0/24"}, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
 	forms := map[string]url.Values{
 		"/p2p/acl":                               {"address": {"203.0.113.7"}, "action": {"ban"}},
 		"/p2p/bulk":                              {"entries": {"203.0.113.7"}, "bulk_action": {"ban"}},
+		"/p2p/lift":                              {"target": {"203.0.113.0/24"}},
 		"/p2p/greylist/clear":                    {},
 		"/p2p/points/203.0.113.7:0/ban":          {},
 		"/p2p/points/198.51.100.9/open":          {},
@@ -504,7 +540,7 @@ func TestUINetworkNeedsCSRF(t *testing.T) {
 			}
 		}
 	}
-	if got := e.acl.Counts(); got != (acl.Counts{Greylisted: 1}) {
+	if got := e.acl.Counts(); got != (acl.Counts{Bans: 1, Greylisted: 1}) {
 		t.Errorf("refused posts changed the ACL: %+v", got)
 	}
 	if len(e.ov.Connections()) != 1 || e.acl.Peer(id).Banned {
@@ -534,5 +570,113 @@ func TestP2PLeft(t *testing.T) {
 		if got := p2pLeft(tt.d); got != tt.want {
 			t.Errorf("p2pLeft(%s) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+// TestUINetworkLift lifts a range, a port ban and a trusted range made on
+// the page, with a plain form and with htmx, and refuses targets that are
+// no entry.
+func TestUINetworkLift(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	wantRedirect(t, b.submitFrom("/p2p", "/p2p/acl", map[string]string{"address": "198.51.100.0/24", "action": "ban", "duration": "1d"}),
+		"/p2p?done=ban")
+	wantRedirect(t, b.submitFrom("/p2p", "/p2p/bulk", map[string]string{"entries": "203.0.113.9:22\n203.0.113.10", "bulk_action": "ban"}),
+		"/p2p?done=bulk-ban&n=2")
+	wantRedirect(t, b.submitFrom("/p2p", "/p2p/bulk", map[string]string{"entries": "192.0.2.0/24", "bulk_action": "trust"}),
+		"/p2p?done=bulk-trust&n=1")
+	e.greylist(t, "198.51.100.7") // in the banned range: lifting the range leaves it greylisted
+
+	p := b.get("/p2p")
+	r := p.row("ban-row", "data-target", "198.51.100.0/24")
+	if cell(r, "ban-kind") != "range" || !regexp.MustCompile(`^(23h 59m|1d 0h)$`).MatchString(cell(r, "ban-left")) {
+		t.Errorf("range row: kind %q, left %q", cell(r, "ban-kind"), cell(r, "ban-left"))
+	}
+	if until, _ := r.Find(`[data-testid="ban-left"] span`).Attr("title"); !strings.HasPrefix(until, "until ") {
+		t.Errorf("time left without its end: %q", until)
+	}
+	if action, _ := r.Find("form").Attr("action"); action != "/p2p/lift" {
+		t.Errorf("lift form posts to %q", action)
+	}
+	lift := func(target string, header ...string) page {
+		t.Helper()
+		return b.post("/p2p/lift", url.Values{"_csrf": {p.csrf()}, "target": {target}}, header...)
+	}
+
+	// Without JavaScript: 303 back to the page, which says what happened.
+	wantRedirect(t, lift("198.51.100.0/24"), "/p2p?done=lift")
+	if e.acl.Banned(addr("198.51.100.200")) {
+		t.Error("the range is still banned")
+	}
+	if _, grey := e.acl.Greylisted(addr("198.51.100.7")); !grey {
+		t.Error("lifting the range ended a greylisting")
+	}
+	if got := b.get("/p2p?done=lift").text("notice"); got != "Lifted: the entry no longer bans or trusts anyone." {
+		t.Errorf("notice %q", got)
+	}
+
+	// With htmx: the state comes back in place, without the lifted row.
+	f := lift("203.0.113.9:22", "HX-Request", "true", "HX-Target", "p2p-state")
+	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || !f.has("p2p-state") {
+		t.Fatalf("htmx lift: status %d\n%s", f.status, f.body)
+	}
+	if got := f.texts("ban-target"); !cmp.Equal(got, []string{"203.0.113.10"}) {
+		t.Errorf("bans after the htmx lift: %q", got)
+	}
+
+	wantRedirect(t, lift(" 192.0.2.0/24 "), "/p2p?done=lift")
+	if e.acl.Trusted(addr("192.0.2.5")) || !b.get("/p2p").has("no-trusts") {
+		t.Error("the trusted range is still trusted or listed")
+	}
+
+	for target, want := range map[string]struct {
+		status int
+		msg    string
+	}{
+		"not-an-ip":       {http.StatusUnprocessableEntity, `"not-an-ip" is not an address, range or point: a point is ipv4:port or [ipv6]:port.`},
+		"198.51.100.1/24": {http.StatusUnprocessableEntity, `"198.51.100.1/24" has host bits set; did you mean 198.51.100.0/24?`},
+		"":                {http.StatusUnprocessableEntity, `"" is not an address, range or point: a point is ipv4:port or [ipv6]:port.`},
+		"198.51.100.0/24": {http.StatusNotFound, "The ACL holds no ban or trust for 198.51.100.0/24."},
+		"203.0.113.10:22": {http.StatusNotFound, "The ACL holds no ban or trust for 203.0.113.10:22."},
+	} {
+		got := lift(target)
+		if got.status != want.status || got.text("error-message") != want.msg {
+			t.Errorf("lift %q: status %d, message %q; want %d %q", target, got.status, got.text("error-message"), want.status, want.msg)
+		}
+	}
+	if got := e.acl.Counts(); got != (acl.Counts{Bans: 1, Greylisted: 1}) {
+		t.Errorf("after the refused lifts: %+v", got)
+	}
+}
+
+// TestUINetworkListLimit cuts a long list and says how many rows it left
+// out; banned peer ids no overlay peer has are listed too.
+func TestUINetworkListLimit(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	list := make([]string, p2pListLimit+3)
+	for i := range list {
+		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
+	}
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, list, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	stranger := overlay.PeerID(testPubKey) // no overlay peer has it
+	if err := e.acl.SetPeer(t.Context(), stranger, acl.Ban, "test"); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/p2p")
+	got := p.texts("ban-target")
+	if len(got) != p2pListLimit || got[0] != "10.0.0.0" || got[p2pListLimit-1] != list[p2pListLimit-1] {
+		t.Errorf("%d rows, from %q to %q", len(got), got[0], got[len(got)-1])
+	}
+	if got := p.text("bans-more"); got != "and 3 more bans, not listed here." {
+		t.Errorf("bans more %q", got)
+	}
+	r := p.row("peer-ban-row", "data-peer-id", stranger)
+	if r.Length() != 1 || cell(r, "peer-ban-name") != "" || r.Find(`[data-testid="peer-ban-open"]`).Length() != 1 {
+		t.Errorf("the stranger's ban is not listed with its open button:\n%s", p.body)
 	}
 }

@@ -265,7 +265,11 @@ func (s *Service) Points() []PointState {
 	}
 	for t, e := range s.st.bans {
 		if t.Single() && e.live(now) {
-			get(t.Prefix.Addr(), e.Point).Banned = t.Port == 0
+			// A port ban only names the address: it must not undo a
+			// whole-address ban met earlier in the map's order.
+			if ps := get(t.Prefix.Addr(), e.Point); t.Port == 0 {
+				ps.Banned = true
+			}
 		}
 	}
 	for p, e := range s.st.trusts {

@@ -1,0 +1,360 @@
+package acl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/store"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// listFixture holds a range, a port ban, a timed ban and a single-key ban
+// (bulk records and single keys both), a trusted range and a trusted
+// address.
+func listFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.51.100.0/24", "192.0.2.1:22"}, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.7"}, 10*time.Minute, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"10.0.0.0/8"}, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.50:1"), Trust, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func targets(l []Listed) []string {
+	out := make([]string, len(l))
+	for i, e := range l {
+		out[i] = e.Target
+	}
+	return out
+}
+
+func TestBansAndTrusts(t *testing.T) {
+	f := listFixture(t)
+	now := f.clock.Now().UTC()
+	bulk := Entry{Since: now, By: "tok", Reason: "bulk ban"}
+	timed := bulk
+	timed.Until = now.Add(10 * time.Minute)
+	wantBans := []Listed{
+		{Target: "192.0.2.1:22", Scope: ScopePort, Entry: bulk},
+		{Target: "198.51.100.0/24", Scope: ScopeRange, Entry: bulk},
+		{Target: "203.0.113.7", Scope: ScopeAddress, Entry: timed},
+		{Target: "203.0.113.9", Scope: ScopeAddress, Entry: Entry{Since: now, By: "admin", Reason: "banned by an admin", Point: "203.0.113.9:9732"}},
+	}
+	wantTrusts := []Listed{
+		{Target: "10.0.0.0/8", Scope: ScopeRange, Entry: Entry{Since: now, By: "tok", Reason: "bulk trust"}},
+		{Target: "192.0.2.50", Scope: ScopeAddress, Entry: Entry{Since: now, By: "admin", Reason: "trusted by an admin", Point: "192.0.2.50:1"}},
+	}
+	check := func(when string) {
+		t.Helper()
+		bans, n := f.svc.Bans(0)
+		if diff := cmp.Diff(wantBans, bans); diff != "" || n != len(wantBans) {
+			t.Errorf("%s: Bans(0) total %d (-want +got):\n%s", when, n, diff)
+		}
+		trusts, n := f.svc.Trusts(0)
+		if diff := cmp.Diff(wantTrusts, trusts); diff != "" || n != len(wantTrusts) {
+			t.Errorf("%s: Trusts(0) total %d (-want +got):\n%s", when, n, diff)
+		}
+	}
+	check("fresh")
+	f.restart(t)
+	check("after restart")
+
+	bans, n := f.svc.Bans(2)
+	if diff := cmp.Diff(wantBans[:2], bans); diff != "" || n != 4 {
+		t.Errorf("Bans(2) total %d, want 4 (-want +got):\n%s", n, diff)
+	}
+	if trusts, n := f.svc.Trusts(1); len(trusts) != 1 || n != 2 {
+		t.Errorf("Trusts(1) = %d entries of %d, want 1 of 2", len(trusts), n)
+	}
+
+	// An expired ban leaves the list before the sweep drops it.
+	f.clock.Add(10*time.Minute + time.Second)
+	bans, n = f.svc.Bans(0)
+	if diff := cmp.Diff([]string{"192.0.2.1:22", "198.51.100.0/24", "203.0.113.9"}, targets(bans)); diff != "" || n != 3 {
+		t.Errorf("after expiry, total %d (-want +got):\n%s", n, diff)
+	}
+}
+
+func TestListOrder(t *testing.T) {
+	f := newFixture(t)
+	in := []string{"2001:db8::/48", "203.0.113.7:443", "203.0.113.7", "203.0.113.0/24", "203.0.113.7:22", "10.0.0.1", "2001:db8::1"}
+	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	bans, _ := f.svc.Bans(0)
+	// IPv4 first; a range before the addresses in it; an address before
+	// its port bans.
+	want := []string{"10.0.0.1", "203.0.113.0/24", "203.0.113.7", "203.0.113.7:22", "203.0.113.7:443", "2001:db8::/48", "2001:db8::1"}
+	if diff := cmp.Diff(want, targets(bans)); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestBansLimit checks that a limited list is the start of the whole one.
+func TestBansLimit(t *testing.T) {
+	f := newFixture(t)
+	in := benchAddrs(300)
+	for i := range 40 {
+		in = append(in, fmt.Sprintf("10.0.%d.0/24", i), fmt.Sprintf("10.0.0.%d:%d", i, 1000-i))
+	}
+	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	all, n := f.svc.Bans(0)
+	if n != len(in) || len(all) != n {
+		t.Fatalf("Bans(0) = %d of %d, want %d", len(all), n, len(in))
+	}
+	for _, limit := range []int{1, 7, 200, len(in), len(in) + 1} {
+		got, n := f.svc.Bans(limit)
+		if diff := cmp.Diff(targets(all[:min(limit, len(all))]), targets(got)); diff != "" || n != len(in) {
+			t.Errorf("Bans(%d) total %d (-want +got):\n%s", limit, n, diff)
+		}
+	}
+}
+
+func TestLift(t *testing.T) {
+	f := listFixture(t)
+	ctx := context.Background()
+	portBan := Element{Kind: KindBanPort, Addr: addr("192.0.2.1"), Port: 22}
+	if !f.fw.has(portBan) || len(f.fw.nets.BanNets) != 1 {
+		t.Fatal("the fixture's bans are not in the kernel")
+	}
+	before := len(f.journal.Recent(100, nil))
+	// Both come from one bulk record; the duplicate is lifted once.
+	if err := f.svc.Lift(ctx, []string{"198.51.100.0/24", " 192.0.2.1:22", "198.51.100.0/24"}, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	lifted := func(when string) {
+		t.Helper()
+		bans, n := f.svc.Bans(0)
+		if diff := cmp.Diff([]string{"203.0.113.7", "203.0.113.9"}, targets(bans)); diff != "" || n != 2 {
+			t.Errorf("%s: bans total %d (-want +got):\n%s", when, n, diff)
+		}
+		if f.svc.Banned(addr("198.51.100.5")) || f.fw.has(portBan) || len(f.fw.nets.BanNets) != 0 {
+			t.Errorf("%s: lifted bans still enforced: banned %v, port %v, nets %v", when,
+				f.svc.Banned(addr("198.51.100.5")), f.fw.has(portBan), f.fw.nets.BanNets)
+		}
+	}
+	lifted("after lift")
+	var got []events.Event
+	for _, e := range f.journal.Recent(100, nil)[before:] {
+		got = append(got, events.Event{Kind: e.Kind, Subject: e.Subject, Message: e.Message, Fields: e.Fields})
+	}
+	want := []events.Event{
+		{Kind: "acl_lifted", Subject: "198.51.100.0/24", Message: "ban of 198.51.100.0/24 lifted",
+			Fields: map[string]string{"target": "198.51.100.0/24", "lifted": "ban", "by": "tok"}},
+		{Kind: "acl_lifted", Subject: "192.0.2.1:22", Message: "ban of 192.0.2.1:22 lifted",
+			Fields: map[string]string{"target": "192.0.2.1:22", "lifted": "ban", "by": "tok"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	f.restart(t)
+	lifted("after restart")
+
+	// A trusted range, and the single key of a trust.
+	if err := f.svc.Lift(ctx, []string{"10.0.0.0/8", "192.0.2.50"}, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(t)
+	if trusts, n := f.svc.Trusts(0); n != 0 || f.svc.Trusted(addr("10.1.2.3")) || len(f.fw.trust()) != 0 {
+		t.Errorf("trusts after lift and restart: %v, kernel %v", targets(trusts), f.fw.trust())
+	}
+}
+
+// TestLiftFromBulkAndSingleKey lifts targets a bulk record and a single key
+// both hold (a point ban of a bulk-banned address), and one that is both
+// banned and trusted; the rest of the record stays.
+func TestLiftFromBulkAndSingleKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.20", "203.0.113.21", "203.0.113.22"}, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.20:0"), Ban, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"203.0.113.22"}, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Lift(ctx, []string{"203.0.113.20", "203.0.113.22"}, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.journal.Recent(1, nil)[0]; e.Fields["lifted"] != "ban and trust" {
+		t.Errorf("last event %+v, want the ban and trust of 203.0.113.22 lifted", e)
+	}
+	f.restart(t)
+	bans, _ := f.svc.Bans(0)
+	if diff := cmp.Diff([]string{"203.0.113.21"}, targets(bans)); diff != "" {
+		t.Errorf("bans after restart (-want +got):\n%s", diff)
+	}
+	if f.fw.has(Element{Kind: KindBan, Addr: addr("203.0.113.20")}) || !f.fw.has(Element{Kind: KindBan, Addr: addr("203.0.113.21")}) {
+		t.Error("the rebuilt kernel table does not match the lift")
+	}
+	if f.svc.Trusted(addr("203.0.113.22")) {
+		t.Error("the trust came back")
+	}
+}
+
+func TestLiftRefused(t *testing.T) {
+	f := listFixture(t)
+	ctx := context.Background()
+	bansBefore, _ := f.svc.Bans(0)
+	trustsBefore, _ := f.svc.Trusts(0)
+	events := len(f.journal.Recent(100, nil))
+	tests := []struct {
+		name      string
+		targets   []string
+		wantErr   error
+		wantField string // of a ValidationError's first field
+	}{
+		{"a bad entry", []string{"198.51.100.0/24", "nope"}, core.ErrInvalid, "entries[1]"},
+		{"host bits", []string{"198.51.100.1/24"}, core.ErrInvalid, "entries[0]"},
+		{"no entries", nil, core.ErrInvalid, "entries"},
+		{"too many", make([]string, MaxLift+1), core.ErrInvalid, "entries"},
+		{"nothing held", []string{"198.51.100.0/25"}, core.ErrNotFound, ""},
+		{"nothing held of several", []string{"192.0.2.1", "192.0.2.1:23"}, core.ErrNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := f.svc.Lift(ctx, tt.targets, "tok")
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			var ve *core.ValidationError
+			field := ""
+			if errors.As(err, &ve) {
+				field = ve.Fields[0].Field
+			}
+			if field != tt.wantField {
+				t.Errorf("field %q, want %q (err %v)", field, tt.wantField, err)
+			}
+		})
+	}
+	bans, _ := f.svc.Bans(0)
+	trusts, _ := f.svc.Trusts(0)
+	if diff := cmp.Diff(bansBefore, bans); diff != "" {
+		t.Errorf("refused lifts changed the bans (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(trustsBefore, trusts); diff != "" {
+		t.Errorf("refused lifts changed the trusts (-before +after):\n%s", diff)
+	}
+	if n := len(f.journal.Recent(100, nil)); n != events {
+		t.Errorf("refused lifts published %d events", n-events)
+	}
+	if err := f.svc.Lift(ctx, []string{"198.51.100.0/25"}, "tok"); err == nil || err.Error() != "the ACL holds no ban or trust for 198.51.100.0/25" {
+		t.Errorf("not found message: %v", err)
+	}
+}
+
+func TestLiftEventsBounded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	addrs := benchAddrs(liftEvents + 5)
+	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.journal.Recent(100, nil))
+	if err := f.svc.Lift(ctx, addrs, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	es := f.journal.Recent(100, nil)[before:]
+	if len(es) != liftEvents+1 || es[liftEvents].Fields["count"] != "5" {
+		t.Errorf("%d events, last %+v; want %d and a summary of 5", len(es), es[len(es)-1], liftEvents+1)
+	}
+	if c := f.svc.Counts(); c.Bans != 0 {
+		t.Errorf("%d bans left", c.Bans)
+	}
+}
+
+func TestPeerLists(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ids := []string{"idtZ9SvSU1aHfDMdVrJXNg1exNwfaN", "idrpUzezw7VJ4NU6phQYuxh88RiU1t", "idsMbq9nj8qBVBPVhqXDfYwH1BBjCJ"}
+	for _, id := range ids {
+		if err := f.svc.SetPeer(ctx, id, Ban, "tok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.SetPeer(ctx, ids[2], Trust, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	bans, n := f.svc.PeerBans(1)
+	if diff := cmp.Diff([]Listed{{Target: ids[1], Scope: ScopePeer,
+		Entry: Entry{Since: f.clock.Now().UTC(), By: "tok", Reason: "ban by an admin"}}}, bans); diff != "" || n != 2 {
+		t.Errorf("PeerBans(1) total %d (-want +got):\n%s", n, diff)
+	}
+	if trusts, n := f.svc.PeerTrusts(0); n != 1 || trusts[0].Target != ids[2] {
+		t.Errorf("PeerTrusts = %v", targets(trusts))
+	}
+}
+
+// TestPointsKeepsBanWithPortBan checks that an address with both a ban and
+// a port ban is listed banned whatever order the map walk takes.
+func TestPointsKeepsBanWithPortBan(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Ban, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	ports := make([]string, 8)
+	for i := range ports {
+		ports[i] = fmt.Sprintf("192.0.2.1:%d", 20+i)
+	}
+	if _, err := f.svc.Bulk(ctx, Ban, ports, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 { // the walk's order changes from call to call
+		ps := f.svc.Points()
+		if len(ps) != 1 || !ps[0].Banned {
+			t.Fatalf("Points() = %+v, want 192.0.2.1 banned", ps)
+		}
+		if got, _ := f.svc.Point(addr("192.0.2.1")); !cmp.Equal(ps[0], got, cmpopts.EquateComparable(netip.Addr{})) {
+			t.Fatalf("Points() %+v and Point %+v differ", ps[0], got)
+		}
+	}
+}
+
+// BenchmarkBans200Of100k is the network page's list of bans with 100,000
+// present: every live ban is copied and sorted to find the first 200.
+func BenchmarkBans200Of100k(b *testing.B) {
+	f := &fixture{dir: b.TempDir(), fw: newFake(), clock: &clock{t: time.Now()}}
+	db, err := store.Open(context.Background(), store.Options{Dir: f.dir}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := New(context.Background(), db, f.fw, nil, Config{Now: f.clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if l, n := svc.Bans(200); len(l) != 200 || n != 100_000 {
+			b.Fatalf("Bans(200) = %d of %d", len(l), n)
+		}
+	}
+}

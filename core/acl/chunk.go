@@ -36,9 +36,14 @@ func (s *Service) loadChunks(tx core.Tx, now time.Time) error {
 			if err != nil {
 				return fmt.Errorf("decode %s: %w", k, err)
 			}
+			// A target both a record and a single key hold keeps the
+			// newer entry: a permanent ban made after a timed bulk ban
+			// must not come back as the timed one.
 			if c.ACL == Trust {
-				s.st.trusts[t.Prefix] = e
-			} else {
+				if old := s.st.trusts[t.Prefix]; old == nil || !old.Since.After(e.Since) {
+					s.st.trusts[t.Prefix] = e
+				}
+			} else if old := s.st.bans[t]; old == nil || !old.Since.After(e.Since) {
 				s.st.setBan(t, e)
 			}
 		}

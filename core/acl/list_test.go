@@ -358,3 +358,43 @@ func BenchmarkBans200Of100k(b *testing.B) {
 		}
 	}
 }
+
+// TestNewerEntryWinsAtLoad: a target both a timed bulk record and a later
+// single-key ban hold is banned for good after a restart, and a bulk ban
+// after a single one keeps the bulk's expiry.
+func TestNewerEntryWinsAtLoad(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.30", "203.0.113.31"}, time.Hour, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Second)
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.30:0"), Ban, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.32:0"), Ban, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Second)
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.32"}, time.Hour, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	until := func() map[string]bool {
+		got := map[string]bool{}
+		bans, _ := f.svc.Bans(0)
+		for _, b := range bans {
+			got[b.Target] = b.Entry.Until.IsZero()
+		}
+		return got
+	}
+	want := map[string]bool{"203.0.113.30": true, "203.0.113.31": false, "203.0.113.32": false}
+	if diff := cmp.Diff(want, until()); diff != "" {
+		t.Errorf("for good, before the restart (-want +got):\n%s", diff)
+	}
+	for range 2 {
+		f.restart(t)
+		if diff := cmp.Diff(want, until()); diff != "" {
+			t.Errorf("for good, after a restart (-want +got):\n%s", diff)
+		}
+	}
+}

@@ -289,7 +289,7 @@ func p2pBulkErrors(err error) (fields map[string]string, lines []string, ok bool
 	if errors.As(err, &ve) {
 		for _, fe := range ve.Fields {
 			if strings.HasPrefix(fe.Field, "line ") {
-				lines = append(lines, fmt.Sprintf("Line %s: %s", strings.TrimPrefix(fe.Field, "line "), p2pSentence(fe.Msg)))
+				lines = append(lines, fmt.Sprintf("Line %s: %s", strings.TrimPrefix(fe.Field, "line "), sentence(fe.Msg)))
 				delete(all, fe.Field)
 			}
 		}
@@ -340,7 +340,7 @@ func (u *ui) p2pLift(c *fiber.Ctx) error {
 	if err := u.d.ACL.Lift(cx, []string{target}, p2pBy); err != nil {
 		var ve *core.ValidationError
 		if errors.As(err, &ve) {
-			return u.errorPage(c, fiber.StatusUnprocessableEntity, p2pSentence(ve.Fields[0].Msg))
+			return u.errorPage(c, fiber.StatusUnprocessableEntity, sentence(ve.Fields[0].Msg))
 		}
 		return err // a NotFound becomes the 404 page
 	}
@@ -457,20 +457,10 @@ func p2pFields(fields map[string]string, fallback string, rename map[string]stri
 			name = fallback
 		}
 		if _, seen := out[name]; !seen {
-			out[name] = p2pSentence(msg)
+			out[name] = sentence(msg)
 		}
 	}
 	return out
-}
-
-// p2pSentence is sentence(msg), without the period after a question:
-// "did you mean 192.0.2.0/24?".
-func p2pSentence(msg string) string {
-	s := sentence(msg)
-	if strings.HasSuffix(s, "?.") {
-		return s[:len(s)-1]
-	}
-	return s
 }
 
 // p2pTTL reads a form's optional duration: "90m", "12h" or whole days

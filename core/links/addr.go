@@ -92,10 +92,10 @@ func parseRange(s string) (first, last netip.Addr, err error) {
 		}
 	}
 	if first.Is4() != last.Is4() {
-		return first, last, errors.New("mixes IPv4 and IPv6")
+		return first, last, fmt.Errorf("%q mixes IPv4 and IPv6", s)
 	}
 	if last.Less(first) {
-		return first, last, errors.New("ends before it starts")
+		return first, last, fmt.Errorf("%q ends before it starts", s)
 	}
 	return first, last, nil
 }

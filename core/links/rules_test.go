@@ -358,3 +358,17 @@ func TestResolvConf(t *testing.T) {
 		t.Errorf("temp files left: %v", matches)
 	}
 }
+
+// TestRangeMessages: a refused range is named once in its message.
+func TestRangeMessages(t *testing.T) {
+	for r, want := range map[string]string{
+		"10.10.0.300":          `"10.10.0.300" is not an IP address`,
+		"10.0.0.9-10.0.0.1":    `"10.0.0.9-10.0.0.1" ends before it starts`,
+		"10.0.0.1-2001:db8::1": `"10.0.0.1-2001:db8::1" mixes IPv4 and IPv6`,
+	} {
+		_, _, err := parseRange(r)
+		if err == nil || err.Error() != want {
+			t.Errorf("parseRange(%q): %v, want %s", r, err, want)
+		}
+	}
+}

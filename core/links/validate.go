@@ -102,7 +102,8 @@ func checkAddrs(v *core.ValidationError, n Network) {
 			field := fmt.Sprintf("%s[%d]", f.name, i)
 			first, last, err := parseRange(r)
 			if err != nil {
-				v.Add(field, "%q %s", r, err.Error())
+				// The error names the part of the range that is wrong.
+				v.Add(field, "%s", err.Error())
 				continue
 			}
 			if first.Is6() != m.v6 {

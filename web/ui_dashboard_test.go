@@ -3,8 +3,10 @@ package web
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -175,5 +177,48 @@ func readSSE(t *testing.T, r *bufio.Reader) sseMsg {
 		case strings.HasPrefix(line, "data: "):
 			data = append(data, line[6:])
 		}
+	}
+}
+
+// BenchmarkUIDashboard renders the dashboard for a logged-in browser with
+// an hour of traffic, 20 events and 200 peers: the page the admin leaves
+// open, whose stats section polls every 5 s.
+func BenchmarkUIDashboard(b *testing.B) {
+	e := newUIEnv(b)
+	br := e.browser(b)
+	e.setUp(b, br)
+	for i := range 200 {
+		if _, err := e.ov.CreatePeer(b.Context(), overlay.NewPeer{Name: "peer-" + strconv.Itoa(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.traffic(b, 360, func(i int) int { return i * 1000 }, func(i int) int { return i * 100 })
+	for range 20 {
+		e.journal.Publish(events.Event{Kind: "bench", Message: "an event"})
+	}
+	for _, bc := range []struct {
+		name   string
+		header []string
+	}{{"page", nil}, {"stats-poll", []string{"HX-Request", "true", "HX-Target", "stats", backgroundHeader, "1"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			cookie := br.cookie(sessionCookiePlain)
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.AddCookie(cookie)
+				for i := 0; i+1 < len(bc.header); i += 2 {
+					req.Header.Set(bc.header[i], bc.header[i+1])
+				}
+				res, err := e.app.Test(req, -1)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("GET /: %v %v", res, err)
+				}
+				n, _ := io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				size = int(n)
+			}
+			b.ReportMetric(float64(size), "html_bytes")
+		})
 	}
 }

@@ -66,6 +66,8 @@ func (n *network) routes(r fiber.Router) {
 
 	r.Post("/acl/bulk", n.bulk)
 	r.Get("/acl/status", n.aclStatus)
+	r.Get("/acl/entries", n.aclEntries)
+	r.Post("/acl/lift", n.aclLift)
 }
 
 // deprecatedOps are the original's state-changing GETs, kept for old

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/acl"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -126,4 +127,93 @@ func (n *network) aclStatus(c *fiber.Ctx) error {
 	e, cnt := n.d.ACL.Enforcement(), n.d.ACL.Counts()
 	return ok(c, aclStatusJSON{Enforced: e.Applied, Reason: e.Reason, Since: stamp(e.Since), Bans: cnt.Bans,
 		Trusts: cnt.Trusts, Greylisted: cnt.Greylisted, PeerBans: cnt.PeerBans, PeerTrusts: cnt.PeerTrusts})
+}
+
+// aclListLimit is how many entries GET /network/acl/entries answers with
+// unless ?limit= says otherwise.
+const aclListLimit = 1000
+
+// aclEntryJSON is one ban or trust as GET /network/acl/entries lists it.
+type aclEntryJSON struct {
+	Target string `json:"target"`
+	Scope  string `json:"scope"`
+	Since  string `json:"since"`
+	Until  string `json:"until,omitempty"` // absent: for good
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by,omitempty"`
+}
+
+// aclEntriesJSON lists the bans or trusts: addresses, ranges and
+// address:port points in address order, then peer ids.
+type aclEntriesJSON struct {
+	ACL       string         `json:"acl"`
+	Total     int            `json:"total"`
+	Entries   []aclEntryJSON `json:"entries"`
+	PeerTotal int            `json:"peer_total"`
+	Peers     []aclEntryJSON `json:"peers"`
+}
+
+func toACLEntries(ls []acl.Listed) []aclEntryJSON {
+	out := make([]aclEntryJSON, len(ls))
+	for i, l := range ls {
+		out[i] = aclEntryJSON{Target: l.Target, Scope: l.Scope, Since: stamp(l.Entry.Since), Reason: l.Entry.Reason, By: l.Entry.By}
+		if !l.Entry.Until.IsZero() {
+			out[i].Until = stamp(l.Entry.Until)
+		}
+	}
+	return out
+}
+
+// aclEntries lists what is banned (?acl=ban) or trusted (?acl=trust), at
+// most ?limit= of each kind (default 1000).
+func (n *network) aclEntries(c *fiber.Ctx) error {
+	which := c.Query("acl")
+	if which != acl.Ban && which != acl.Trust {
+		return n.fail(c, badArg("bad_query", "acl must be ban or trust, not %s", quote(which)))
+	}
+	limit := aclListLimit
+	if s := c.Query("limit"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 || v > acl.MaxBulk {
+			return n.fail(c, badArg("bad_query", "limit %s must be from 1 to %d", quote(s), acl.MaxBulk))
+		}
+		limit = v
+	}
+	out := aclEntriesJSON{ACL: which}
+	var list, peers []acl.Listed
+	if which == acl.Ban {
+		list, out.Total = n.d.ACL.Bans(limit)
+		peers, out.PeerTotal = n.d.ACL.PeerBans(limit)
+	} else {
+		list, out.Total = n.d.ACL.Trusts(limit)
+		peers, out.PeerTotal = n.d.ACL.PeerTrusts(limit)
+	}
+	out.Entries, out.Peers = toACLEntries(list), toACLEntries(peers)
+	return ok(c, out)
+}
+
+// aclLiftReq is the body of POST /network/acl/lift.
+type aclLiftReq struct {
+	Entries []string `json:"entries"`
+}
+
+// aclLiftJSON answers a lift.
+type aclLiftJSON struct {
+	Lifted   int  `json:"lifted"`
+	Enforced bool `json:"enforced"`
+}
+
+// aclLift lifts the bans and trusts of addresses, ranges and address:port
+// points (peer ids are opened with PATCH /network/peers/{id}).
+func (n *network) aclLift(c *fiber.Ctx) error {
+	var req aclLiftReq
+	if err := decodeBody(c, &req); err != nil {
+		return n.fail(c, err)
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	if err := n.d.ACL.Lift(cx, req.Entries, caller(c).ID); err != nil {
+		return n.fail(c, err)
+	}
+	return ok(c, aclLiftJSON{Lifted: len(req.Entries), Enforced: n.d.ACL.Enforcement().Applied})
 }

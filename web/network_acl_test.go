@@ -143,6 +143,7 @@ func TestNetworkViewer(t *testing.T) {
 		{"close connection", "DELETE", "/network/connections/" + pid, nil, false},
 		{"clear greylist", "DELETE", "/network/greylist", nil, false},
 		{"bulk", "POST", "/network/acl/bulk", obj{"acl": "ban", "entries": []string{"203.0.113.7"}}, false},
+		{"lift", "POST", "/network/acl/lift", obj{"entries": []string{"203.0.113.7"}}, false},
 		{"point ban", "GET", point + "/ban", nil, true},
 		{"point unban", "GET", point + "/unban", nil, true},
 		{"point trust", "GET", point + "/trust", nil, true},
@@ -176,4 +177,78 @@ func TestNetworkViewer(t *testing.T) {
 		{"still connected", "GET", "/network/connections/" + pid, nil, 200, nil},
 		{"nothing written", "GET", "/network/acl/status", nil, 200, e.aclStatus(0.0, 0.0, 0.0)},
 	})
+}
+
+// TestNetworkACLEntries lists bans and trusts (ranges, ports, timed bans,
+// peer ids) and lifts some, through the API a script would use.
+func TestNetworkACLEntries(t *testing.T) {
+	e := newEnv(t)
+	pid, _ := e.connect(t, "p", "198.51.100.41:51820")
+	for _, st := range []step{
+		{"bulk ban", "POST", "/network/acl/bulk", obj{"acl": "ban", "entries": []string{"198.51.100.0/24", "192.0.2.1:22"}}, 200, nil},
+		{"timed ban", "POST", "/network/acl/bulk", obj{"acl": "ban", "entries": []string{"203.0.113.7"}, "ttl_seconds": 600}, 200, nil},
+		{"trust", "POST", "/network/acl/bulk", obj{"acl": "trust", "entries": []string{"10.0.0.0/8"}}, 200, nil},
+		{"ban a peer", "PATCH", "/network/peers/" + pid, obj{"acl": "ban"}, 200, nil},
+	} {
+		if r := e.do(t, st.method, st.path, e.admin, st.body); r.status != st.status {
+			t.Fatalf("%s: %d %s", st.name, r.status, r.body)
+		}
+	}
+	list := func(query string) aclEntriesJSON {
+		t.Helper()
+		r := e.do(t, "GET", "/network/acl/entries?"+query, e.viewer, nil)
+		if r.status != 200 {
+			t.Fatalf("GET entries?%s: %d %s", query, r.status, r.body)
+		}
+		var out aclEntriesJSON
+		r.json(t, &out)
+		return out
+	}
+	bans := list("acl=ban")
+	var got []string
+	for _, b := range bans.Entries {
+		got = append(got, b.Target+" "+b.Scope+" "+fmt.Sprint(b.Until != ""))
+	}
+	want := []string{"192.0.2.1:22 address:port false", "198.51.100.0/24 range false", "203.0.113.7 address true"}
+	if diff := cmp.Diff(want, got); diff != "" || bans.Total != 3 {
+		t.Errorf("bans (total %d; -want +got):\n%s", bans.Total, diff)
+	}
+	if bans.PeerTotal != 1 || len(bans.Peers) != 1 || bans.Peers[0].Target != pid || bans.Peers[0].Scope != "peer" {
+		t.Errorf("peer bans: %+v", bans.Peers)
+	}
+	if tr := list("acl=trust&limit=5"); tr.Total != 1 || tr.Entries[0].Target != "10.0.0.0/8" {
+		t.Errorf("trusts: %+v", tr)
+	}
+	if l := list("acl=ban&limit=1"); len(l.Entries) != 1 || l.Total != 3 {
+		t.Errorf("limit 1: %d entries, total %d", len(l.Entries), l.Total)
+	}
+
+	if r := e.do(t, "POST", "/network/acl/lift", e.admin, obj{"entries": []string{"198.51.100.0/24", "192.0.2.1:22", "10.0.0.0/8"}}); r.status != 200 {
+		t.Fatalf("lift: %d %s", r.status, r.body)
+	}
+	if l := list("acl=ban"); l.Total != 1 || l.Entries[0].Target != "203.0.113.7" {
+		t.Errorf("bans after the lift: %+v", l.Entries)
+	}
+	if l := list("acl=trust"); l.Total != 0 {
+		t.Errorf("trusts after the lift: %+v", l.Entries)
+	}
+	for _, bad := range []struct {
+		name, method, path string
+		body               any
+		status             int
+	}{
+		{"no acl", "GET", "/network/acl/entries", nil, 400},
+		{"bad limit", "GET", "/network/acl/entries?acl=ban&limit=0", nil, 400},
+		{"bad entry", "POST", "/network/acl/lift", obj{"entries": []string{"203.0.113.7", "not-an-ip"}}, 400},
+		{"no entries", "POST", "/network/acl/lift", obj{"entries": []string{}}, 400},
+		{"nothing held", "POST", "/network/acl/lift", obj{"entries": []string{"192.0.2.99"}}, 404},
+	} {
+		if r := e.do(t, bad.method, bad.path, e.admin, bad.body); r.status != bad.status {
+			t.Errorf("%s: %d %s, want %d", bad.name, r.status, r.body, bad.status)
+		}
+	}
+	// The refused lift with a bad entry changed nothing.
+	if !e.acl.Banned(netip.MustParseAddr("203.0.113.7")) {
+		t.Error("a refused lift lifted a ban")
+	}
 }

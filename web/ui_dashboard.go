@@ -64,13 +64,13 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		}
 		p.Bans, p.Greylisted = n.Bans, n.Greylisted
 	}
+	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {
+		// The poll every 5 s: the events stay out, the stream brings them.
+		return render(c, fiber.StatusOK, fragment(pages.Dashboard(p), pages.StatsFragment))
+	}
 	p.Events = u.liveEvents("Latest events")
 	p.Page.Live = p.Events.Stream != ""
-	comp := pages.Dashboard(p)
-	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {
-		comp = fragment(comp, pages.StatsFragment)
-	}
-	return render(c, fiber.StatusOK, comp)
+	return render(c, fiber.StatusOK, pages.Dashboard(p))
 }
 
 // linkSpeed is ethtool's speed as a link's rate ("1 Gbit/s").

@@ -39,6 +39,7 @@ func (p Props) Points(tx bool) string {
 	slots := max(p.Slots, len(p.Samples), 2)
 	peak := float64(max(p.Peak(), 1))
 	var b strings.Builder
+	b.Grow(len(p.Samples) * len("720.0,160.0 "))
 	first := slots - len(p.Samples)
 	for i, s := range p.Samples {
 		v := s.Rx

@@ -26,17 +26,57 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// env is the app over real core services and a real store in a temp dir.
-type env struct {
-	app     *fiber.App
+// services are the core services behind the app in web tests: real ones
+// over a real store in a temp dir, with no kernel firewall (enforcement
+// is reported as unavailable) and the fake NIC layer of
+// interfaces_fake_test.go (the real one is tested against the kernel in
+// hw/nic and cmd/edgeward).
+type services struct {
+	db      *store.DB
+	toks    *auth.Tokens
+	journal *events.Journal
 	ov      *overlay.Service
 	acl     *acl.Service
-	journal *events.Journal
-	nodeID  string
-	toks    *auth.Tokens
 	jobs    *jobs.Service
-	links   *links.Service
 	kernel  *fakeKernel
+	links   *links.Service
+}
+
+// newServices builds them; nodeName is the node the interface status names.
+func newServices(t testing.TB, nodeName string) services {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := services{db: db, journal: events.New(1024, nil), kernel: newFakeKernel()}
+	if s.toks, err = auth.New(ctx, db, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.ov, err = overlay.New(ctx, db, s.journal, overlay.Config{
+		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if s.jobs, err = jobs.New(ctx, db, s.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if s.acl, err = acl.New(ctx, db, nil, s.journal, acl.Config{PeersFrom: s.ov.PeersFrom}); err != nil {
+		t.Fatal(err)
+	}
+	if s.links, err = links.New(ctx, db, s.kernel, s.journal, links.Config{NodeName: nodeName,
+		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// env is the JSON API over the services.
+type env struct {
+	services
+	app     *fiber.App
+	nodeID  string
 	admin   string
 	viewer  string
 	revoked string
@@ -46,15 +86,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{}
-	if e.toks, err = auth.New(ctx, db, nil); err != nil {
-		t.Fatal(err)
-	}
+	e := &env{services: newServices(t, "edge-1")}
 	mk := func(name, role string) string {
 		_, secret, err := e.toks.Create(ctx, name, role)
 		if err != nil {
@@ -70,20 +102,6 @@ func newEnv(t testing.TB) *env {
 			}
 		}
 	}
-	e.journal = events.New(1024, nil)
-	e.ov, err = overlay.New(ctx, db, e.journal, overlay.Config{
-		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.jobs, err = jobs.New(ctx, db, e.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No kernel firewall in web tests: nil means "not enforced".
-	if e.acl, err = acl.New(ctx, db, nil, e.journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
-		t.Fatal(err)
-	}
 	stats := netstat.New(func(context.Context) ([]netstat.Link, error) {
 		return []netstat.Link{{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345}}, nil
 	}, nil)
@@ -95,12 +113,6 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.nodeID = p2pid.FromKey(node).String()
-	e.kernel = newFakeKernel()
-	e.links, err = links.New(ctx, db, e.kernel, e.journal, links.Config{NodeName: "edge-1",
-		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, Jobs: e.jobs, OnAuthFailure: func(ip string) { e.failed = append(e.failed, ip) },
 		ACL: e.acl, Journal: e.journal, Stats: stats, NodeID: e.nodeID, Links: e.links})
 	return e

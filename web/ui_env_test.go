@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,35 +16,21 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
-	"github.com/edgeward/edgeward/core/events"
-	"github.com/edgeward/edgeward/core/jobs"
-	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
-	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/edgeward/edgeward/core/store"
 )
 
 // uiEnv is the app with its pages over a real admin service and a real
 // store in a temp dir.
 type uiEnv struct {
+	services
 	app   *fiber.App
 	admin *admin.Service
-	ov    *overlay.Service
-	acl   *acl.Service
-	jobs  *jobs.Service
-	links *links.Service
-	// kernel is the fake NIC layer behind links (see interfaces_fake_test.go:
-	// the real one is tested against the kernel in cmd/edgeward and hw/nic).
-	kernel  *fakeKernel
-	journal *events.Journal
-	stats   *netstat.Sampler
+	stats *netstat.Sampler
 	// counters and clock feed stats; guarded by mu.
 	counters []netstat.Link
 	clock    time.Time
-	toks     *auth.Tokens
 	token    string // an admin API token
 	code     string // the setup code issued at "first start"
 
@@ -59,42 +43,15 @@ const testNodeName = "edge-test-1"
 func newUIEnv(t testing.TB) *uiEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
+	e := &uiEnv{services: newServices(t, testNodeName)}
+	var err error
+	if _, e.token, err = e.toks.Create(ctx, "admin", auth.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	e := &uiEnv{}
-	toks, err := auth.New(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, e.token, err = toks.Create(ctx, "admin", auth.RoleAdmin); err != nil {
-		t.Fatal(err)
-	}
-	if e.admin, err = admin.New(ctx, db, nil); err != nil {
+	if e.admin, err = admin.New(ctx, e.db, nil); err != nil {
 		t.Fatal(err)
 	}
 	if e.code, err = e.admin.IssueSetupCode(ctx); err != nil {
-		t.Fatal(err)
-	}
-	journal := events.New(64, nil)
-	e.journal = journal
-	e.ov, err = overlay.New(ctx, db, journal, overlay.Config{
-		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No kernel firewall: enforcement is reported as unavailable.
-	if e.acl, err = acl.New(ctx, db, nil, journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
-		t.Fatal(err)
-	}
-	if e.jobs, err = jobs.New(ctx, db, e.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	e.kernel = newFakeKernel()
-	if e.links, err = links.New(ctx, db, e.kernel, journal, links.Config{NodeName: testNodeName,
-		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
 		t.Fatal(err)
 	}
 	// The traffic sampler reads counters the test moves (see traffic),
@@ -115,8 +72,7 @@ func newUIEnv(t testing.TB) *uiEnv {
 	if err := e.stats.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.toks = toks
-	e.app = New(Deps{Tokens: toks, Overlay: e.ov, ACL: e.acl, Journal: journal, Version: "1.2.3-test",
+	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, ACL: e.acl, Journal: e.journal, Version: "1.2.3-test",
 		Jobs: e.jobs, Links: e.links, Stats: e.stats,
 		NodeID: "node-id-test", NodeName: testNodeName, Admin: e.admin,
 		OnAuthFailure: func(ip string) {

@@ -56,19 +56,8 @@ func (u *ui) createToken(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.Tokens(p))
 }
 
-// tokenByID finds a token for the confirmation page: the registry offers
-// no lookup by id, only List.
-func (u *ui) tokenByID(id string) (auth.Token, error) {
-	for _, t := range u.d.Tokens.List() {
-		if t.ID == id {
-			return t, nil
-		}
-	}
-	return auth.Token{}, core.NotFound("token not found: %s", id)
-}
-
 func (u *ui) tokenRevokeForm(c *fiber.Ctx) error {
-	t, err := u.tokenByID(c.Params("id"))
+	t, err := u.d.Tokens.Get(c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -89,7 +78,7 @@ func (u *ui) revokeToken(c *fiber.Ctx) error {
 	err := u.d.Tokens.Revoke(cx, id)
 	var pub *core.Error
 	if errors.As(err, &pub) && errors.Is(err, core.ErrConflict) {
-		t, lookErr := u.tokenByID(id)
+		t, lookErr := u.d.Tokens.Get(id)
 		if lookErr != nil {
 			return lookErr
 		}

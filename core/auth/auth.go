@@ -152,6 +152,17 @@ func (t *Tokens) List() []Token {
 	return out
 }
 
+// Get returns one token. Errors: ErrNotFound.
+func (t *Tokens) Get(id string) (Token, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tok, ok := t.byID[id]
+	if !ok {
+		return Token{}, core.NotFound("token not found: %s", id)
+	}
+	return *tok, nil
+}
+
 // Revoke deletes a token. The last admin token cannot be revoked, so the
 // API can never lock its admins out. Errors: ErrNotFound, ErrConflict.
 func (t *Tokens) Revoke(ctx context.Context, id string) error {

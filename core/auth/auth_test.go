@@ -406,6 +406,28 @@ func TestList(t *testing.T) {
 	}
 }
 
+func TestGet(t *testing.T) {
+	db, _ := openStore(t, t.TempDir())
+	toks := newTokens(t, db, clock())
+	mustCreate(t, toks, "admin", auth.RoleAdmin)
+	ci, _ := mustCreate(t, toks, "ci", auth.RoleViewer)
+	got, err := toks.Get(ci.ID)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", ci.ID, err)
+	}
+	if diff := cmp.Diff(ci, got); diff != "" {
+		t.Errorf("Get (-want +got):\n%s", diff)
+	}
+	if err := toks.Revoke(context.Background(), ci.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ci.ID, "", xid.New().String()} {
+		if _, err := toks.Get(id); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
 // revokeCase creates tokens with the given roles (named t0, t1, ...), then
 // revokes by index in order; -1 stands for an id that was never issued and
 // -2 for the empty id.

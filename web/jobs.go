@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/gofiber/fiber/v2"
 )
@@ -131,7 +132,7 @@ func (a *api_) getJob(c *fiber.Ctx) error {
 // downloadBundle serves a finished bundle to admins only: it holds logs and
 // the firewall ruleset.
 func (a *api_) downloadBundle(c *fiber.Ctx) error {
-	if caller(c).Role != "admin" {
+	if caller(c).Role != auth.RoleAdmin {
 		return a.fail(c, &core.Error{Kind: core.ErrPermission, Msg: "downloading a bundle needs an admin token"})
 	}
 	if err := sendBundle(c, a.d.Jobs, c.Params("sum")+"/"+c.Params("uuid")); err != nil {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core/anonymize"
+	"github.com/edgeward/edgeward/core/durable"
 )
 
 // Section is one part of a bundle.
@@ -88,8 +90,9 @@ func (s *Service) collect(ctx context.Context, peerID, prefix string, atStart bo
 	return out, nil
 }
 
-// write stores the files as a tar.gz, fsynced, under a random name, and
-// returns "<sha256 of the file>/<uuid>".
+// write stores the files as a tar.gz under a random name and returns
+// "<sha256 of the file>/<uuid>". The file is durable, directory entry
+// included, before the job that names it is stored as succeeded.
 func (s *Service) write(jobID string, files []file) (string, error) {
 	if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("create bundle dir: %w", err)
@@ -98,28 +101,16 @@ func (s *Service) write(jobID string, files []file) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	final := filepath.Join(s.cfg.Dir, id+".tar.gz")
-	f, err := os.OpenFile(final+".tmp", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("create bundle: %w", err)
-	}
-	defer os.Remove(final + ".tmp")
-	h := sha256.New()
-	if err := writeTarGz(io.MultiWriter(f, h), "edgeward-bundle-"+jobID, files, s.cfg.Now()); err != nil {
-		f.Close()
+	// The files are in memory already; their compressed form is smaller.
+	var buf bytes.Buffer
+	if err := writeTarGz(&buf, "edgeward-bundle-"+jobID, files, s.cfg.Now()); err != nil {
 		return "", err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", fmt.Errorf("sync bundle: %w", err)
+	if err := durable.WriteFile(filepath.Join(s.cfg.Dir, id+".tar.gz"), buf.Bytes(), 0o600); err != nil {
+		return "", fmt.Errorf("store bundle: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("close bundle: %w", err)
-	}
-	if err := os.Rename(final+".tmp", final); err != nil {
-		return "", fmt.Errorf("place bundle: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)) + "/" + id, nil
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:]) + "/" + id, nil
 }
 
 func writeTarGz(w io.Writer, dir string, files []file, now time.Time) error {

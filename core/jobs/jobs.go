@@ -179,11 +179,7 @@ func (s *Service) Create(ctx context.Context, peerID, typ string, p Params, by s
 }
 
 func (s *Service) put(ctx context.Context, j Job) error {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return fmt.Errorf("encode job: %w", err)
-	}
-	if err := s.kv.Update(ctx, func(tx core.Tx) error { return tx.Put([]byte(jobKey(j.PeerID, j.ID)), b, 0) }); err != nil {
+	if err := s.kv.Update(ctx, func(tx core.Tx) error { return core.PutJSON(tx, jobKey(j.PeerID, j.ID), j) }); err != nil {
 		return fmt.Errorf("store job: %w", err)
 	}
 	return nil

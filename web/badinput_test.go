@@ -72,6 +72,7 @@ func TestBadInput(t *testing.T) {
 		{"temp: rules missing", "POST", peer + "/temporary-access", map[string]any{"name": "v", "wg_pub_key": newKey(t)}, 422, "rules"},
 		{"temp: rules wrong type", "POST", peer + "/temporary-access", map[string]any{"name": "v", "wg_pub_key": newKey(t), "rules": "tcp/80"}, 422, "rules"},
 		{"temp: placeholder key", "POST", peer + "/temporary-access", map[string]any{"name": "v", "wg_pub_key": "n0r3pL4c3h0ld3rK3y==", "rules": []string{"all"}}, 422, "wg_pub_key"},
+		{"temp: empty key", "POST", peer + "/temporary-access", map[string]any{"name": "v", "wg_pub_key": "", "rules": []string{"all"}}, 422, "wg_pub_key"},
 		{"job: unknown peer", "POST", "/api/peers/nope/jobs", map[string]any{"workload": map[string]any{"type": "bundle"}}, 404, ""},
 		{"job: workload missing", "POST", peer + "/jobs", map[string]any{}, 422, "workload"},
 		{"job: type missing", "POST", peer + "/jobs", map[string]any{"workload": map[string]any{}}, 422, "workload.type"},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,42 +41,41 @@ func formList(c *fiber.Ctx, name string) []string {
 
 // formField names the form input that holds a core field path: the forms
 // edit one rule, so "rules[0].sources[1]" is the sources checkboxes and
-// "peers[2]" the members.
-func formField(path string) string {
+// "peers[2]" the members. The message stays as it is.
+func formField(path, msg string) (string, string) {
 	f := strings.TrimPrefix(path, "rules[0].")
 	if i := strings.IndexAny(f, "[."); i >= 0 {
 		f = f[:i]
 	}
 	if f == "port_ranges" {
-		return "ports"
+		return "ports", msg
 	}
-	return f
+	return f, msg
 }
 
-// pageFormErrors maps a refused save onto the form's inputs, with the
-// status of the refusal (422, or 409 for a name taken). ok is false for
-// errors that belong on an error page.
-func pageFormErrors(err error) (fields map[string]string, status int, ok bool) {
+// formFieldMap maps a core field path and its message onto a form input
+// and the message to show there.
+type formFieldMap func(path, msg string) (field, shown string)
+
+// pageFormErrors maps a refused save onto the form's inputs through field,
+// keeping the first message of each input (by core path, so the result is
+// stable), with the status of the refusal (422, or 409 for a name taken).
+// ok is false for errors that belong on an error page.
+func pageFormErrors(err error, field formFieldMap) (fields map[string]string, status int, ok bool) {
 	byPath, ok := formErrors(err)
 	if !ok {
 		return nil, 0, false
 	}
-	paths := make([]string, 0, len(byPath))
-	for p := range byPath {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
 	fields = map[string]string{}
-	for _, p := range paths {
-		if f := formField(p); fields[f] == "" {
-			fields[f] = byPath[p]
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
+		if f, msg := field(p, byPath[p]); fields[f] == "" {
+			fields[f] = msg
 		}
 	}
 	status = fiber.StatusUnprocessableEntity
 	var pub *core.Error
 	if errors.As(err, &pub) {
 		status = statusOf(pub.Kind)
-		fields[formField(pub.Field)] = fieldMessage(pub)
 	}
 	return fields, status, true
 }
@@ -140,7 +140,7 @@ func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, again fu
 	defer cancel()
 	g, err := u.d.Overlay.SaveGroup(cx, id, spec)
 	if err != nil {
-		if fields, status, ok := pageFormErrors(err); ok && status != fiber.StatusNotFound {
+		if fields, status, ok := pageFormErrors(err, formField); ok && status != fiber.StatusNotFound {
 			return again(status, fields)
 		}
 		return err
@@ -181,7 +181,7 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
 	if err := u.d.Overlay.DeleteGroup(cx, id); err != nil {
-		fields, status, ok := pageFormErrors(err)
+		fields, status, ok := pageFormErrors(err, formField)
 		if !ok || status == fiber.StatusNotFound {
 			return err
 		}
@@ -196,8 +196,8 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 var policyProtocols = []string{overlay.ProtoAll, overlay.ProtoTCP, overlay.ProtoUDP, overlay.ProtoICMP}
 
 func (u *ui) policiesPage(c *fiber.Ctx) error {
-	form := pages.PolicyForm{Enabled: true, Protocol: overlay.ProtoAll, Protocols: policyProtocols,
-		Sources: u.groupPicks(nil), Destinations: u.groupPicks(nil)}
+	form := pages.PolicyForm{Enabled: true, Protocol: overlay.ProtoAll, Protocols: policyProtocols}
+	form.Sources, form.Destinations = u.groupPicks(nil, nil)
 	return render(c, fiber.StatusOK, pages.Policies(u.policiesProps(c, form)))
 }
 
@@ -265,12 +265,15 @@ func splitPorts(s string) (ports []string, ranges []portRangeJSON) {
 	return ports, ranges
 }
 
-func (u *ui) groupPicks(checked []string) []pages.Pick {
-	var out []pages.Pick
+// groupPicks is the sources and destinations checkboxes of the policy
+// form, from one listing of the groups (All's members are resolved each
+// time the groups are listed).
+func (u *ui) groupPicks(sources, destinations []string) (src, dst []pages.Pick) {
 	for _, g := range u.d.Overlay.Groups("") {
-		out = append(out, pages.Pick{ID: g.ID, Name: g.Name, Checked: slices.Contains(checked, g.ID)})
+		src = append(src, pages.Pick{ID: g.ID, Name: g.Name, Checked: slices.Contains(sources, g.ID)})
+		dst = append(dst, pages.Pick{ID: g.ID, Name: g.Name, Checked: slices.Contains(destinations, g.ID)})
 	}
-	return out
+	return src, dst
 }
 
 // policyForm reads the posted form into the API's request shape, so that
@@ -282,7 +285,7 @@ func (u *ui) policyForm(c *fiber.Ctx, old *overlay.PolicyInfo) (policyReq, pages
 		Enabled: c.FormValue("enabled") == "on", Bidirectional: c.FormValue("bidirectional") == "on",
 		Protocol: c.FormValue("protocol"), Protocols: policyProtocols, Ports: strings.TrimSpace(c.FormValue("ports"))}
 	sources, destinations := formList(c, "sources"), formList(c, "destinations")
-	f.Sources, f.Destinations = u.groupPicks(sources), u.groupPicks(destinations)
+	f.Sources, f.Destinations = u.groupPicks(sources, destinations)
 	ports, ranges := splitPorts(f.Ports)
 	rule := ruleReq{Bidirectional: f.Bidirectional, Protocol: &f.Protocol, Ports: ports, PortRanges: ranges,
 		Sources: sources, Destinations: destinations}
@@ -330,7 +333,7 @@ func (u *ui) policySave(c *fiber.Ctx, id string, req policyReq, again func(int, 
 			return c.Redirect("/policies", fiber.StatusSeeOther)
 		}
 	}
-	if fields, status, ok := pageFormErrors(err); ok && status != fiber.StatusNotFound {
+	if fields, status, ok := pageFormErrors(err, formField); ok && status != fiber.StatusNotFound {
 		return again(status, fields)
 	}
 	return err
@@ -356,8 +359,8 @@ func (u *ui) policyEditForm(c *fiber.Ctx) error {
 	}
 	r := toPolicyJSON(p).Rules[0]
 	form := pages.PolicyForm{ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
-		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r),
-		Sources: u.groupPicks(p.Rules[0].Sources), Destinations: u.groupPicks(p.Rules[0].Destinations)}
+		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r)}
+	form.Sources, form.Destinations = u.groupPicks(p.Rules[0].Sources, p.Rules[0].Destinations)
 	return render(c, fiber.StatusOK, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
 }
 

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/edgeward/edgeward/views/pages"
 )
 
@@ -119,21 +117,15 @@ func peerJobRow(j jobs.Job) pages.JobRow {
 // messages (422, or 409 for a taken name or address), or the message of a
 // public conflict or busy error for the whole form. Anything else, such
 // as an unknown peer, goes to the error page.
-func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, rename peerFieldMap,
+func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, field formFieldMap,
 	fill func(p *pages.PeerProps, errs map[string]string)) error {
-	status := fiber.StatusUnprocessableEntity
-	var pub *core.Error
-	if errors.As(err, &pub) {
-		status = statusOf(pub.Kind)
-	}
-	errs, ok := formErrors(err)
-	switch {
-	case ok:
-		errs = peerFieldErrors(errs, rename)
-	case pub != nil && (errors.Is(err, core.ErrConflict) || errors.Is(err, core.ErrBusy)):
-		errs = map[string]string{"": sentence(pub.Msg)}
-	default:
-		return err
+	errs, status, ok := pageFormErrors(err, field)
+	if !ok {
+		var pub *core.Error
+		if !errors.As(err, &pub) || (!errors.Is(err, core.ErrConflict) && !errors.Is(err, core.ErrBusy)) {
+			return err
+		}
+		errs, status = map[string]string{"": sentence(pub.Msg)}, statusOf(pub.Kind)
 	}
 	pi, perr := u.d.Overlay.Peer(id)
 	if perr != nil {
@@ -147,28 +139,7 @@ func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, rename peerFieldMap
 	return render(c, status, pages.Peer(p))
 }
 
-// peerFieldMap maps a core field and its message onto a form field and the
-// message to show there.
-type peerFieldMap func(field, msg string) (string, string)
-
 func peerSameField(field, msg string) (string, string) { return field, msg }
-
-// peerFieldErrors maps core fields onto form fields, keeping the first
-// message of each form field (by core field name, so the result is stable).
-func peerFieldErrors(errs map[string]string, rename peerFieldMap) map[string]string {
-	keys := make([]string, 0, len(errs))
-	for k := range errs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := map[string]string{}
-	for _, k := range keys {
-		if f, msg := rename(k, errs[k]); out[f] == "" {
-			out[f] = msg
-		}
-	}
-	return out
-}
 
 // editPeer applies the edit form as PUT /api/peers/{id} does. Unchecked
 // boxes are not sent, which is false, so every flag the API requires has
@@ -200,7 +171,7 @@ func peerPagePath(id string) string { return "/peers/" + id }
 func peerFormFlag(c *fiber.Ctx, name string) bool { return c.FormValue(name) != "" }
 
 // peerTempAccess creates a temporary peer as POST
-// /api/peers/{id}/temporary-access does. Without a public key the page
+// /api/peers/{id}/temporary-access does. Without a public key the core
 // makes the pair, so the new peer's configuration can be handed over; the
 // private key is kept nowhere, so it is shown on this response only.
 func (u *ui) peerTempAccess(c *fiber.Ctx) error {
@@ -208,21 +179,9 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	f := pages.TempAccessForm{Name: strings.TrimSpace(c.FormValue("temp_name")),
 		PublicKey: strings.TrimSpace(c.FormValue("temp_wg_pub_key")), Rules: strings.TrimSpace(c.FormValue("temp_rules"))}
 	rules := strings.FieldsFunc(f.Rules, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	if len(rules) == 0 {
-		rules = []string{} // the API's "rules": [] gets the core's own message
-	}
-	created := overlay.Created{}
-	pub := f.PublicKey
-	if pub == "" {
-		priv, pk, err := wgkey.Generate()
-		if err != nil {
-			return fmt.Errorf("generate key pair: %w", err)
-		}
-		pub, created.PrivateKey = pk.String(), priv.String()
-	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	res, err := u.d.Overlay.CreateTempAccess(cx, id, overlay.TempAccess{Name: f.Name, PublicKey: pub, Rules: rules,
+	res, err := u.d.Overlay.CreateTempAccess(cx, id, overlay.TempAccess{Name: f.Name, PublicKey: f.PublicKey, Rules: rules,
 		CreatedBy: "admin"})
 	if err != nil {
 		return u.peerRefused(c, id, err, peerTempField(rules), func(p *pages.PeerProps, errs map[string]string) {
@@ -230,10 +189,6 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 		})
 	}
 	u.d.Log.Info("temporary access granted", "request_id", requestID(c), "remote", c.IP(), "peer_id", id, "temp_peer_id", res.ID)
-	// The result names the new peer; its address comes from the peer itself.
-	if created.PeerInfo, err = u.d.Overlay.Peer(res.ID); err != nil {
-		return err
-	}
 	pi, err := u.d.Overlay.Peer(id)
 	if err != nil {
 		return err
@@ -242,16 +197,16 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: created.IP.String(), Rules: strings.Join(res.Rules, ", ")}
-	if created.PrivateKey != "" {
-		p.TempPeer.Config = clientConfig(u.d, created)
+	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", ")}
+	if res.PrivateKey != "" {
+		p.TempPeer.Config = clientConfig(u.d, res.Created)
 	}
 	return render(c, fiber.StatusOK, pages.Peer(p))
 }
 
 // peerTempField names the temporary-access form's field for a core field. The
 // rules share one field, so a refused rule's message names the rule.
-func peerTempField(rules []string) peerFieldMap {
+func peerTempField(rules []string) formFieldMap {
 	return func(k, msg string) (string, string) {
 		var i int
 		if _, err := fmt.Sscanf(k, "rules[%d]", &i); err == nil && i >= 0 && i < len(rules) {

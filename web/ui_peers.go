@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
 )
@@ -63,14 +61,9 @@ func (u *ui) createPeer(c *fiber.Ctx) error {
 	// The core records an API token id as the creator; a page has none.
 	created, err := u.d.Overlay.CreatePeer(cx, overlay.NewPeer{Name: name, PublicKey: key, CreatedBy: "admin"})
 	if err != nil {
-		fields, ok := formErrors(err)
+		fields, status, ok := pageFormErrors(err, peerSameField)
 		if !ok {
 			return err
-		}
-		status := fiber.StatusUnprocessableEntity
-		var pub *core.Error
-		if errors.As(err, &pub) {
-			status = statusOf(pub.Kind)
 		}
 		p := u.peersProps(c, "", "")
 		p.Name, p.PublicKey, p.Errors = name, key, fields

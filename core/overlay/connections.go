@@ -24,22 +24,37 @@ type Connection struct {
 	LastSeen  time.Time
 }
 
-// PeerID returns the P2P id of a WireGuard public key.
+// PeerID returns the P2P id of a WireGuard public key, or "" for a string
+// that is not one.
 func PeerID(publicKey string) string {
-	k, err := wgkey.Parse(publicKey)
-	if err != nil {
+	id, ok := p2pID(publicKey)
+	if !ok {
 		return ""
 	}
-	return p2pid.FromKey(k).String()
+	return id.String()
+}
+
+func p2pID(publicKey string) (p2pid.ID, bool) {
+	k, err := wgkey.Parse(publicKey)
+	if err != nil {
+		return p2pid.ID{}, false
+	}
+	return p2pid.FromKey(k), true
 }
 
 // Connections returns the connected peers, sorted by name.
 func (s *Service) Connections() []Connection {
+	return s.connections(func(*Status) bool { return true })
+}
+
+// connections returns the connected peers whose status match accepts,
+// sorted by name. Only those are Base58 encoded, which is the costly part.
+func (s *Service) connections(match func(*Status) bool) []Connection {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []Connection
 	for id, stat := range s.st.status {
-		if !stat.Connected {
+		if !stat.Connected || !match(stat) {
 			continue
 		}
 		p := s.st.peers[id]
@@ -50,13 +65,12 @@ func (s *Service) Connections() []Connection {
 	return out
 }
 
-// PeersFrom returns the P2P ids of the peers connected from addr.
+// PeersFrom returns the P2P ids of the peers connected from addr, sorted
+// by name. It runs for every greylisting, so it encodes only their ids.
 func (s *Service) PeersFrom(addr netip.Addr) []string {
 	var out []string
-	for _, c := range s.Connections() {
-		if c.Endpoint.Addr().Unmap() == addr {
-			out = append(out, c.PeerID)
-		}
+	for _, c := range s.connections(func(st *Status) bool { return st.Endpoint.Addr().Unmap() == addr }) {
+		out = append(out, c.PeerID)
 	}
 	return out
 }
@@ -68,21 +82,13 @@ func (s *Service) ByPeerID(peerID string) (PeerInfo, error) {
 	if err != nil {
 		return PeerInfo{}, core.NotFound("no peer has id %s", peerID)
 	}
-	// Compare hashes, not encoded ids: Base58 encoding every key of a
-	// large overlay on each lookup would cost milliseconds.
 	s.mu.RLock()
-	var found string
-	for id, p := range s.st.peers {
-		if k, err := wgkey.Parse(p.PublicKey); err == nil && p2pid.FromKey(k) == want {
-			found = id
-			break
-		}
-	}
-	s.mu.RUnlock()
-	if found == "" {
+	defer s.mu.RUnlock()
+	id, ok := s.st.byP2P[want]
+	if !ok {
 		return PeerInfo{}, core.NotFound("no peer has id %s", peerID)
 	}
-	return s.Peer(found)
+	return s.info(s.st, s.st.peers[id]), nil
 }
 
 // Disconnect ends the peer's running connection, as far as the gateway

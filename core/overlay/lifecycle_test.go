@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -118,8 +119,18 @@ func TestTempAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(TempAccessResult{ID: res.ID, Name: "visitor", Rules: []string{"tcp/80", "UDP/53", "tcp/8000-8080"}}, res); diff != "" {
+	type shown struct {
+		Name, PublicKey, PrivateKey string
+		Ephemeral                   bool
+		Rules                       []string
+	}
+	want := shown{Name: "visitor", PublicKey: k, Ephemeral: true, Rules: []string{"tcp/80", "UDP/53", "tcp/8000-8080"}}
+	got := shown{Name: res.Name, PublicKey: res.PublicKey, PrivateKey: res.PrivateKey, Ephemeral: res.Ephemeral, Rules: res.Rules}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
+	}
+	if stored, err := f.svc.Peer(res.ID); err != nil || stored.IP != res.IP || !res.IP.IsValid() {
+		t.Errorf("result's address %s, stored peer %+v (%v)", res.IP, stored.Peer, err)
 	}
 	acc, _ := f.svc.Accessible(res.ID)
 	if diff := cmp.Diff([]string{"target"}, names(acc)); diff != "" {
@@ -145,6 +156,28 @@ func TestTempAccess(t *testing.T) {
 	}
 	if n := len(f.svc.Policies()); n != 1 {
 		t.Fatalf("%d policies left, want only the All policy", n)
+	}
+}
+
+// TestTempAccessGeneratedKey: without a public key the core makes the pair
+// and hands the private key back once; it is stored nowhere.
+func TestTempAccessGeneratedKey(t *testing.T) {
+	f := newFixture(t)
+	target := f.peer(t, "target")
+	res, err := f.svc.CreateTempAccess(context.Background(), target.ID, TempAccess{Name: "guest", Rules: []string{"all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := wgkey.Parse(res.PrivateKey)
+	if err != nil {
+		t.Fatalf("private key %q: %v", res.PrivateKey, err)
+	}
+	if pub, err := wgkey.Public(priv); err != nil || pub.String() != res.PublicKey {
+		t.Errorf("private key's public half %v (%v), peer's key %s", pub, err, res.PublicKey)
+	}
+	stored, err := f.svc.Peer(res.ID)
+	if err != nil || stored.PublicKey != res.PublicKey || stored.IP != res.IP || !stored.Ephemeral {
+		t.Errorf("stored peer %+v (%v), want key %s at %s", stored.Peer, err, res.PublicKey, res.IP)
 	}
 }
 

@@ -38,11 +38,7 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	st := s.st
 	v := &core.ValidationError{}
 	checkName(v, "name", req.Name)
-	if req.PublicKey != "" {
-		if _, err := wgkey.Parse(req.PublicKey); err != nil {
-			v.Add("wg_pub_key", "%s", err.Error())
-		}
-	}
+	checkKey(v, req.PublicKey)
 	for i, gid := range req.Groups {
 		if g, ok := st.groups[gid]; !ok {
 			v.Add(fmt.Sprintf("groups[%d]", i), "unknown group id %q", gid)
@@ -57,13 +53,11 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 		return Created{}, err
 	}
 	var out Created
-	if req.PublicKey == "" {
-		priv, pub, err := wgkey.Generate()
-		if err != nil {
-			return Created{}, err
-		}
-		req.PublicKey, out.PrivateKey = pub.String(), priv.String()
+	pub, priv, err := keyPair(req.PublicKey)
+	if err != nil {
+		return Created{}, err
 	}
+	req.PublicKey, out.PrivateKey = pub, priv
 	ip, err := s.allocateIP(st)
 	if err != nil {
 		return Created{}, err
@@ -92,6 +86,29 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	info, _ := s.Peer(p.ID)
 	out.PeerInfo = info
 	return out, nil
+}
+
+// checkKey validates a peer's public key; empty asks for a generated pair.
+func checkKey(v *core.ValidationError, key string) {
+	if key == "" {
+		return
+	}
+	if _, err := wgkey.Parse(key); err != nil {
+		v.Add("wg_pub_key", "%s", err.Error())
+	}
+}
+
+// keyPair returns pub with no private key, or, for an empty pub, a new
+// pair whose private key is handed back once and stored nowhere.
+func keyPair(pub string) (string, string, error) {
+	if pub != "" {
+		return pub, "", nil
+	}
+	priv, k, err := wgkey.Generate()
+	if err != nil {
+		return "", "", err
+	}
+	return k.String(), priv.String(), nil
 }
 
 // withPeer returns copies of the groups gids with peer id added.
@@ -207,6 +224,20 @@ func (s *Service) Peers(f Filter) []PeerInfo {
 		out = append(out, s.info(st, p))
 	}
 	return out
+}
+
+// Counts returns how many peers there are and how many of them are
+// connected, without shaping a list: the dashboard polls it every few
+// seconds.
+func (s *Service) Counts() (peers, connected int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, stat := range s.st.status {
+		if stat.Connected {
+			connected++
+		}
+	}
+	return len(s.st.peers), connected
 }
 
 // Accessible returns the peers that peer id may reach under the enabled

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/edgeward/edgeward/core/p2pid"
 )
 
 // state is the overlay in memory with the indexes the API needs. It is
@@ -20,6 +22,9 @@ type state struct {
 	byKey   map[string]string
 	byIP    map[netip.Addr]string
 	byLabel map[string]string
+	// byP2P maps the P2P id of each peer's key to the peer, so the
+	// network dialect's lookups by id need not hash every key.
+	byP2P map[p2pid.ID]string
 	// order is every peer id sorted by name then id: the list order.
 	order []string
 	// memberOf maps a peer id to the ids of the explicit groups holding it.
@@ -49,6 +54,7 @@ func (st *state) reindex() {
 	st.byKey = make(map[string]string, len(st.peers))
 	st.byIP = make(map[netip.Addr]string, len(st.peers))
 	st.byLabel = make(map[string]string, len(st.peers))
+	st.byP2P = make(map[p2pid.ID]string, len(st.peers))
 	st.order = st.order[:0]
 	st.regular = 0
 	for id, p := range st.peers {
@@ -91,6 +97,9 @@ func (st *state) indexPeer(p *Peer) {
 	st.byKey[p.PublicKey] = p.ID
 	st.byIP[p.IP] = p.ID
 	st.byLabel[p.DNSLabel] = p.ID
+	if id, ok := p2pID(p.PublicKey); ok {
+		st.byP2P[id] = p.ID
+	}
 }
 
 func (st *state) unindexPeer(p *Peer) {
@@ -101,6 +110,9 @@ func (st *state) unindexPeer(p *Peer) {
 	delete(st.byKey, p.PublicKey)
 	delete(st.byIP, p.IP)
 	delete(st.byLabel, p.DNSLabel)
+	if id, ok := p2pID(p.PublicKey); ok {
+		delete(st.byP2P, id)
+	}
 }
 
 // putPeer inserts or replaces p, keeping the indexes and order in step.

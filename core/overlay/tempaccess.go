@@ -5,22 +5,24 @@ import (
 	"fmt"
 
 	"github.com/edgeward/edgeward/core"
-	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/rs/xid"
 )
 
 // TempAccess is a request for a temporary peer that may reach one peer only.
 type TempAccess struct {
-	Name      string
+	Name string
+	// PublicKey is the peer's WireGuard key; empty means the gateway
+	// generates a key pair and hands the private key back once.
 	PublicKey string
 	Rules     []string
 	CreatedBy string
 }
 
-// TempAccessResult is what the API echoes back.
+// TempAccessResult is the temporary peer as created (with its private key
+// when the gateway generated the pair) and its rules as the request named
+// them.
 type TempAccessResult struct {
-	ID    string
-	Name  string
+	Created
 	Rules []string
 }
 
@@ -40,9 +42,7 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	}
 	v := &core.ValidationError{}
 	checkName(v, "name", req.Name)
-	if _, err := wgkey.Parse(req.PublicKey); err != nil {
-		v.Add("wg_pub_key", "%s", err.Error())
-	}
+	checkKey(v, req.PublicKey)
 	if len(req.Rules) == 0 {
 		v.Add("rules", "must hold at least one rule")
 	}
@@ -65,6 +65,12 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	if err := st.checkFree(req.Name, req.PublicKey, ""); err != nil {
 		return TempAccessResult{}, err
 	}
+	var out TempAccessResult
+	pub, priv, err := keyPair(req.PublicKey)
+	if err != nil {
+		return TempAccessResult{}, err
+	}
+	req.PublicKey, out.PrivateKey = pub, priv
 	ip, err := s.allocateIP(st)
 	if err != nil {
 		return TempAccessResult{}, err
@@ -90,5 +96,7 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	}
 	s.publish("peer_temporary_access", p.ID, "temporary peer "+p.Name+" may reach "+t.Name,
 		map[string]string{"target": target, "deadline": s.tempDeadline(p).Format("2006-01-02T15:04:05Z07:00")})
-	return TempAccessResult{ID: p.ID, Name: p.Name, Rules: append([]string{}, req.Rules...)}, nil
+	out.PeerInfo, _ = s.Peer(p.ID)
+	out.Rules = append([]string{}, req.Rules...)
+	return out, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core/netstat"
-	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/components/graph"
 	"github.com/edgeward/edgeward/views/pages"
 )
@@ -33,13 +32,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		p.Version = "dev"
 	}
 	if u.d.Overlay != nil {
-		peers := u.d.Overlay.Peers(overlay.Filter{})
-		p.Peers = len(peers)
-		for _, pi := range peers {
-			if pi.Connected {
-				p.Connected++
-			}
-		}
+		p.Peers, p.Connected = u.d.Overlay.Counts()
 	}
 	if u.d.Stats != nil {
 		p.HasTraffic = true

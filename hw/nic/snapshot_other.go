@@ -2,11 +2,7 @@
 
 package nic
 
-import (
-	"context"
-
-	"github.com/edgeward/edgeward/core"
-)
+import "github.com/edgeward/edgeward/core"
 
 // Counters is a link's traffic counters as the kernel keeps them.
 type Counters struct {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// benchLinks measures Links on a namespace with pairs veth pairs, all up,
+// benchLinks measures Links and Traffic on a namespace with pairs veth pairs, all up,
 // each end with an address: 2*pairs links besides lo.
 func benchLinks(b *testing.B, pairs int) {
 	ns := newNS(b)
@@ -29,12 +29,23 @@ func benchLinks(b *testing.B, pairs int) {
 	if len(ls) != 2*pairs+1 {
 		b.Fatalf("Links returned %d links, want %d", len(ls), 2*pairs+1)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := n.Links(ctx); err != nil {
-			b.Fatal(err)
+	b.Run("Links", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := n.Links(ctx); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	// Traffic is what the traffic sampler reads every second.
+	b.Run("Traffic", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := n.Traffic(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkLinks2(b *testing.B)  { benchLinks(b, 1) }

@@ -17,10 +17,11 @@ type Options struct {
 }
 
 // Traffic reads every link's state, speed and byte counters for the
-// traffic sampler (netstat.Read): one Links call, so the dashboard and the
-// interface status never disagree.
+// traffic sampler (netstat.Read). It reads them as Links does, so the
+// dashboard and the interface status never disagree, but skips what the
+// sampler does not show: addresses, default routes and link detection.
 func (n *NIC) Traffic(ctx context.Context) ([]netstat.Link, error) {
-	ls, err := n.Links(ctx)
+	ls, err := n.read(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,10 @@ func New(opts Options) (*NIC, error) { return nil, core.ErrUnsupported }
 // Links returns core.ErrUnsupported.
 func (n *NIC) Links(ctx context.Context) ([]links.Link, error) { return nil, core.ErrUnsupported }
 
+func (n *NIC) read(ctx context.Context, full bool) ([]links.Link, error) {
+	return nil, core.ErrUnsupported
+}
+
 // Configure returns core.ErrUnsupported.
 func (n *NIC) Configure(ctx context.Context, name string, d links.Desired) error {
 	return core.ErrUnsupported

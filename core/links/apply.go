@@ -159,17 +159,14 @@ func (s *Service) appliedGen(id int) uint64 {
 	return s.applied[id]
 }
 
-// ApplyAll reads the links, adopts new ones and pushes every stored config
-// whose generation the kernel has not taken yet (all of them after a
-// start), then rewrites the resolver file. It returns the apply errors,
+// ApplyAll reads the links once, adopts new ones and pushes every stored
+// config whose generation the kernel has not taken yet (all of them after
+// a start), then rewrites the resolver file. It returns the apply errors,
 // joined; each is also logged and published.
 func (s *Service) ApplyAll(ctx context.Context) error {
-	if _, err := s.discover(ctx); err != nil {
-		return err
-	}
-	links, err := s.kernel.Links(ctx)
+	links, err := s.discover(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errKernel, err)
+		return err
 	}
 	present := keyed(links)
 	s.wmu.Lock()

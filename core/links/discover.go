@@ -50,8 +50,8 @@ func keyed(links []Link) map[string]*Link {
 
 // discover reads the kernel's links, gives an id to each one never seen
 // before with a config built from what the kernel has, and records name
-// changes. It returns the links by key.
-func (s *Service) discover(ctx context.Context) (map[string]*Link, error) {
+// changes. It returns the links it read.
+func (s *Service) discover(ctx context.Context) ([]Link, error) {
 	links, err := s.kernel.Links(ctx)
 	if err != nil {
 		s.cfg.Log.Warn("read links", "err", err)
@@ -86,7 +86,7 @@ func (s *Service) discover(ctx context.Context) (map[string]*Link, error) {
 			s.publish("link_renamed", id, fmt.Sprintf("interface %d is now %s (was %s)", id, l.Name, old), nil)
 		}
 	}
-	return byKey, nil
+	return links, nil
 }
 
 // adopt gives a new link the next id and a config of what it runs now.

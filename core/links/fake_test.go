@@ -18,6 +18,7 @@ type fakeKernel struct {
 	links     []Link
 	configure []string // link names, in call order
 	err       error    // returned by Configure when set
+	reads     int      // Links calls
 }
 
 func newFakeKernel(links ...Link) *fakeKernel {
@@ -27,6 +28,7 @@ func newFakeKernel(links ...Link) *fakeKernel {
 func (f *fakeKernel) Links(context.Context) ([]Link, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	out := make([]Link, len(f.links))
 	for i, l := range f.links {
 		l.Addrs = slices.Clone(l.Addrs)
@@ -100,6 +102,12 @@ func (f *fakeKernel) setErr(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.err = err
+}
+
+func (f *fakeKernel) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 func (f *fakeKernel) link(name string) Link {

@@ -3,6 +3,7 @@ package links
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestValidation(t *testing.T) {
@@ -39,6 +41,9 @@ func TestValidation(t *testing.T) {
 		{"mtu above 65535 without driver bounds", func() error { return f.svc.SetInterface(ctx, 2, InterfacePatch{MTU: ptr(65536)}, WriteOpts{}) }, core.ErrInvalid, []string{"mtu"}},
 		{"bad gateway", func() error {
 			return f.svc.SetInterface(ctx, 1, InterfacePatch{DefaultGateway: ptr("2001:db8::1"), DefaultGatewayV6: ptr("nope")}, WriteOpts{})
+		}, core.ErrInvalid, []string{"default_gateway", "default_gateway_ipv6"}},
+		{"gateway no kernel routes through", func() error {
+			return f.svc.SetInterface(ctx, 1, InterfacePatch{DefaultGateway: ptr("0.0.0.0"), DefaultGatewayV6: ptr("ff02::1")}, WriteOpts{})
 		}, core.ErrInvalid, []string{"default_gateway", "default_gateway_ipv6"}},
 		{"bad bonding mode", func() error {
 			return f.svc.SetInterface(ctx, 1, InterfacePatch{BondingMode: ptr("ROUND_ROBIN")}, WriteOpts{})
@@ -195,6 +200,52 @@ func TestUpdateStatus(t *testing.T) {
 	}
 }
 
+// TestStatuses: every interface's status, as StatusOf gives it, from one
+// read of the kernel.
+func TestStatuses(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, lab())
+	if err := f.svc.ApplyAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.k.remove("eth1") // gone: UNAVAILABLE
+	var want []NodeStatus
+	for _, i := range f.svc.Interfaces(ctx) {
+		st, err := f.svc.StatusOf(ctx, i.ID, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, st)
+	}
+	if len(want) != 3 {
+		t.Fatalf("%d interfaces, want 3", len(want))
+	}
+	reads := f.k.readCount()
+	got := f.svc.Statuses(ctx)
+	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("Statuses (-want +got):\n%s", diff)
+	}
+	if n := f.k.readCount() - reads; n != 1 {
+		t.Errorf("Statuses read the kernel %d times, want once", n)
+	}
+}
+
+// TestApplyAllReadsOnce: the periodic check reads the kernel once to
+// adopt new links and to apply the configs.
+func TestApplyAllReadsOnce(t *testing.T) {
+	f := newFixture(t, lab())
+	reads := f.k.readCount()
+	if err := f.svc.ApplyAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.k.readCount() - reads; n != 1 {
+		t.Errorf("ApplyAll read the kernel %d times, want once", n)
+	}
+	if got := f.status(t, 1); got != ChangesApplied {
+		t.Errorf("after apply: %s", got)
+	}
+}
+
 func TestConfirmKeepsChange(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, lab())
@@ -273,6 +324,26 @@ func TestNoConfirmRollsBack(t *testing.T) {
 	}
 	if err := f.svc.Confirm(ctx, 1); !errors.Is(err, core.ErrConflict) {
 		t.Errorf("confirm after rollback: %v", err)
+	}
+}
+
+// TestLateConfirmWithoutResolvConf: a rollback is stored even when the
+// resolver file cannot be written, and the late confirmation says so.
+func TestLateConfirmWithoutResolvConf(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, lab())
+	f.resolv = filepath.Join(f.dir, "missing", "resolv.conf")
+	f.restart(t)
+	if err := f.svc.SetInterface(ctx, 1, InterfacePatch{MTU: ptr(1400)}, WriteOpts{ConfirmWithin: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(2 * time.Minute)
+	err := f.svc.Confirm(ctx, 1)
+	if !errors.Is(err, core.ErrConflict) || !strings.Contains(err.Error(), "rolled back") {
+		t.Errorf("late confirm: %v, want the rollback's conflict", err)
+	}
+	if i, _ := f.svc.Interface(1); i.MTU != 1500 {
+		t.Errorf("MTU %d after the rollback, want 1500", i.MTU)
 	}
 }
 

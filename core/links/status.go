@@ -30,25 +30,50 @@ func (s *Service) StatusOf(ctx context.Context, id, nodeID int) (NodeStatus, err
 	if nodeID != s.cfg.NodeID {
 		return NodeStatus{}, core.NotFound("node %d not found", nodeID)
 	}
+	servers, search := readResolv(s.cfg.ResolvConf)
+	return s.status(r, s.readLinks(ctx), servers, search), nil
+}
+
+// Statuses returns every interface's status on this node, by id, as
+// StatusOf does, from one read of the kernel for all of them.
+func (s *Service) Statuses(ctx context.Context) []NodeStatus {
+	all := s.readLinks(ctx)
+	servers, search := readResolv(s.cfg.ResolvConf)
+	var out []NodeStatus
+	for _, id := range s.ids() {
+		if r, err := s.get(id); err == nil {
+			out = append(out, s.status(r, all, servers, search))
+		}
+	}
+	return out
+}
+
+// readLinks reads the kernel's links for a status; a kernel that cannot
+// be read has none, so that every interface reports UNAVAILABLE.
+func (s *Service) readLinks(ctx context.Context) []Link {
+	all, err := s.kernel.Links(ctx)
+	if err != nil {
+		return nil
+	}
+	return all
+}
+
+// status is r against the kernel's links all and the resolver settings.
+func (s *Service) status(r *record, all []Link, servers, search []string) NodeStatus {
 	st := NodeStatus{NodeID: s.cfg.NodeID, NodeName: s.cfg.NodeName, Interface: r.Iface, UpdateStatus: Unavailable,
 		Details: Details{CableStatus: CableUnknown, OperState: OperMissing, SampledAt: s.cfg.Now()}}
-	servers, search := readResolv(s.cfg.ResolvConf)
-	all, err := s.kernel.Links(ctx)
-	var l *Link
-	if err == nil {
-		l = keyed(all)[r.Key]
-	}
+	l := keyed(all)[r.Key]
 	if l != nil {
 		st.Details = details(l)
 		st.UpdateStatus = ChangesApplied
-		if s.appliedGen(id) < r.Gen || !runs(r, l, all) {
+		if s.appliedGen(r.Iface.ID) < r.Gen || !runs(r, l, all) {
 			st.UpdateStatus = ChangesPending
 		}
 	}
 	for _, n := range r.Networks {
 		st.Networks = append(st.Networks, networkStatus(n, l, all, servers, search))
 	}
-	return st, nil
+	return st
 }
 
 // runs reports whether the kernel matches every target of r.

@@ -194,5 +194,11 @@ func parseGateway(v *core.ValidationError, field, s string, v6 bool) netip.Addr 
 		v.Add(field, "%q is not an %s address", s, fam)
 		return netip.Addr{}
 	}
+	// The kernel takes no route through these: the config would stay
+	// pending for ever.
+	if a.IsUnspecified() || a.IsMulticast() || a.IsLoopback() {
+		v.Add(field, "%q is not a unicast address a route can go through", s)
+		return netip.Addr{}
+	}
 	return a
 }

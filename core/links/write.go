@@ -214,7 +214,12 @@ func (s *Service) rollbackLocked(ctx context.Context, id int, p *pending) error 
 	if links, err := s.kernel.Links(ctx); err == nil {
 		_ = s.apply(ctx, prev, links)
 	}
-	return s.writeResolv()
+	// The rollback is stored: a resolver file that cannot be written is
+	// told, as after a write, not returned as if the rollback had failed.
+	if err := s.writeResolv(); err != nil {
+		s.cfg.Log.Warn("write resolver file", "err", err)
+	}
+	return nil
 }
 
 // Pending returns the deadline of interface id's unconfirmed change: the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -75,14 +74,8 @@ func (u *ui) ifacesPage(c *fiber.Ctx) error {
 	defer cancel()
 	p := pages.IfacesProps{Page: u.navPage(c, "Interfaces", "/interfaces")}
 	now := time.Now()
-	for _, i := range u.d.Links.Interfaces(cx) {
-		sts, err := u.d.Links.Status(cx, i.ID)
-		if err != nil {
-			return err
-		}
-		for _, s := range sts {
-			p.Rows = append(p.Rows, ifaceRow(s, u.ifaceConfirmState(i.ID, now)))
-		}
+	for _, s := range u.d.Links.Statuses(cx) {
+		p.Rows = append(p.Rows, ifaceRow(s, u.ifaceConfirmState(s.Interface.ID, now)))
 	}
 	return render(c, fiber.StatusOK, pages.Ifaces(p))
 }
@@ -106,24 +99,18 @@ func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
 }
 
 // ifaceCIDR writes an address with its netmask, dotted or CIDR, as
-// address/length; "" when there is no address.
+// address/length; "" when there is no address. A netmask that is not one
+// of the address's family is shown as it is.
 func ifaceCIDR(addr, netmask string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return ""
 	}
-	if p, err := netip.ParsePrefix(netmask); err == nil {
-		return netip.PrefixFrom(a, p.Bits()).String()
-	}
-	if m, err := netip.ParseAddr(netmask); err == nil && m.BitLen() == a.BitLen() {
-		ones := 0
-		for _, b := range m.AsSlice() {
-			ones += bits.OnesCount8(b)
-		}
-		return netip.PrefixFrom(a, ones).String()
-	}
 	if netmask == "" {
 		return addr
+	}
+	if n, v6, err := links.ParseNetmask(netmask); err == nil && v6 == a.Is6() {
+		return netip.PrefixFrom(a, n).String()
 	}
 	return addr + "/" + netmask
 }
@@ -149,52 +136,36 @@ func ifaceBytes(n uint64) string {
 }
 
 // ifaceConfirmState tells whether interface id has a change awaiting
-// confirmation. core/links keeps the deadline to itself and announces it
-// only in its events (confirm_by), so the page reads the newest of them:
-// a change with a deadline, a confirmation, or a rollback. A write without
-// a deadline leaves a waiting change waiting, as the core does.
+// confirmation, from the core, which keeps the deadline across restarts.
+// When none waits, the newest confirmation or rollback in the journal
+// tells what became of the last one.
 func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
+	if deadline, ok := u.d.Links.Pending(id); ok {
+		cf := pages.IfaceConfirm{State: "pending", Deadline: deadline.Local().Format(time.DateTime)}
+		// Whole seconds, rounded down: never more time than the core gives.
+		if left := deadline.Sub(now); left > 0 {
+			cf.Remaining = int(left / time.Second)
+		}
+		if cf.Remaining < 1 {
+			cf.State = "expired"
+		}
+		return cf
+	}
 	if u.d.Journal == nil {
 		return pages.IfaceConfirm{}
 	}
 	subject := strconv.Itoa(id)
 	es := u.d.Journal.Recent(1, func(e events.Event) bool {
-		if e.Subject != subject {
-			return false
-		}
-		switch e.Kind {
-		case "link_config_confirmed", "link_config_rolled_back":
-			return true
-		case "link_config_changed":
-			return e.Fields["confirm_by"] != ""
-		}
-		return false
+		return e.Subject == subject && (e.Kind == "link_config_confirmed" || e.Kind == "link_config_rolled_back")
 	})
 	if len(es) == 0 {
 		return pages.IfaceConfirm{}
 	}
-	e := es[0]
-	at := e.Time.Local().Format(time.DateTime)
-	switch e.Kind {
-	case "link_config_confirmed":
-		return pages.IfaceConfirm{State: "confirmed", At: at}
-	case "link_config_rolled_back":
-		return pages.IfaceConfirm{State: "rolled_back", At: at}
+	state := "confirmed"
+	if es[0].Kind == "link_config_rolled_back" {
+		state = "rolled_back"
 	}
-	deadline, err := time.Parse("2006-01-02T15:04:05Z", e.Fields["confirm_by"])
-	if err != nil {
-		return pages.IfaceConfirm{}
-	}
-	cf := pages.IfaceConfirm{State: "pending", Deadline: deadline.Local().Format(time.DateTime)}
-	// confirm_by is cut to the second, so this never promises more time
-	// than the core gives.
-	if left := deadline.Sub(now); left > 0 {
-		cf.Remaining = int(left / time.Second)
-	}
-	if cf.Remaining < 1 {
-		cf.State = "expired"
-	}
-	return cf
+	return pages.IfaceConfirm{State: state, At: es[0].Time.Local().Format(time.DateTime)}
 }
 
 // ifaceProps is interface id's page as stored and as the kernel runs it.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/views/pages"
 )
 
 // The fake kernel's links get interface ids in index order: eth0 is 1,
@@ -333,6 +334,37 @@ func TestUIInterfaceRollback(t *testing.T) {
 	}
 }
 
+// TestIfaceConfirmStateFromCore: the deadline comes from the core, so the
+// countdown stays when the journal lost its events (after a restart).
+func TestIfaceConfirmStateFromCore(t *testing.T) {
+	s := newServices(t, testNodeName)
+	err := s.links.SetInterface(t.Context(), 1, links.InterfacePatch{MTU: ifacePtr(1400)},
+		links.WriteOpts{ConfirmWithin: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline, ok := s.links.Pending(1)
+	if !ok {
+		t.Fatal("no change awaits confirmation")
+	}
+	u := &ui{d: Deps{Links: s.links}} // no journal
+	at := deadline.Local().Format(time.DateTime)
+	for _, tt := range []struct {
+		name string
+		now  time.Time
+		want pages.IfaceConfirm
+	}{
+		{"before the deadline", deadline.Add(-30500 * time.Millisecond), pages.IfaceConfirm{State: "pending", Deadline: at, Remaining: 30}},
+		{"past the deadline", deadline.Add(time.Second), pages.IfaceConfirm{State: "expired", Deadline: at}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, u.ifaceConfirmState(1, tt.now)); diff != "" {
+				t.Errorf("confirm state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestUIInterfaceNetworks(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
@@ -573,6 +605,7 @@ func TestIfaceFormats(t *testing.T) {
 		{"", "255.255.255.0", ""},
 		{"10.0.0.1", "", "10.0.0.1"},
 		{"10.0.0.1", "ffff:ffff::", "10.0.0.1/ffff:ffff::"},
+		{"10.0.0.1", "2001:db8::/64", "10.0.0.1/2001:db8::/64"},
 	}
 	for _, tt := range cidr {
 		if got := ifaceCIDR(tt.addr, tt.mask); got != tt.want {

@@ -47,6 +47,15 @@ func parseMask(s string) (mask, error) {
 	return mask{bits: n, v6: a.Is6()}, nil
 }
 
+// ParseNetmask reads a netmask as a Network keeps it, dotted
+// ("255.255.255.0", "ffff:ffff::") or CIDR ("10.1.1.0/24"), and returns
+// its prefix length and whether it is an IPv6 one. The error is
+// public-safe and meant to follow the netmask in a message.
+func ParseNetmask(s string) (bits int, v6 bool, err error) {
+	m, err := parseMask(s)
+	return m.bits, m.v6, err
+}
+
 func allOnes(b []byte, n int) bool {
 	for i := range n {
 		if b[i/8]&(0x80>>(i%8)) == 0 {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"mime"
@@ -83,15 +82,23 @@ func bulkText(c *fiber.Ctx) (bulkReq, []int, error) {
 		req.TTLSeconds = &v
 	}
 	var lines []int
-	for i, line := range bytes.Split(c.Body(), []byte("\n")) {
-		e := strings.TrimSpace(string(line))
+	req.Entries, lines = entryLines(string(c.Body()))
+	return req, lines, nil
+}
+
+// entryLines splits a list of entries, a text/plain body or a pasted one:
+// one entry per line, blank lines and # comments skipped. lines holds each
+// entry's line number, for byLine.
+func entryLines(text string) (entries []string, lines []int) {
+	for i, line := range strings.Split(text, "\n") {
+		e := strings.TrimSpace(line)
 		if e == "" || strings.HasPrefix(e, "#") {
 			continue
 		}
-		req.Entries = append(req.Entries, e)
+		entries = append(entries, e)
 		lines = append(lines, i+1)
 	}
-	return req, lines, nil
+	return entries, lines
 }
 
 // byLine renames a text body's refused entries[i] after their line.

@@ -40,18 +40,37 @@ const (
 type pointBook struct {
 	acl   map[netip.Addr]acl.PointState
 	conns map[netip.AddrPort]overlay.Connection
+	// left is how many ACL addresses a limited book left out. Each names
+	// one point (see acl.PointState), none of them a connection's.
+	left int
 }
 
-func (n *network) pointBook() pointBook {
-	b := pointBook{acl: map[netip.Addr]acl.PointState{}, conns: map[netip.AddrPort]overlay.Connection{}}
-	for _, ps := range n.d.ACL.Points() {
+func (n *network) pointBook() pointBook { return n.pointBookFirst(0) }
+
+// pointBookFirst is the book of the first limit (0: all) addresses the ACL
+// holds and of every connection. The network page shows 200 points where
+// 100,000 bans may be held: list()'s first 200 are the whole book's, as
+// every address up to the limit-th is in.
+func (n *network) pointBookFirst(limit int) pointBook {
+	states, addrs := n.d.ACL.Points(limit)
+	b := pointBook{acl: make(map[netip.Addr]acl.PointState, len(states)), conns: map[netip.AddrPort]overlay.Connection{}}
+	for _, ps := range states {
 		b.acl[ps.Addr] = ps
 	}
 	for _, c := range n.d.Overlay.Connections() {
 		if c.Endpoint.IsValid() && c.PeerID != "" {
-			b.conns[netip.AddrPortFrom(c.Endpoint.Addr().Unmap(), c.Endpoint.Port())] = c
+			ep := netip.AddrPortFrom(c.Endpoint.Addr().Unmap(), c.Endpoint.Port())
+			b.conns[ep] = c
+			// A connection past the limit: its address's entries tell
+			// whether it is also the point the ACL names there.
+			if _, in := b.acl[ep.Addr()]; !in && len(states) < addrs {
+				if ps, known := n.d.ACL.Point(ep.Addr()); known {
+					b.acl[ep.Addr()] = ps
+				}
+			}
 		}
 	}
+	b.left = addrs - len(b.acl)
 	return b
 }
 

@@ -97,9 +97,8 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, p2pTime(e.Since)
 	p.Counts = pages.NetCounts(n)
 	now := time.Now()
-	book := (&network{d: u.d}).pointBook()
 	u.p2pConnections(&p)
-	p2pPoints(&p, book, now)
+	p2pPoints(&p, (&network{d: u.d}).pointBookFirst(p2pListLimit), now)
 	u.p2pLists(&p, now)
 	u.p2pGreylist(&p, now)
 	return p
@@ -124,14 +123,11 @@ func (u *ui) p2pConnections(p *pages.NetworkProps) {
 	}
 }
 
-// p2pPoints lists the points as GET /network/points does.
+// p2pPoints lists the first points of book as GET /network/points lists
+// them all.
 func p2pPoints(p *pages.NetworkProps, book pointBook, now time.Time) {
 	points := book.list()
-	for i, ap := range points {
-		if i == p2pListLimit {
-			p.PointsMore = len(points) - i
-			break
-		}
+	for _, ap := range points[:min(len(points), p2pListLimit)] {
 		info, _ := book.info(ap)
 		ps := book.acl[ap.Addr()]
 		r := pages.NetPointRow{Point: ap.String(), State: info.State.EventKind, PeerID: info.P2PPeerID,
@@ -141,6 +137,7 @@ func p2pPoints(p *pages.NetworkProps, book pointBook, now time.Time) {
 		}
 		p.Points = append(p.Points, r)
 	}
+	p.PointsMore = len(points) + book.left - len(p.Points)
 }
 
 // p2pLists fills the bans and trusts: addresses, ranges and address:port
@@ -263,7 +260,7 @@ func (u *ui) p2pBulk(c *fiber.Ctx) error {
 	if err != nil {
 		return u.p2pRefuseBulk(c, f, fiber.StatusUnprocessableEntity, map[string]string{"bulk_duration": sentence(err.Error())}, nil)
 	}
-	entries, lines := p2pLines(f.Entries)
+	entries, lines := entryLines(f.Entries)
 	cx, cancel := ctx(c)
 	defer cancel()
 	count, err := u.d.ACL.Bulk(cx, f.Action, entries, ttl, p2pBy)
@@ -302,21 +299,6 @@ func (u *ui) p2pRefuseBulk(c *fiber.Ctx, f pages.NetBulkForm, status int, errs m
 	f.Errors, f.Lines = errs, lines
 	p.Bulk = f
 	return render(c, status, pages.Network(p))
-}
-
-// p2pLines splits a pasted list as bulkText splits a text/plain body: one
-// entry per line, blank lines and # comments skipped. lines holds each
-// entry's line number, for byLine.
-func p2pLines(text string) (entries []string, lines []int) {
-	for i, line := range strings.Split(text, "\n") {
-		e := strings.TrimSpace(line)
-		if e == "" || strings.HasPrefix(e, "#") {
-			continue
-		}
-		entries = append(entries, e)
-		lines = append(lines, i+1)
-	}
-	return entries, lines
 }
 
 func (u *ui) p2pClearGreylist(c *fiber.Ctx) error {

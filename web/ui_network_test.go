@@ -1,7 +1,9 @@
 package web
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -678,5 +680,61 @@ func TestUINetworkListLimit(t *testing.T) {
 	r := p.row("peer-ban-row", "data-peer-id", stranger)
 	if r.Length() != 1 || cell(r, "peer-ban-name") != "" || r.Find(`[data-testid="peer-ban-open"]`).Length() != 1 {
 		t.Errorf("the stranger's ban is not listed with its open button:\n%s", p.body)
+	}
+}
+
+// TestUINetworkPointsLimit cuts the points where 200 addresses are banned
+// and counts the rest: past the cut, a banned point a peer is connected
+// from counts once, and an address with only a port ban counts apart from
+// a connection from it.
+func TestUINetworkPointsLimit(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	list := make([]string, p2pListLimit+3)
+	for i := range list {
+		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
+	}
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, append(list, "198.51.100.5:22"), 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.setPoint(t, "198.51.100.4:51820", acl.Ban)
+	e.connectPeer(t, "laptop", "198.51.100.4:51820")
+	e.connectPeer(t, "phone", "198.51.100.5:51820")
+	p := b.get("/p2p")
+	points := p.texts("point")
+	if len(points) != p2pListLimit || points[0] != "10.0.0.0:0" || points[p2pListLimit-1] != list[p2pListLimit-1]+":0" {
+		t.Errorf("%d point rows, from %q to %q", len(points), points[0], points[len(points)-1])
+	}
+	// 3 bulk bans, 198.51.100.4:51820, 198.51.100.5:0 and 198.51.100.5:51820.
+	if got := p.text("points-more"); got != "6 more points are not shown." {
+		t.Errorf("points more %q", got)
+	}
+}
+
+// BenchmarkUINetwork100k renders the network page with 100,000 bans held:
+// every ACL change on the page renders it again.
+func BenchmarkUINetwork100k(b *testing.B) {
+	e := newUIEnv(b)
+	br := e.browser(b)
+	e.setUp(b, br)
+	list := make([]string, 100_000)
+	for i := range list {
+		list[i] = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+	}
+	if _, err := e.acl.Bulk(b.Context(), acl.Ban, list, 0, "test"); err != nil {
+		b.Fatal(err)
+	}
+	cookie := br.cookie(sessionCookiePlain)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/p2p", nil)
+		req.AddCookie(cookie)
+		res, err := e.app.Test(req, -1)
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("GET /p2p: %v %v", res, err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
 	}
 }

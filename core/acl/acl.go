@@ -134,6 +134,10 @@ type state struct {
 	peerBans   map[string]Entry
 	peerTrusts map[string]Entry
 	peerGrey   []string // most recent last, bounded
+	// bansLive and greysLive say until when every entry of bans and of
+	// greys is live, so that counting them is len() and the sweep has
+	// nothing to drop (see horizon).
+	bansLive, greysLive horizon
 	// notReliableSince is when the kernel greylist first overflowed.
 	notReliableSince time.Time
 	warned80         bool
@@ -194,7 +198,7 @@ func (s *Service) load(ctx context.Context) error {
 			}),
 			scan(greyPrefix, func(k string, e Entry) error {
 				a, err := netip.ParseAddr(k)
-				s.st.greys[a] = e
+				s.st.setGrey(a, e)
 				return err
 			}),
 			scan(peerBanPrefix, func(k string, e Entry) error { s.st.peerBans[k] = e; return nil }),

@@ -3,6 +3,7 @@ package acl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
@@ -165,7 +166,7 @@ func TestBanTrustOpen(t *testing.T) {
 	if err := f.svc.SetPoint(ctx, p, Open, "tok"); err != nil {
 		t.Fatal(err)
 	}
-	if f.svc.Trusted(p.Addr()) || len(f.fw.trust()) != 0 || len(f.svc.Points()) != 0 {
+	if points, n := f.svc.Points(0); f.svc.Trusted(p.Addr()) || len(f.fw.trust()) != 0 || len(points) != 0 || n != 0 {
 		t.Fatal("open left state behind")
 	}
 	if err := f.svc.SetPoint(ctx, p, "nuke", "tok"); !errors.Is(err, core.ErrInvalid) {
@@ -438,7 +439,8 @@ func TestPointMatchesPoints(t *testing.T) {
 	if _, err := f.svc.Greylist(ctx, addr("192.0.2.3"), "t"); err != nil {
 		t.Fatal(err)
 	}
-	for _, ps := range f.svc.Points() {
+	all, _ := f.svc.Points(0)
+	for _, ps := range all {
 		got, known := f.svc.Point(ps.Addr)
 		if !known {
 			t.Errorf("%s listed but not known", ps.Addr)
@@ -449,5 +451,58 @@ func TestPointMatchesPoints(t *testing.T) {
 	}
 	if _, known := f.svc.Point(addr("192.0.2.99")); known {
 		t.Error("unknown address known")
+	}
+}
+
+// TestBannedWithManyEntries checks Banned and Trusted where the trusts and
+// the range bans are too many to walk, against a walk of them all.
+func TestBannedWithManyEntries(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	trusts := []string{"10.0.0.0/8", "2001:db8:1::/48", "::ffff:198.51.100.0/120"}
+	ranges := []string{"0.0.0.0/1", "2001:db8::/32"}
+	for i := range 200 {
+		trusts = append(trusts, fmt.Sprintf("192.0.2.%d", i), fmt.Sprintf("2001:db8:2::%x", i))
+		ranges = append(ranges, fmt.Sprintf("203.0.%d.0/24", i), fmt.Sprintf("2001:db8:3:%x::/64", i))
+	}
+	if _, err := f.svc.Bulk(ctx, Trust, trusts, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Ban, ranges, 0, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.18.0.0/15"}, time.Minute, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(a netip.Addr) (trusted, banned bool) {
+		now := f.clock.Now()
+		f.svc.mu.RLock()
+		defer f.svc.mu.RUnlock()
+		for p := range f.svc.st.trusts {
+			trusted = trusted || p.Contains(a)
+		}
+		for tg, e := range f.svc.st.bans {
+			banned = banned || (tg.Port == 0 && e.live(now) && tg.Prefix.Contains(a))
+		}
+		return trusted, banned && !trusted
+	}
+	probes := []string{"10.1.2.3", "11.0.0.1", "128.0.0.1", "192.0.2.7", "192.0.2.255", "198.51.100.9", "198.19.0.1",
+		"203.0.7.1", "203.0.200.1", "2001:db8::1", "2001:db8:1::1", "2001:db8:2::c7", "2001:db8:2::1ff",
+		"2001:db8:3:c7::1", "2001:db9::1", "::ffff:10.1.2.3"}
+	for _, when := range []string{"fresh", "timed range expired"} {
+		for _, s := range probes {
+			a := addr(s)
+			wantTrusted, wantBanned := walk(a.Unmap())
+			if got := f.svc.Trusted(a); got != wantTrusted {
+				t.Errorf("%s: Trusted(%s) = %v, want %v", when, a, got, wantTrusted)
+			}
+			if got := f.svc.Banned(a); got != wantBanned {
+				t.Errorf("%s: Banned(%s) = %v, want %v", when, a, got, wantBanned)
+			}
+		}
+		f.clock.Add(2 * time.Minute)
+	}
+	if !f.svc.Trusted(addr("192.0.2.7")) || !f.svc.Banned(addr("11.0.0.1")) || f.svc.Banned(addr("2001:db9::1")) {
+		t.Error("the probes do not cover a trusted, a banned and a free address")
 	}
 }

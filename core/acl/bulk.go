@@ -163,28 +163,3 @@ func (s *Service) bulkPlan(acl string, targets []Target, e Entry) (map[string][]
 	}
 	return old, d
 }
-
-// Counts says how many entries the ACL holds, from memory: the kernel's
-// large sets are never read back to count them.
-type Counts struct {
-	Bans, Trusts, Greylisted, PeerBans, PeerTrusts int
-}
-
-// Counts returns the live entry counts.
-func (s *Service) Counts() Counts {
-	now := s.cfg.Now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c := Counts{Trusts: len(s.st.trusts), PeerBans: len(s.st.peerBans), PeerTrusts: len(s.st.peerTrusts)}
-	for _, e := range s.st.bans {
-		if e.live(now) {
-			c.Bans++
-		}
-	}
-	for _, e := range s.st.greys {
-		if e.live(now) {
-			c.Greylisted++
-		}
-	}
-	return c
-}

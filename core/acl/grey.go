@@ -53,7 +53,7 @@ func (s *Service) Greylist(ctx context.Context, addr netip.Addr, reason string) 
 		return 0, err
 	}
 	s.mu.Lock()
-	s.st.greys[a] = e
+	s.st.setGrey(a, e)
 	s.st.offences[a] = off
 	s.greyPeersLocked(a)
 	s.mu.Unlock()
@@ -206,7 +206,7 @@ func (s *Service) ClearGreylist(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	n := len(s.st.greys)
-	s.st.greys = map[netip.Addr]Entry{}
+	s.st.greys, s.st.greysLive = map[netip.Addr]Entry{}, horizon{}
 	s.st.peerGrey = nil
 	s.st.notReliableSince = time.Time{}
 	s.st.warned80 = false

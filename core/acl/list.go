@@ -19,9 +19,9 @@ const (
 	ScopePeer    = "peer"         // a P2P peer id
 )
 
-// MaxLift is the most targets one Lift takes. Each target a bulk record
-// holds rewrites that record (up to bulkChunk targets) in the one store
-// transaction, so a lift costs its length times a record's.
+// MaxLift is the most targets one Lift takes: one store transaction and
+// one kernel delta, in which each bulk record holding some of the targets
+// is rewritten once.
 const MaxLift = 1_000
 
 // Listed is one ban or trust as the lists show it.
@@ -111,10 +111,15 @@ func (f *firsts) add(t Target, e *Entry) {
 	}
 }
 
-func (f *firsts) list() []Listed {
+// sorted returns the entries kept, in address order.
+func (f *firsts) sorted() []held {
 	slices.SortFunc(f.h, byTarget)
+	return f.h
+}
+
+func (f *firsts) list() []Listed {
 	out := make([]Listed, len(f.h))
-	for i, h := range f.h {
+	for i, h := range f.sorted() {
 		out[i] = listed(h.t.String(), h.t.scope(), *h.e)
 	}
 	return out

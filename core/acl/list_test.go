@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/events"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -325,9 +325,9 @@ func TestPointsKeepsBanWithPortBan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 20 { // the walk's order changes from call to call
-		ps := f.svc.Points()
-		if len(ps) != 1 || !ps[0].Banned {
-			t.Fatalf("Points() = %+v, want 192.0.2.1 banned", ps)
+		ps, n := f.svc.Points(0)
+		if len(ps) != 1 || n != 1 || !ps[0].Banned {
+			t.Fatalf("Points(0) = %+v of %d, want 192.0.2.1 banned", ps, n)
 		}
 		if got, _ := f.svc.Point(addr("192.0.2.1")); !cmp.Equal(ps[0], got, cmpopts.EquateComparable(netip.Addr{})) {
 			t.Fatalf("Points() %+v and Point %+v differ", ps[0], got)
@@ -335,19 +335,113 @@ func TestPointsKeepsBanWithPortBan(t *testing.T) {
 	}
 }
 
+// walkPoints is every address the ACL holds a live entry for, merged
+// from a walk of every entry.
+func walkPoints(s *Service) []PointState {
+	now := s.cfg.Now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	addrs := map[netip.Addr]*PointState{}
+	get := func(a netip.Addr, e *Entry) *PointState {
+		ps, ok := addrs[a]
+		if !ok {
+			ps = &PointState{Addr: a}
+			addrs[a] = ps
+		}
+		if e.Point != "" && !slices.Contains(ps.Points, e.Point) {
+			ps.Points = append(ps.Points, e.Point)
+		}
+		return ps
+	}
+	for t, e := range s.st.bans {
+		if t.Single() && e.live(now) {
+			if ps := get(t.Prefix.Addr(), e); t.Port == 0 {
+				ps.Banned = true
+			}
+		}
+	}
+	for p, e := range s.st.trusts {
+		if p.IsSingleIP() {
+			get(p.Addr(), e).Trusted = true
+		}
+	}
+	for a, e := range s.st.greys {
+		if e.live(now) {
+			get(a, &e).GreylistedTill = e.Until
+		}
+	}
+	out := make([]PointState, 0, len(addrs))
+	for _, ps := range addrs {
+		out = append(out, *ps)
+	}
+	slices.SortFunc(out, func(a, b PointState) int { return a.Addr.Compare(b.Addr) })
+	return out
+}
+
+// TestPointsLimit checks that Points lists each address once, merged from
+// all its entries, and that a limited list is the start of the whole one.
+func TestPointsLimit(t *testing.T) {
+	f := newFixture(t) // GreySize 4
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := benchAddrs(300)
+	for i := range 20 {
+		in = append(in, fmt.Sprintf("10.0.0.%d:%d", i, 22), fmt.Sprintf("10.0.0.%d:%d", i, 443), // with a ban of every port
+			fmt.Sprintf("10.9.0.%d:%d", i, 22), fmt.Sprintf("10.9.0.%d:%d", i, 443)) // port bans alone
+	}
+	in = append(in, "10.8.0.0/16", "2001:db8::1", "2001:db8::2:22")
+	_, err := f.svc.Bulk(ctx, Ban, in, 0, "tok")
+	must(err)
+	_, err = f.svc.Bulk(ctx, Ban, []string{"10.7.0.1", "10.7.0.2:22"}, time.Minute, "tok")
+	must(err)
+	_, err = f.svc.Bulk(ctx, Trust, []string{"10.0.0.5", "10.6.0.1", "172.16.0.0/12"}, 0, "tok")
+	must(err)
+	must(f.svc.SetPoint(ctx, ap("10.0.0.7:9732"), Ban, "admin"))
+	must(f.svc.SetPoint(ctx, ap("10.6.0.2:1"), Trust, "admin"))
+	for _, a := range []string{"10.0.0.9", "10.6.0.3", "10.9.0.3", "10.7.0.1"} {
+		_, err := f.svc.Greylist(ctx, addr(a), "test")
+		must(err)
+	}
+	for _, when := range []string{"fresh", "timed bans expired"} {
+		want := walkPoints(f.svc)
+		all, n := f.svc.Points(0)
+		if diff := cmp.Diff(want, all, cmpopts.EquateComparable(netip.Addr{})); diff != "" || n != len(want) {
+			t.Errorf("%s: Points(0) total %d of %d (-walked +got):\n%s", when, n, len(want), diff)
+		}
+		for _, limit := range []int{1, 7, 200, len(want), len(want) + 1} {
+			got, n := f.svc.Points(limit)
+			if diff := cmp.Diff(want[:min(limit, len(want))], got, cmpopts.EquateComparable(netip.Addr{})); diff != "" || n != len(want) {
+				t.Errorf("%s: Points(%d) total %d of %d (-want +got):\n%s", when, limit, n, len(want), diff)
+			}
+		}
+		f.clock.Add(2 * time.Minute)
+	}
+}
+
+// BenchmarkPoints200Of100k is the network page's list of points with
+// 100,000 bans held.
+func BenchmarkPoints200Of100k(b *testing.B) {
+	svc := benchService(b, time.Now)
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if l, n := svc.Points(200); len(l) != 200 || n != 100_000 {
+			b.Fatalf("Points(200) = %d of %d", len(l), n)
+		}
+	}
+}
+
 // BenchmarkBans200Of100k is the network page's list of bans with 100,000
-// present: every live ban is copied and sorted to find the first 200.
+// present: every live ban is walked, and the first 200 kept in a heap.
 func BenchmarkBans200Of100k(b *testing.B) {
-	f := &fixture{dir: b.TempDir(), fw: newFake(), clock: &clock{t: time.Now()}}
-	db, err := store.Open(context.Background(), store.Options{Dir: f.dir}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	svc, err := New(context.Background(), db, f.fw, nil, Config{Now: f.clock.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
+	svc := benchService(b, time.Now)
 	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
 		b.Fatal(err)
 	}

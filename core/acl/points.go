@@ -55,7 +55,6 @@ type change struct {
 	untrust *netip.Prefix
 	ungrey  netip.Addr
 	entry   Entry
-	chunk   string // bulk record holding the unbanned or untrusted target
 }
 
 // change stores the steps in one transaction, then updates memory and the
@@ -63,14 +62,25 @@ type change struct {
 func (s *Service) change(ctx context.Context, steps []change) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	// drops maps the bulk records holding undone targets to those
+	// targets: each record is rewritten once, however many of its targets
+	// the steps undo (a lift of 1,000 would otherwise rewrite one record up
+	// to 1,000 times).
+	drops := map[string][]string{}
+	drop := func(chunk string, t Target) {
+		if chunk != "" {
+			drops[chunk] = append(drops[chunk], t.String())
+		}
+	}
 	s.mu.RLock()
 	for i := range steps {
 		c := &steps[i]
 		switch {
 		case c.unban != nil:
-			c.chunk = s.st.chunkOf(*c.unban, false)
+			drop(s.st.chunkOf(*c.unban, false), *c.unban)
 		case c.untrust != nil:
-			c.chunk = s.st.chunkOf(Target{Prefix: *c.untrust}, true)
+			t := Target{Prefix: *c.untrust}
+			drop(s.st.chunkOf(t, true), t)
 		case c.ban != nil:
 			// A single-key ban of a target a bulk record also holds keeps
 			// the record's key, so undoing it later cleans both.
@@ -81,6 +91,9 @@ func (s *Service) change(ctx context.Context, steps []change) error {
 	}
 	s.mu.RUnlock()
 	err := s.kv.Update(ctx, func(tx core.Tx) error {
+		if err := dropFromChunks(tx, drops); err != nil {
+			return err
+		}
 		for _, c := range steps {
 			if err := c.store(tx); err != nil {
 				return err
@@ -132,21 +145,10 @@ func (c change) store(tx core.Tx) error {
 	case c.ban != nil:
 		return put(banPrefix+c.ban.key(), c.entry)
 	case c.unban != nil:
-		if c.chunk != "" {
-			if err := dropFromChunks(tx, map[string][]string{c.chunk: {c.unban.String()}}); err != nil {
-				return err
-			}
-		}
 		return tx.Delete([]byte(banPrefix + c.unban.key()))
 	case c.trust != nil:
 		return put(trustPrefix+c.trust.String(), c.entry)
 	case c.untrust != nil:
-		if c.chunk != "" {
-			t := Target{Prefix: *c.untrust}
-			if err := dropFromChunks(tx, map[string][]string{c.chunk: {t.String()}}); err != nil {
-				return err
-			}
-		}
 		return tx.Delete([]byte(trustPrefix + c.untrust.String()))
 	case c.ungrey.IsValid():
 		return tx.Delete([]byte(greyPrefix + c.ungrey.String()))
@@ -206,8 +208,38 @@ func (s *Service) Trusted(addr netip.Addr) bool {
 }
 
 func (st *state) trusted(a netip.Addr) bool {
-	for p := range st.trusts {
-		if p.Contains(a) {
+	if len(st.trusts) <= a.BitLen() {
+		for p := range st.trusts {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	// A bulk call may trust 100,000 addresses: looking up each prefix
+	// that holds a costs every request 33 (IPv6: 129) lookups instead.
+	for bits := a.BitLen(); bits >= 0; bits-- {
+		if p, _ := a.Prefix(bits); st.trusts[p] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// inBannedRange reports whether a lies in a live range ban. Callers hold mu.
+func (st *state) inBannedRange(a netip.Addr, now time.Time) bool {
+	if len(st.rangeBans) <= a.BitLen() {
+		for t, e := range st.rangeBans {
+			if e.live(now) && t.Prefix.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	// As for trusts: many ranges are looked up, not walked.
+	for bits := a.BitLen() - 1; bits >= 0; bits-- {
+		p, _ := a.Prefix(bits)
+		if e, ok := st.rangeBans[Target{Prefix: p}]; ok && e.live(now) {
 			return true
 		}
 	}
@@ -227,78 +259,83 @@ func (s *Service) Banned(addr netip.Addr) bool {
 	if e, ok := s.st.greys[a]; ok && e.live(now) {
 		return true
 	}
-	if e, ok := s.st.bans[Target{Prefix: netip.PrefixFrom(a, a.BitLen())}]; ok && e.live(now) {
-		return true
-	}
-	for t, e := range s.st.rangeBans {
-		if e.live(now) && t.Prefix.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return s.st.bannedAll(a, now) || s.st.inBannedRange(a, now)
 }
 
 // PointState is what the ACL knows of one address.
 type PointState struct {
-	Addr           netip.Addr
-	Points         []string // points named for it
+	Addr netip.Addr
+	// Points are the points named for it: at most one, as only SetPoint
+	// names one and its ban lifts a trust, its trust a ban. Port bans,
+	// greylistings and bulk entries name none.
+	Points         []string
 	Trusted        bool
 	Banned         bool
 	GreylistedTill time.Time
 }
 
-// Points returns every address the ACL holds an entry for, sorted.
-func (s *Service) Points() []PointState {
+// Points returns the addresses the ACL holds a live entry of their own for
+// (a ban of every port or of one port, a trust, a greylisting; a range
+// names no address) in address order, at most limit of them (0: all), and
+// how many there are. The network page asks for 200 of maybe 100,000: only
+// those are built.
+func (s *Service) Points(limit int) (list []PointState, total int) {
 	now := s.cfg.Now()
+	keep := firsts{limit: limit}
+	add := func(a netip.Addr) { keep.add(Target{Prefix: netip.PrefixFrom(a, a.BitLen())}, nil) }
 	s.mu.RLock()
-	addrs := map[netip.Addr]*PointState{}
-	get := func(a netip.Addr, point string) *PointState {
-		ps, ok := addrs[a]
-		if !ok {
-			ps = &PointState{Addr: a}
-			addrs[a] = ps
-		}
-		if point != "" && !slices.Contains(ps.Points, point) {
-			ps.Points = append(ps.Points, point)
-		}
-		return ps
-	}
-	for t, e := range s.st.bans {
-		if t.Single() && e.live(now) {
-			// A port ban only names the address: it must not undo a
-			// whole-address ban met earlier in the map's order.
-			if ps := get(t.Prefix.Addr(), e.Point); t.Port == 0 {
-				ps.Banned = true
+	defer s.mu.RUnlock()
+	st := &s.st
+	// Each address is offered once, by the first of its entries in this
+	// order: a ban of every port, a trust, a greylisting, a port ban.
+	var portOnly map[netip.Addr]bool // addresses with port bans alone
+	for t, e := range st.bans {
+		a := t.Prefix.Addr()
+		switch {
+		case !t.Single() || !e.live(now):
+		case t.Port == 0:
+			add(a)
+		case !portOnly[a]:
+			if _, known := st.point(a, now); !known {
+				if portOnly == nil {
+					portOnly = map[netip.Addr]bool{}
+				}
+				portOnly[a] = true
+				add(a)
 			}
 		}
 	}
-	for p, e := range s.st.trusts {
-		if p.IsSingleIP() {
-			get(p.Addr(), e.Point).Trusted = true
+	for p := range st.trusts {
+		if p.IsSingleIP() && !st.bannedAll(p.Addr(), now) {
+			add(p.Addr())
 		}
 	}
-	for a, e := range s.st.greys {
-		if e.live(now) {
-			get(a, e.Point).GreylistedTill = e.Until
+	for a, e := range st.greys {
+		if e.live(now) && !st.bannedAll(a, now) && st.trusts[netip.PrefixFrom(a, a.BitLen())] == nil {
+			add(a)
 		}
 	}
-	s.mu.RUnlock()
-	out := make([]PointState, 0, len(addrs))
-	for _, ps := range addrs {
-		out = append(out, *ps)
+	held := keep.sorted()
+	list = make([]PointState, len(held))
+	for i, h := range held {
+		list[i], _ = st.point(h.t.Prefix.Addr(), now)
 	}
-	slices.SortFunc(out, func(a, b PointState) int { return a.Addr.Compare(b.Addr) })
-	return out
+	return list, keep.total
 }
 
 // Point returns what the ACL holds for one address, without walking every
-// entry (Points does that). known is false when it holds nothing.
+// entry (Points does that). known is false when it holds nothing but port
+// bans, or nothing at all.
 func (s *Service) Point(addr netip.Addr) (ps PointState, known bool) {
-	a := addr.Unmap()
 	now := s.cfg.Now()
-	ps.Addr = a
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.st.point(addr.Unmap(), now)
+}
+
+// point is Point. Callers hold mu.
+func (st *state) point(a netip.Addr, now time.Time) (ps PointState, known bool) {
+	ps.Addr = a
 	name := func(e *Entry) {
 		if e.Point != "" && !slices.Contains(ps.Points, e.Point) {
 			ps.Points = append(ps.Points, e.Point)
@@ -306,17 +343,23 @@ func (s *Service) Point(addr netip.Addr) (ps PointState, known bool) {
 		known = true
 	}
 	single := netip.PrefixFrom(a, a.BitLen())
-	if e, ok := s.st.bans[Target{Prefix: single}]; ok && e.live(now) {
+	if e, ok := st.bans[Target{Prefix: single}]; ok && e.live(now) {
 		ps.Banned = true
 		name(e)
 	}
-	if e, ok := s.st.trusts[single]; ok {
+	if e, ok := st.trusts[single]; ok {
 		ps.Trusted = true
 		name(e)
 	}
-	if e, ok := s.st.greys[a]; ok && e.live(now) {
+	if e, ok := st.greys[a]; ok && e.live(now) {
 		ps.GreylistedTill = e.Until
 		name(&e)
 	}
 	return ps, known
+}
+
+// bannedAll reports whether a has a live ban of every port. Callers hold mu.
+func (st *state) bannedAll(a netip.Addr, now time.Time) bool {
+	e, ok := st.bans[Target{Prefix: netip.PrefixFrom(a, a.BitLen())}]
+	return ok && e.live(now)
 }

@@ -7,11 +7,10 @@ import (
 )
 
 // Run installs the table from the store, then until ctx is done reads back
-// the kernel's greylist, repairs drift and drops expired entries.
+// the kernel's greylist, repairs drift and drops expired entries. Without
+// a firewall it only drops expired entries, so that they do not stay in
+// memory (and in every count) until a restart.
 func (s *Service) Run(ctx context.Context) {
-	if s.fw == nil {
-		return
-	}
 	if err := s.Install(ctx); err != nil {
 		s.cfg.Log.Error("install firewall table", "err", err)
 	}
@@ -119,7 +118,7 @@ func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time) e
 		return err
 	}
 	s.mu.Lock()
-	s.st.greys[g.Addr] = e
+	s.st.setGrey(g.Addr, e)
 	s.st.offences[g.Addr] = off
 	s.greyPeersLocked(g.Addr)
 	s.mu.Unlock()
@@ -133,21 +132,32 @@ func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time) e
 
 // sweep drops expired entries from memory (the store's TTLs drop them
 // there); an expired range ban also leaves the kernel's interval set,
-// which has no timeouts of its own.
+// which has no timeouts of its own. A map none of whose entries can have
+// expired yet is not walked: most sweeps walk nothing.
 func (s *Service) sweep(ctx context.Context) {
 	now := s.cfg.Now()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.mu.Lock()
 	nets := false
-	for t, e := range s.st.bans {
-		if !e.live(now) {
+	if !s.st.bansLive.allLive(now) {
+		s.st.bansLive = horizon{}
+		for t, e := range s.st.bans {
+			if e.live(now) {
+				s.st.bansLive.add(e.Until)
+				continue
+			}
 			s.st.delBan(t)
 			nets = nets || !t.Single()
 		}
 	}
-	for a, e := range s.st.greys {
-		if !e.live(now) {
+	if !s.st.greysLive.allLive(now) {
+		s.st.greysLive = horizon{}
+		for a, e := range s.st.greys {
+			if e.live(now) {
+				s.st.greysLive.add(e.Until)
+				continue
+			}
 			delete(s.st.greys, a)
 		}
 	}

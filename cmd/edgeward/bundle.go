@@ -16,7 +16,8 @@ import (
 // bundleSections lists what a debug bundle holds: the peer and the
 // policies that concern it, its events, the gateway's own state, and the
 // configuration (which holds no secrets: tokens and keys live in the store).
-func bundleSections(cfg config, ov *overlay.Service, journal *events.Journal) []jobs.Section {
+// k and netnsFD are the NIC layer and the namespace of --netns (0: here).
+func bundleSections(cfg config, ov *overlay.Service, journal *events.Journal, k *nic.NIC, netnsFD int) []jobs.Section {
 	started := time.Now()
 	asJSON := func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
 	return []jobs.Section{
@@ -37,15 +38,16 @@ func bundleSections(cfg config, ov *overlay.Service, journal *events.Journal) []
 				"gateway": journal.Recent(200, nil),
 			})
 		}},
-		{Name: "interfaces.json", AtStart: true, Collect: func(context.Context, string) ([]byte, error) {
-			links, err := nic.Snapshot()
+		{Name: "interfaces.json", AtStart: true, Collect: func(ctx context.Context, _ string) ([]byte, error) {
+			// The links of --netns, like the rest of what edgeward manages.
+			links, err := k.Snapshot(ctx)
 			if err != nil {
 				return asJSON(map[string]string{"error": err.Error()})
 			}
 			return asJSON(links)
 		}},
 		{Name: "firewall.txt", Collect: func(ctx context.Context, _ string) ([]byte, error) {
-			return nft.Ruleset(ctx)
+			return nft.Ruleset(ctx, netnsFD)
 		}},
 		{Name: "gateway.json", Collect: func(context.Context, string) ([]byte, error) {
 			var m runtime.MemStats

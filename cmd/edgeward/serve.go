@@ -171,9 +171,16 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	if err != nil {
 		return nil, nil, err
 	}
+	// The NIC layer reads (and with --manage-links configures) the links of
+	// --netns: the traffic sampler, the debug bundles and the links service
+	// all go through it.
+	k, fd, closeNIC, err := openNIC(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
 	js, err := jobs.New(ctx, db, ov, jobs.Config{
 		Dir:      filepath.Join(cfg.Data, "bundles"),
-		Sections: bundleSections(cfg, ov, journal),
+		Sections: bundleSections(cfg, ov, journal, k, fd),
 		Logs:     ring.Chunks,
 		Minute:   cfg.BundleMinute,
 		Keep:     []string{cfg.DNSDomain, "localhost"},
@@ -181,13 +188,15 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		Events:   journal,
 	})
 	if err != nil {
+		closeNIC()
 		return nil, nil, err
 	}
 	ov.OnDelete(js.Forget)
 	fw, unavailable, closeFW := openFirewall(cfg, log)
+	closeKernel := func() { closeFW(); closeNIC() }
 	guards, err := guardPorts(cfg)
 	if err != nil {
-		closeFW()
+		closeKernel()
 		return nil, nil, err
 	}
 	guard, err := acl.New(ctx, db, fw, journal, acl.Config{
@@ -196,18 +205,12 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		PeersFrom: ov.PeersFrom, Log: log.With("component", "core/acl"),
 	})
 	if err != nil {
-		closeFW()
-		return nil, nil, err
-	}
-	k, fd, closeLinks, err := openNIC(cfg)
-	if err != nil {
-		closeFW()
+		closeKernel()
 		return nil, nil, err
 	}
 	ls, err := openLinks(ctx, cfg, db, k, fd, journal, log)
 	if err != nil {
-		closeLinks()
-		closeFW()
+		closeKernel()
 		return nil, nil, err
 	}
 	stats := netstat.New(k.Traffic, nil)
@@ -223,8 +226,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		},
 	})
 	workers := func(ctx context.Context) {
-		defer closeFW()
-		defer closeLinks()
+		defer closeKernel()
 		// The links and the ACL use the kernel until they return (DHCP
 		// leases are released on the way out): wait before closing it.
 		var wg sync.WaitGroup

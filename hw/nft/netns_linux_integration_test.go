@@ -6,21 +6,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
-	"github.com/vishvananda/netns"
+	ewnetns "github.com/edgeward/edgeward/hw/netns"
 )
 
 // Kernel tests run in namespaces they create: R (the router, where the
@@ -119,30 +117,38 @@ func (tp *topo) firewall(t testing.TB) *Firewall {
 
 // inNS runs fn on a thread switched into namespace name.
 func inNS(name string, fn func() error) error {
-	runtime.LockOSThread()
-	orig, err := netns.Get()
+	f, err := os.Open("/run/netns/" + name)
 	if err != nil {
-		runtime.UnlockOSThread()
 		return err
 	}
-	defer orig.Close()
-	target, err := netns.GetFromName(name)
+	defer f.Close()
+	return ewnetns.Do(int(f.Fd()), fn)
+}
+
+// TestRulesetInNamespace lists the table of the namespace it is given,
+// as a debug bundle of edgeward --netns does.
+func TestRulesetInNamespace(t *testing.T) {
+	tp := newTopo(t)
+	if err := tp.firewall(t).Install(t.Context(), acl.Ruleset{GuardPorts: []uint16{443}, Rate: 20, Burst: 20}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Ruleset(t.Context(), tp.rFD)
 	if err != nil {
-		runtime.UnlockOSThread()
-		return err
+		t.Fatal(err)
 	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return err
+	if !strings.Contains(string(out), "table inet "+TableName) || !strings.Contains(string(out), "chain pre {") {
+		t.Errorf("ruleset of R:\n%s", out)
 	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		// Leave the thread locked: the runtime ends it with the goroutine.
-		return errors.Join(ferr, err)
+	// C has no table: nft's refusal is the answer, not an error.
+	fd, err := os.Open("/run/netns/" + tp.c)
+	if err != nil {
+		t.Fatal(err)
 	}
-	runtime.UnlockOSThread()
-	return ferr
+	defer fd.Close()
+	out, err = Ruleset(t.Context(), int(fd.Fd()))
+	if err != nil || !strings.Contains(string(out), "failed") {
+		t.Errorf("ruleset of C: %v\n%s", err, out)
+	}
 }
 
 // listen opens a dual-stack TCP listener in R that accepts and holds

@@ -12,4 +12,4 @@ import (
 const TableName = "edgeward"
 
 // Ruleset is Linux-only.
-func Ruleset(ctx context.Context) ([]byte, error) { return nil, core.ErrUnsupported }
+func Ruleset(ctx context.Context, netnsFD int) ([]byte, error) { return nil, core.ErrUnsupported }

@@ -1,18 +1,15 @@
 package nic
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// snapshotTimeout bounds Snapshot, which takes no ctx.
-const snapshotTimeout = 10 * time.Second
 
 // Counters is a link's traffic counters as the kernel keeps them.
 type Counters struct {
@@ -32,38 +29,33 @@ type LinkSnapshot struct {
 	Counters  Counters `json:"counters"`
 }
 
-// Snapshot reads every link of the caller's network namespace with one
-// rtnetlink dump of links and one of addresses. The strings are those of
-// sysfs and net.Interface: operstate in lower case, carrier "1", "0" or
-// "unknown" (for a link that is down), flags as net.Flags prints them.
-// It opens its own socket, so it is safe for concurrent use.
-func Snapshot() ([]LinkSnapshot, error) {
-	c, err := rtnetlink.Dial(nil)
-	if err != nil {
-		return nil, fmt.Errorf("dial rtnetlink: %w", kernelErr(err))
-	}
-	defer c.Close()
-	if err := c.SetReadDeadline(time.Now().Add(snapshotTimeout)); err != nil {
-		return nil, fmt.Errorf("set netlink deadline: %w", err)
-	}
-	kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
-	if err != nil {
-		return nil, fmt.Errorf("list links: %w", kernelErr(err))
-	}
-	msgs, err := listAddrs(c, 0)
-	if err != nil {
-		return nil, fmt.Errorf("list addresses: %w", kernelErr(err))
-	}
-	addrs := groupAddrs(msgs)
-	out := make([]LinkSnapshot, 0, len(kls))
-	for i := range kls {
-		s := snapshotOf(&kls[i])
-		for _, a := range addrs[s.Index] {
-			s.Addresses = append(s.Addresses, a.Prefix.String())
+// Snapshot reads every link of n's network namespace with one rtnetlink
+// dump of links and one of addresses. The strings are those of sysfs and
+// net.Interface: operstate in lower case, carrier "1", "0" or "unknown"
+// (for a link that is down), flags as net.Flags prints them.
+func (n *NIC) Snapshot(ctx context.Context) ([]LinkSnapshot, error) {
+	var out []LinkSnapshot
+	err := n.call(ctx, func(c *rtnetlink.Conn) error {
+		kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
+		if err != nil {
+			return fmt.Errorf("list links: %w", kernelErr(err))
 		}
-		out = append(out, s)
-	}
-	return out, nil
+		msgs, err := listAddrs(c, 0)
+		if err != nil {
+			return fmt.Errorf("list addresses: %w", kernelErr(err))
+		}
+		addrs := groupAddrs(msgs)
+		out = make([]LinkSnapshot, 0, len(kls))
+		for i := range kls {
+			s := snapshotOf(&kls[i])
+			for _, a := range addrs[s.Index] {
+				s.Addresses = append(s.Addresses, a.Prefix.String())
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func snapshotOf(kl *kernelLink) LinkSnapshot {

@@ -44,7 +44,12 @@ func TestHelperSnapshot(t *testing.T) {
 	if os.Getenv("EDGEWARD_NIC_HELPER") != "1" {
 		t.Skip("helper for TestSnapshotMatchesIP")
 	}
-	links, err := Snapshot()
+	n, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	links, err := n.Snapshot(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,11 @@
 
 package nic
 
-import "github.com/edgeward/edgeward/core"
+import (
+	"context"
+
+	"github.com/edgeward/edgeward/core"
+)
 
 // Counters is a link's traffic counters as the kernel keeps them.
 type Counters struct {
@@ -13,4 +17,4 @@ type Counters struct {
 type LinkSnapshot struct{}
 
 // Snapshot is Linux-only.
-func Snapshot() ([]LinkSnapshot, error) { return nil, core.ErrUnsupported }
+func (n *NIC) Snapshot(context.Context) ([]LinkSnapshot, error) { return nil, core.ErrUnsupported }

@@ -88,7 +88,7 @@ func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
 	r := pages.IfaceRow{ID: i.InterfaceID, Name: i.Name, MAC: d.MACAddress, State: d.InterfaceStatus, Cable: d.CableStatus,
 		Speed: linkSpeed(d.Speed), MTU: strconv.Itoa(i.MTU), Gateway: i.DefaultGateway, GatewayV6: i.DefaultGatewayIPv6,
 		Rx: ifaceBytes(s.Details.BytesReceived), Tx: ifaceBytes(s.Details.BytesSent), RxBytes: d.BytesReceived, TxBytes: d.BytesSent,
-		Update: ifaceUpdateWords[j.UpdateStatus], Sampled: s.Details.SampledAt.Local().Format(time.DateTime), Confirm: cf}
+		Update: ifaceUpdateWords[j.UpdateStatus], Sampled: pageTime(s.Details.SampledAt), Confirm: cf}
 	for _, n := range j.NetworkStatuses {
 		r.Networks = append(r.Networks, pages.IfaceNetStatus{Name: n.Name, AssignedBy: n.AssignedBy, Address: n.Address,
 			CIDR: ifaceCIDR(n.Address, n.Netmask), Netmask: n.Netmask, Floating: strings.Join(n.FloatingAddresses, ", "),
@@ -141,7 +141,7 @@ func ifaceBytes(n uint64) string {
 // tells what became of the last one.
 func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
 	if deadline, ok := u.d.Links.Pending(id); ok {
-		cf := pages.IfaceConfirm{State: "pending", Deadline: deadline.Local().Format(time.DateTime)}
+		cf := pages.IfaceConfirm{State: "pending", Deadline: pageTime(deadline)}
 		// Whole seconds, rounded down: never more time than the core gives.
 		if left := deadline.Sub(now); left > 0 {
 			cf.Remaining = int(left / time.Second)
@@ -165,7 +165,7 @@ func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
 	if es[0].Kind == "link_config_rolled_back" {
 		state = "rolled_back"
 	}
-	return pages.IfaceConfirm{State: state, At: es[0].Time.Local().Format(time.DateTime)}
+	return pages.IfaceConfirm{State: state, At: pageTime(es[0].Time)}
 }
 
 // ifaceProps is interface id's page as stored and as the kernel runs it.

@@ -94,7 +94,7 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 		Form: pages.NetACLForm{Action: acl.Ban}, Bulk: pages.NetBulkForm{Action: acl.Ban}, Events: u.liveEvents("Event log")}
 	p.Page.Live = p.Events.Stream != ""
 	e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
-	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, p2pTime(e.Since)
+	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, pageTime(e.Since)
 	p.Counts = pages.NetCounts(n)
 	now := time.Now()
 	u.p2pConnections(&p)
@@ -119,7 +119,7 @@ func (u *ui) p2pConnections(p *pages.NetworkProps) {
 		}
 		st := u.d.ACL.Peer(conn.PeerID)
 		p.Connections = append(p.Connections, pages.NetConnRow{PeerID: conn.PeerID, Name: conn.Name, Address: addr,
-			Direction: dir, Since: p2pTime(conn.Since), Banned: st.Banned, Trusted: st.Trusted})
+			Direction: dir, Since: pageTime(conn.Since), Banned: st.Banned, Trusted: st.Trusted})
 	}
 }
 
@@ -162,9 +162,9 @@ func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
 func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	rows := make([]pages.NetEntryRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: p2pTime(l.Entry.Since), Reason: l.Entry.Reason}
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: pageTime(l.Entry.Since), Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
-			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), p2pTime(l.Entry.Until)
+			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), pageTime(l.Entry.Until)
 		}
 	}
 	return rows
@@ -175,7 +175,7 @@ func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 func p2pPeers(list []acl.Listed, names map[string]string) []pages.NetPeerRow {
 	rows := make([]pages.NetPeerRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetPeerRow{PeerID: l.Target, Name: names[l.Target], Since: p2pTime(l.Entry.Since)}
+		rows[i] = pages.NetPeerRow{PeerID: l.Target, Name: names[l.Target], Since: pageTime(l.Entry.Since)}
 	}
 	return rows
 }
@@ -192,11 +192,11 @@ func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 			continue // expired since GreylistIPs
 		}
 		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: p2pLeft(e.Until.Sub(now)),
-			Until: p2pTime(e.Until), Reason: e.Reason})
+			Until: pageTime(e.Until), Reason: e.Reason})
 	}
 	p.GreyPeers = u.d.ACL.GreylistedPeers()
 	if !since.IsZero() {
-		p.GreyUnreliableAt = p2pTime(since)
+		p.GreyUnreliableAt = pageTime(since)
 	}
 }
 
@@ -487,11 +487,4 @@ func p2pLeft(d time.Duration) string {
 		return fmt.Sprintf("%dh %dm", s/3600, s/60%60)
 	}
 	return fmt.Sprintf("%dd %dh", s/86400, s/3600%24)
-}
-
-func p2pTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Local().Format(time.DateTime)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
@@ -80,21 +79,14 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 	row := peerRow(pi)
 	return pages.PeerDetail{ID: j.ID, Name: j.Name, IP: j.IP, DNSName: j.DNSLabel, PublicKey: j.WGPubKey,
 		Connected: j.Connected, ConnectionIP: j.ConnectionIP, LastSeen: row.LastSeen, Groups: row.Groups,
-		CreatedAt: peerTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
+		CreatedAt: pageTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
 		LoginExpirationEnabled: j.LoginExpirationEnabled, InactivityExpirationEnabled: j.InactivityExpirationEnabled,
 		ApprovalRequired: j.ApprovalRequired, DisapprovalReason: j.DisapprovalReason, Ephemeral: j.Ephemeral}
 }
 
-func peerTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Local().Format(time.DateTime)
-}
-
 func peerJobRow(j jobs.Job) pages.JobRow {
-	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: peerTime(j.CreatedAt),
-		CompletedAt: peerTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
+	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: pageTime(j.CreatedAt),
+		CompletedAt: pageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
 	chunks := fmt.Sprintf("%d log chunks", j.Params.LogFileCount)
 	if j.Params.LogFileCount == 1 {
 		chunks = "1 log chunk"

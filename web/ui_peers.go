@@ -2,7 +2,6 @@ package web
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -40,7 +39,7 @@ func (u *ui) peersProps(c *fiber.Ctx, name, ip string) pages.PeersProps {
 func peerRow(p overlay.PeerInfo) pages.PeerRow {
 	r := pages.PeerRow{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSName: p.FQDN, Connected: p.Connected, LastSeen: "never"}
 	if !p.LastSeen.IsZero() {
-		r.LastSeen = p.LastSeen.Local().Format(time.DateTime)
+		r.LastSeen = pageTime(p.LastSeen)
 	}
 	names := make([]string, len(p.Groups))
 	for i, g := range p.Groups {

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -29,7 +28,7 @@ func (u *ui) tokensProps(c *fiber.Ctx) pages.TokensProps {
 		Roles: []string{auth.RoleViewer, auth.RoleAdmin}, Role: auth.RoleViewer}
 	for _, t := range u.d.Tokens.List() {
 		p.Rows = append(p.Rows, pages.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role,
-			Created: t.CreatedAt.Local().Format(time.DateTime)})
+			Created: pageTime(t.CreatedAt)})
 	}
 	return p
 }

@@ -219,8 +219,9 @@ func (n *network) aclLift(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	if err := n.d.ACL.Lift(cx, req.Entries, caller(c).ID); err != nil {
+	lifted, err := n.d.ACL.Lift(cx, req.Entries, caller(c).ID)
+	if err != nil {
 		return n.fail(c, err)
 	}
-	return ok(c, aclLiftJSON{Lifted: len(req.Entries), Enforced: n.d.ACL.Enforcement().Applied})
+	return ok(c, aclLiftJSON{Lifted: lifted, Enforced: n.d.ACL.Enforcement().Applied})
 }

@@ -223,8 +223,14 @@ func TestNetworkACLEntries(t *testing.T) {
 		t.Errorf("limit 1: %d entries, total %d", len(l.Entries), l.Total)
 	}
 
-	if r := e.do(t, "POST", "/network/acl/lift", e.admin, obj{"entries": []string{"198.51.100.0/24", "192.0.2.1:22", "10.0.0.0/8"}}); r.status != 200 {
+	// A repeated entry and one the ACL does not hold are not counted.
+	r := e.do(t, "POST", "/network/acl/lift", e.admin, obj{"entries": []string{"198.51.100.0/24", "192.0.2.1:22", "10.0.0.0/8", "10.0.0.0/8", "192.0.2.77"}})
+	if r.status != 200 {
 		t.Fatalf("lift: %d %s", r.status, r.body)
+	}
+	var lifted aclLiftJSON
+	if r.json(t, &lifted); lifted.Lifted != 3 {
+		t.Errorf("lifted %d, want 3", lifted.Lifted)
 	}
 	if l := list("acl=ban"); l.Total != 1 || l.Entries[0].Target != "203.0.113.7" {
 		t.Errorf("bans after the lift: %+v", l.Entries)

@@ -319,7 +319,7 @@ func (u *ui) p2pLift(c *fiber.Ctx) error {
 	target := strings.TrimSpace(c.FormValue("target"))
 	cx, cancel := ctx(c)
 	defer cancel()
-	if err := u.d.ACL.Lift(cx, []string{target}, p2pBy); err != nil {
+	if _, err := u.d.ACL.Lift(cx, []string{target}, p2pBy); err != nil {
 		var ve *core.ValidationError
 		if errors.As(err, &ve) {
 			return u.errorPage(c, fiber.StatusUnprocessableEntity, sentence(ve.Fields[0].Msg))

@@ -93,7 +93,7 @@ func BenchmarkLift1000Of100k(b *testing.B) {
 			i = 0
 			b.StartTimer()
 		}
-		if err := svc.Lift(context.Background(), addrs[i:i+MaxLift], "bench"); err != nil {
+		if _, err := svc.Lift(context.Background(), addrs[i:i+MaxLift], "bench"); err != nil {
 			b.Fatal(err)
 		}
 		i += MaxLift

@@ -59,7 +59,10 @@ func TestCountsMatchWalk(t *testing.T) {
 		{"point ban", func() { must(f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "tok")) }, &Counts{Bans: 3_004}, true},
 		{"timed re-ban for good", bulk(Ban, addrs[:5], 0), &Counts{Bans: 3_004}, true},
 		{"greylistings", func() { grey("198.51.100.200")(); grey("198.51.100.201")() }, &Counts{Bans: 3_004, Greylisted: 2}, true},
-		{"lift", func() { must(f.svc.Lift(ctx, append([]string{"198.51.100.0/24"}, addrs[3:20]...), "tok")) },
+		{"lift", func() {
+			_, err := f.svc.Lift(ctx, append([]string{"198.51.100.0/24"}, addrs[3:20]...), "tok")
+			must(err)
+		},
 			&Counts{Bans: 2_986, Greylisted: 2}, true},
 		{"greylistings expire", func() { f.clock.Add(30 * time.Minute) }, &Counts{Bans: 2_986}, false},
 		{"sweep", sweep, &Counts{Bans: 2_986}, true},
@@ -81,7 +84,8 @@ func TestCountsMatchWalk(t *testing.T) {
 		{"open", func() { must(f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Open, "tok")) }, &Counts{Bans: 5, Trusts: 2, PeerBans: 1}, true},
 		{"timed ban, then its lift", func() {
 			bulk(Ban, []string{"203.0.113.50"}, time.Minute)()
-			must(f.svc.Lift(ctx, []string{"203.0.113.50"}, "tok"))
+			_, err := f.svc.Lift(ctx, []string{"203.0.113.50"}, "tok")
+			must(err)
 		}, nil, true},
 		{"lifted ban's expiry passes", func() { f.clock.Add(2 * time.Minute) }, &Counts{Bans: 5, Trusts: 2, PeerBans: 1}, false},
 		{"sweep again", sweep, nil, true},

@@ -183,19 +183,20 @@ func cut(n, limit int) int {
 // entry is checked before anything changes; the store gets one
 // transaction and the kernel one delta. Targets the ACL holds no live ban
 // or trust for are skipped, so lifting twice is harmless.
+// It returns how many distinct targets held a live ban or trust.
 // Errors: ValidationError naming bad entries (entries[i]); NotFound when
 // the ACL holds nothing for any of the targets.
-func (s *Service) Lift(ctx context.Context, targets []string, by string) error {
+func (s *Service) Lift(ctx context.Context, targets []string, by string) (int, error) {
 	ts, err := liftTargets(targets)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	found := s.holding(ts)
 	if len(found) == 0 {
 		if len(ts) == 1 {
-			return core.NotFound("the ACL holds no ban or trust for %s", ts[0])
+			return 0, core.NotFound("the ACL holds no ban or trust for %s", ts[0])
 		}
-		return core.NotFound("the ACL holds no ban or trust for any of the %d entries", len(ts))
+		return 0, core.NotFound("the ACL holds no ban or trust for any of the %d entries", len(ts))
 	}
 	// Every target is undone, found or not: an expired entry the sweep has
 	// not reached yet goes too.
@@ -208,7 +209,7 @@ func (s *Service) Lift(ctx context.Context, targets []string, by string) error {
 		}
 	}
 	if err := s.change(ctx, steps); err != nil {
-		return err
+		return 0, err
 	}
 	for i, l := range found {
 		if i == liftEvents {
@@ -221,7 +222,7 @@ func (s *Service) Lift(ctx context.Context, targets []string, by string) error {
 		s.publish("acl_lifted", l.target, l.what+" of "+l.target+" lifted",
 			map[string]string{"target": l.target, "lifted": l.what, "by": by})
 	}
-	return nil
+	return len(found), nil
 }
 
 // liftEvents is how many lifts of one call get an event each.

@@ -140,9 +140,10 @@ func TestLift(t *testing.T) {
 		t.Fatal("the fixture's bans are not in the kernel")
 	}
 	before := len(f.journal.Recent(100, nil))
-	// Both come from one bulk record; the duplicate is lifted once.
-	if err := f.svc.Lift(ctx, []string{"198.51.100.0/24", " 192.0.2.1:22", "198.51.100.0/24"}, "tok"); err != nil {
-		t.Fatal(err)
+	// Both come from one bulk record; the duplicate is lifted (and
+	// counted) once.
+	if n, err := f.svc.Lift(ctx, []string{"198.51.100.0/24", " 192.0.2.1:22", "198.51.100.0/24"}, "tok"); err != nil || n != 2 {
+		t.Fatalf("Lift: %d lifted, %v; want 2", n, err)
 	}
 	lifted := func(when string) {
 		t.Helper()
@@ -173,7 +174,7 @@ func TestLift(t *testing.T) {
 	lifted("after restart")
 
 	// A trusted range, and the single key of a trust.
-	if err := f.svc.Lift(ctx, []string{"10.0.0.0/8", "192.0.2.50"}, "tok"); err != nil {
+	if _, err := f.svc.Lift(ctx, []string{"10.0.0.0/8", "192.0.2.50"}, "tok"); err != nil {
 		t.Fatal(err)
 	}
 	f.restart(t)
@@ -197,7 +198,7 @@ func TestLiftFromBulkAndSingleKey(t *testing.T) {
 	if _, err := f.svc.Bulk(ctx, Trust, []string{"203.0.113.22"}, 0, "tok"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Lift(ctx, []string{"203.0.113.20", "203.0.113.22"}, "tok"); err != nil {
+	if _, err := f.svc.Lift(ctx, []string{"203.0.113.20", "203.0.113.22"}, "tok"); err != nil {
 		t.Fatal(err)
 	}
 	if e := f.journal.Recent(1, nil)[0]; e.Fields["lifted"] != "ban and trust" {
@@ -237,7 +238,7 @@ func TestLiftRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := f.svc.Lift(ctx, tt.targets, "tok")
+			_, err := f.svc.Lift(ctx, tt.targets, "tok")
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -262,7 +263,7 @@ func TestLiftRefused(t *testing.T) {
 	if n := len(f.journal.Recent(100, nil)); n != events {
 		t.Errorf("refused lifts published %d events", n-events)
 	}
-	if err := f.svc.Lift(ctx, []string{"198.51.100.0/25"}, "tok"); err == nil || err.Error() != "the ACL holds no ban or trust for 198.51.100.0/25" {
+	if _, err := f.svc.Lift(ctx, []string{"198.51.100.0/25"}, "tok"); err == nil || err.Error() != "the ACL holds no ban or trust for 198.51.100.0/25" {
 		t.Errorf("not found message: %v", err)
 	}
 }
@@ -275,7 +276,7 @@ func TestLiftEventsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(f.journal.Recent(100, nil))
-	if err := f.svc.Lift(ctx, addrs, "tok"); err != nil {
+	if _, err := f.svc.Lift(ctx, addrs, "tok"); err != nil {
 		t.Fatal(err)
 	}
 	es := f.journal.Recent(100, nil)[before:]

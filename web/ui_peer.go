@@ -33,16 +33,38 @@ func (u *ui) peerPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.PeerJobsFragment {
+		// The poll while a job is pending: only the jobs are read.
+		p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil}
+		if p.Jobs, err = u.peerJobs(c, pi.ID); err != nil {
+			return err
+		}
+		return render(c, fiber.StatusOK, fragment(pages.Peer(p), pages.PeerJobsFragment))
+	}
 	p, err := u.peerProps(c, pi)
 	if err != nil {
 		return err
 	}
 	p.Saved = c.Query("saved") != ""
-	comp := pages.Peer(p)
-	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.PeerJobsFragment {
-		comp = fragment(comp, pages.PeerJobsFragment)
+	return render(c, fiber.StatusOK, pages.Peer(p))
+}
+
+// peerJobs are the rows of the peer's debug-bundle jobs.
+func (u *ui) peerJobs(c *fiber.Ctx, id string) ([]pages.JobRow, error) {
+	if u.d.Jobs == nil {
+		return nil, nil
 	}
-	return render(c, fiber.StatusOK, comp)
+	cx, cancel := ctx(c)
+	defer cancel()
+	js, err := u.d.Jobs.List(cx, id)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]pages.JobRow, len(js))
+	for i, j := range js {
+		rows[i] = peerJobRow(j)
+	}
+	return rows, nil
 }
 
 // peerProps is the page of pi with its forms filled from the peer.
@@ -58,18 +80,8 @@ func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, erro
 	for _, a := range acc {
 		p.Accessible = append(p.Accessible, peerRow(a))
 	}
-	if u.d.Jobs != nil {
-		cx, cancel := ctx(c)
-		defer cancel()
-		js, err := u.d.Jobs.List(cx, pi.ID)
-		if err != nil {
-			return p, err
-		}
-		for _, j := range js {
-			p.Jobs = append(p.Jobs, peerJobRow(j))
-		}
-	}
-	return p, nil
+	p.Jobs, err = u.peerJobs(c, pi.ID)
+	return p, err
 }
 
 // peerDetail shapes a peer as the API's GET /api/peers/{id} does, so the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/acl"
-	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
 )
 
@@ -146,15 +145,9 @@ func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
 	bans, nBans := u.d.ACL.Bans(p2pListLimit)
 	trusts, nTrusts := u.d.ACL.Trusts(p2pListLimit)
 	p.Bans, p.Trusts = p2pEntries(bans, now), p2pEntries(trusts, now)
-	names := map[string]string{}
-	for _, peer := range u.d.Overlay.Peers(overlay.Filter{}) {
-		if id := overlay.PeerID(peer.PublicKey); id != "" {
-			names[id] = peer.Name
-		}
-	}
 	peerBans, nPeerBans := u.d.ACL.PeerBans(p2pListLimit)
 	peerTrusts, nPeerTrusts := u.d.ACL.PeerTrusts(p2pListLimit)
-	p.PeerBans, p.PeerTrusts = p2pPeers(peerBans, names), p2pPeers(peerTrusts, names)
+	p.PeerBans, p.PeerTrusts = u.p2pPeers(peerBans), u.p2pPeers(peerTrusts)
 	p.BansMore = nBans - len(bans) + nPeerBans - len(peerBans)
 	p.TrustsMore = nTrusts - len(trusts) + nPeerTrusts - len(peerTrusts)
 }
@@ -172,10 +165,15 @@ func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 
 // p2pPeers names the listed peer ids after their overlay peers; an id no
 // overlay peer has keeps an empty name.
-func p2pPeers(list []acl.Listed, names map[string]string) []pages.NetPeerRow {
+// p2pPeers names the listed peer ids that are overlay peers (looked up by
+// id, not by walking every peer).
+func (u *ui) p2pPeers(list []acl.Listed) []pages.NetPeerRow {
 	rows := make([]pages.NetPeerRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetPeerRow{PeerID: l.Target, Name: names[l.Target], Since: pageTime(l.Entry.Since)}
+		rows[i] = pages.NetPeerRow{PeerID: l.Target, Since: pageTime(l.Entry.Since)}
+		if peer, err := u.d.Overlay.ByPeerID(l.Target); err == nil {
+			rows[i].Name = peer.Name
+		}
 	}
 	return rows
 }

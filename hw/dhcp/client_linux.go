@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/hw/nic"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 )
@@ -172,7 +173,7 @@ func (s *session) tryAcquire(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("open dhcp socket on %s: %w", s.c.opts.Iface, mapErr(err))
+		return fmt.Errorf("open dhcp socket on %s: %w", s.c.opts.Iface, nic.KernelErr(err))
 	}
 	defer raw.Close()
 	mods := []dhcpv4.Modifier{dhcpv4.WithRequestedOptions(requested...)}
@@ -239,7 +240,7 @@ func (s *session) openUnicast(ctx context.Context) error {
 	return inNetNS(s.c.opts.NetNS, func() error {
 		conn, err := listenUnicast(ctx, s.c.opts.Iface, s.lease.Addr.Addr())
 		if err != nil {
-			return fmt.Errorf("open dhcp socket on %s: %w", s.lease.Addr.Addr(), mapErr(err))
+			return fmt.Errorf("open dhcp socket on %s: %w", s.lease.Addr.Addr(), nic.KernelErr(err))
 		}
 		opts := s.clientOpts()
 		if s.lease.Server.IsValid() {

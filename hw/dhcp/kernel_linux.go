@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/hw/nic"
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -35,12 +36,12 @@ func dialKernel(netns int) (*kernel, error) {
 	cfg := &netlink.Config{NetNS: netns}
 	rt, err := rtnetlink.Dial(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("dial rtnetlink: %w", mapErr(err))
+		return nil, fmt.Errorf("dial rtnetlink: %w", nic.KernelErr(err))
 	}
 	nl, err := netlink.Dial(unix.NETLINK_ROUTE, cfg)
 	if err != nil {
 		rt.Close()
-		return nil, fmt.Errorf("dial rtnetlink: %w", mapErr(err))
+		return nil, fmt.Errorf("dial rtnetlink: %w", nic.KernelErr(err))
 	}
 	return &kernel{rt: rt, nl: nl}, nil
 }
@@ -64,7 +65,7 @@ func (k *kernel) link(ctx context.Context, name string) (int, net.HardwareAddr, 
 	}
 	links, err := k.rt.Link.List()
 	if err != nil {
-		return 0, nil, fmt.Errorf("list links: %w", mapErr(err))
+		return 0, nil, fmt.Errorf("list links: %w", nic.KernelErr(err))
 	}
 	for _, l := range links {
 		if l.Attributes != nil && l.Attributes.Name == name {
@@ -103,7 +104,7 @@ func (k *kernel) setAddr(ctx context.Context, index int, l Lease, now time.Time)
 		Data: append(b, extra...),
 	})
 	if err != nil {
-		return fmt.Errorf("add address %s: %w", l.Addr, mapErr(err))
+		return fmt.Errorf("add address %s: %w", l.Addr, nic.KernelErr(err))
 	}
 	return nil
 }
@@ -115,7 +116,7 @@ func (k *kernel) delAddr(ctx context.Context, index int, p netip.Prefix) error {
 	}
 	err := k.rt.Address.Delete(addrMessage(index, p))
 	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("remove address %s: %w", p, mapErr(err))
+		return fmt.Errorf("remove address %s: %w", p, nic.KernelErr(err))
 	}
 	return nil
 }
@@ -133,7 +134,7 @@ func (k *kernel) setRoute(ctx context.Context, index int, l Lease) error {
 		return err
 	}
 	if err := k.rt.Route.Replace(msg); err != nil {
-		return fmt.Errorf("add default route via %s: %w", l.Router, mapErr(err))
+		return fmt.Errorf("add default route via %s: %w", l.Router, nic.KernelErr(err))
 	}
 	return nil
 }
@@ -146,7 +147,7 @@ func (k *kernel) delRoute(ctx context.Context, index int, gw netip.Addr) error {
 	}
 	err := k.rt.Route.Delete(routeMessage(index, gw))
 	if err != nil && !errors.Is(err, unix.ESRCH) && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("remove default route via %s: %w", gw, mapErr(err))
+		return fmt.Errorf("remove default route via %s: %w", gw, nic.KernelErr(err))
 	}
 	return nil
 }
@@ -155,10 +156,7 @@ func addrMessage(index int, p netip.Prefix) *rtnetlink.AddressMessage {
 	ip := p.Addr().AsSlice()
 	attrs := &rtnetlink.AddressAttributes{Address: ip, Local: ip}
 	if p.Bits() < 31 {
-		b := p.Addr().As4()
-		host := ^uint32(0) >> p.Bits()
-		binary.BigEndian.PutUint32(b[:], binary.BigEndian.Uint32(b[:])|host)
-		attrs.Broadcast = b[:]
+		attrs.Broadcast = nic.Broadcast(p)
 	}
 	return &rtnetlink.AddressMessage{
 		Family:       unix.AF_INET,
@@ -197,17 +195,4 @@ func lifetime(l Lease, now time.Time) uint32 {
 		return math.MaxUint32 - 1
 	}
 	return uint32(s)
-}
-
-// mapErr makes kernel errnos match the core sentinels.
-func mapErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
-		return fmt.Errorf("%w: %w", core.ErrPermission, err)
-	case errors.Is(err, unix.ENODEV):
-		return fmt.Errorf("%w: %w", core.ErrNotFound, err)
-	}
-	return err
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/edgeward/edgeward/hw/netns"
+	"github.com/edgeward/edgeward/hw/nic"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,7 +18,7 @@ import (
 // inNetNS runs fn inside the namespace fd (see netns.Do), mapping the
 // errno of a refused switch onto the core sentinels.
 func inNetNS(fd int, fn func() error) error {
-	return mapErr(netns.Do(fd, fn))
+	return nic.KernelErr(netns.Do(fd, fn))
 }
 
 // listenUnicast opens the UDP socket that renewals, rebinds and the

@@ -51,7 +51,7 @@ func (n *NIC) Configure(ctx context.Context, name string, d links.Desired) error
 	return n.call(ctx, func(c *rtnetlink.Conn) error {
 		kl, err := linkByName(c, name)
 		if err != nil {
-			return fmt.Errorf("read link %s: %w", name, kernelErr(err))
+			return fmt.Errorf("read link %s: %w", name, KernelErr(err))
 		}
 		if err := setMTU(c, &kl, d.MTU); err != nil {
 			return err
@@ -104,7 +104,7 @@ func setMTU(c *rtnetlink.Conn, kl *kernelLink, mtu int) error {
 	err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Type: kl.Type, Index: kl.Index,
 		Attributes: &rtnetlink.LinkAttributes{MTU: uint32(mtu)}})
 	if err != nil {
-		return fmt.Errorf("set mtu %d on %s: %w", mtu, name, kernelErr(err, unix.EINVAL, unix.ERANGE))
+		return fmt.Errorf("set mtu %d on %s: %w", mtu, name, KernelErr(err, unix.EINVAL, unix.ERANGE))
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func setAdmin(c *rtnetlink.Conn, kl *kernelLink, up *bool) error {
 	err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Type: kl.Type, Index: kl.Index,
 		Flags: flags, Change: unix.IFF_UP})
 	if err != nil {
-		return fmt.Errorf("set %s up=%t: %w", kl.Attributes.Name, *up, kernelErr(err))
+		return fmt.Errorf("set %s up=%t: %w", kl.Attributes.Name, *up, KernelErr(err))
 	}
 	kl.Flags = kl.Flags&^unix.IFF_UP | flags
 	return nil
@@ -132,19 +132,19 @@ func syncAddrs(c *rtnetlink.Conn, kl *kernelLink, want []netip.Prefix) error {
 	name := kl.Attributes.Name
 	have, stale, err := staticAddrs(c, kl.Index, want)
 	if err != nil {
-		return fmt.Errorf("list addresses of %s: %w", name, kernelErr(err))
+		return fmt.Errorf("list addresses of %s: %w", name, KernelErr(err))
 	}
 	for _, m := range stale {
 		err := c.Address.Delete(&m)
 		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) { // gone already
-			return fmt.Errorf("remove address %s from %s: %w", ipAddr(m.Attributes.Local), name, kernelErr(err))
+			return fmt.Errorf("remove address %s from %s: %w", ipAddr(m.Attributes.Local), name, KernelErr(err))
 		}
 	}
 	if len(stale) > 0 {
 		// Removing a primary IPv4 address takes its secondaries along
 		// unless promote_secondaries is set: look again.
 		if have, _, err = staticAddrs(c, kl.Index, want); err != nil {
-			return fmt.Errorf("list addresses of %s: %w", name, kernelErr(err))
+			return fmt.Errorf("list addresses of %s: %w", name, KernelErr(err))
 		}
 	}
 	for _, p := range want {
@@ -152,7 +152,7 @@ func syncAddrs(c *rtnetlink.Conn, kl *kernelLink, want []netip.Prefix) error {
 			continue
 		}
 		if err := addAddr(c, kl.Index, p); err != nil {
-			return fmt.Errorf("add address %s to %s: %w", p, name, kernelErr(err, unix.EINVAL))
+			return fmt.Errorf("add address %s to %s: %w", p, name, KernelErr(err, unix.EINVAL))
 		}
 	}
 	return nil
@@ -206,7 +206,7 @@ func addAddr(c *rtnetlink.Conn, index uint32, p netip.Prefix) error {
 	if a.Is4() {
 		m.Family = unix.AF_INET
 		if p.Bits() < 31 {
-			m.Attributes.Broadcast = broadcast(p)
+			m.Attributes.Broadcast = Broadcast(p)
 		}
 	}
 	_, err := c.Execute(m, unix.RTM_NEWADDR,
@@ -214,8 +214,9 @@ func addAddr(c *rtnetlink.Conn, index uint32, p netip.Prefix) error {
 	return err
 }
 
-// broadcast is the last address of IPv4 prefix p.
-func broadcast(p netip.Prefix) net.IP {
+// Broadcast is the last address of IPv4 prefix p (the DHCP client
+// gives its leased address one too).
+func Broadcast(p netip.Prefix) net.IP {
 	b := p.Addr().As4()
 	host := uint32(1)<<(32-p.Bits()) - 1
 	for i := range 4 {
@@ -232,7 +233,7 @@ func syncGateways(c *rtnetlink.Conn, kl *kernelLink, d links.Desired) error {
 	name := kl.Attributes.Name
 	routes, err := defaultRoutes(c, kl.Index)
 	if err != nil {
-		return fmt.Errorf("list default routes of %s: %w", name, kernelErr(err))
+		return fmt.Errorf("list default routes of %s: %w", name, KernelErr(err))
 	}
 	for _, f := range []struct {
 		gw  netip.Addr
@@ -261,7 +262,7 @@ func syncGateway(c *rtnetlink.Conn, kl *kernelLink, own []defaultRoute, gw netip
 		err := rc.RouteReplace(&net.Interface{Index: int(kl.Index)}, dst, net.IP(gw.AsSlice()))
 		if err != nil {
 			return fmt.Errorf("set default gateway %s on %s: %w", gw, name,
-				kernelErr(err, unix.EINVAL, unix.ENETUNREACH, unix.EHOSTUNREACH, unix.ENETDOWN))
+				KernelErr(err, unix.EINVAL, unix.ENETUNREACH, unix.EHOSTUNREACH, unix.ENETDOWN))
 		}
 	}
 	if !manage {
@@ -277,7 +278,7 @@ func syncGateway(c *rtnetlink.Conn, kl *kernelLink, own []defaultRoute, gw netip
 				OutIface: m.Attributes.OutIface, Priority: m.Attributes.Priority, Table: m.Attributes.Table}}
 		err := c.Route.Delete(req)
 		if err != nil && !errors.Is(err, unix.ESRCH) { // replaced or gone already
-			return fmt.Errorf("remove default route via %s from %s: %w", r.gw, name, kernelErr(err))
+			return fmt.Errorf("remove default route via %s from %s: %w", r.gw, name, KernelErr(err))
 		}
 	}
 	return nil

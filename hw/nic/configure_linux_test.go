@@ -53,8 +53,8 @@ func TestBroadcast(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.prefix, func(t *testing.T) {
-			if got := broadcast(netip.MustParsePrefix(tt.prefix)).String(); got != tt.want {
-				t.Errorf("broadcast(%s) = %s, want %s", tt.prefix, got, tt.want)
+			if got := Broadcast(netip.MustParsePrefix(tt.prefix)).String(); got != tt.want {
+				t.Errorf("Broadcast(%s) = %s, want %s", tt.prefix, got, tt.want)
 			}
 		})
 	}

@@ -40,7 +40,7 @@ func (n *NIC) read(ctx context.Context, full bool) ([]links.Link, error) {
 	err := n.call(ctx, func(c *rtnetlink.Conn) error {
 		kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
 		if err != nil {
-			return fmt.Errorf("list links: %w", kernelErr(err))
+			return fmt.Errorf("list links: %w", KernelErr(err))
 		}
 		sampled := time.Now()
 		var byIndex map[int][]links.Addr
@@ -48,11 +48,11 @@ func (n *NIC) read(ctx context.Context, full bool) ([]links.Link, error) {
 		if full {
 			addrs, err := listAddrs(c, 0)
 			if err != nil {
-				return fmt.Errorf("list addresses: %w", kernelErr(err))
+				return fmt.Errorf("list addresses: %w", KernelErr(err))
 			}
 			byIndex = groupAddrs(addrs)
 			if routes, err = defaultRoutes(c, 0); err != nil {
-				return fmt.Errorf("list default routes: %w", kernelErr(err))
+				return fmt.Errorf("list default routes: %w", KernelErr(err))
 			}
 		}
 		eth, err := readEthtool(n.eth, full)
@@ -248,7 +248,7 @@ func readEthtool(c *ethtool.Client, detect bool) (ethtoolState, error) {
 	}
 	modes, err := c.LinkModes()
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return s, fmt.Errorf("read ethtool link modes: %w", kernelErr(err))
+		return s, fmt.Errorf("read ethtool link modes: %w", KernelErr(err))
 	}
 	s.modes = make(map[int]*ethtool.LinkMode, len(modes))
 	for _, m := range modes {
@@ -259,7 +259,7 @@ func readEthtool(c *ethtool.Client, detect bool) (ethtoolState, error) {
 	}
 	states, err := c.LinkStates()
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return s, fmt.Errorf("read ethtool link states: %w", kernelErr(err))
+		return s, fmt.Errorf("read ethtool link states: %w", KernelErr(err))
 	}
 	s.detect = make(map[int]bool, len(states))
 	for _, st := range states {

@@ -47,7 +47,7 @@ func New(opts Options) (*NIC, error) {
 		// Kept to dial again after a cut-short call. 3 and up: 0 means "here".
 		fd, err := unix.FcntlInt(uintptr(opts.NetNS), unix.F_DUPFD_CLOEXEC, 3)
 		if err != nil {
-			return nil, fmt.Errorf("duplicate netns descriptor: %w", kernelErr(err))
+			return nil, fmt.Errorf("duplicate netns descriptor: %w", KernelErr(err))
 		}
 		n.netns = fd
 	}
@@ -59,7 +59,7 @@ func New(opts Options) (*NIC, error) {
 	n.eth, err = openEthtool(n.netns)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		_ = n.Close()
-		return nil, fmt.Errorf("open ethtool: %w", kernelErr(err))
+		return nil, fmt.Errorf("open ethtool: %w", KernelErr(err))
 	}
 	return n, nil
 }
@@ -97,7 +97,7 @@ func (n *NIC) dial() (*rtnetlink.Conn, error) {
 		c, err = rtnetlink.Dial(&netlink.Config{NetNS: n.netns})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dial rtnetlink: %w", kernelErr(err))
+		return nil, fmt.Errorf("dial rtnetlink: %w", KernelErr(err))
 	}
 	return c, nil
 }
@@ -176,12 +176,12 @@ type kernelError struct {
 func (e *kernelError) Error() string   { return e.err.Error() }
 func (e *kernelError) Unwrap() []error { return []error{e.kind, e.err} }
 
-// kernelErr maps errnos onto core's sentinels: ENODEV and ENOENT on
+// KernelErr maps errnos onto core's sentinels: ENODEV and ENOENT on
 // ErrNotFound, EPERM and EACCES on ErrPermission, EEXIST on ErrConflict,
 // EBUSY on ErrBusy, and the errnos in invalid, which mean a value the
 // kernel refused in the request at hand, on ErrInvalid. Other errors are
-// returned as they are.
-func kernelErr(err error, invalid ...unix.Errno) error {
+// returned as they are. The DHCP client maps its kernel errors with it too.
+func KernelErr(err error, invalid ...unix.Errno) error {
 	if err == nil {
 		return nil
 	}

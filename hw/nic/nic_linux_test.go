@@ -31,21 +31,21 @@ func TestKernelErr(t *testing.T) {
 	sentinels := []error{core.ErrNotFound, core.ErrPermission, core.ErrConflict, core.ErrBusy, core.ErrInvalid}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := kernelErr(tt.err, tt.invalid...)
+			got := KernelErr(tt.err, tt.invalid...)
 			if !errors.Is(got, tt.err) {
-				t.Errorf("kernelErr(%v) = %v, which no longer matches the kernel's error", tt.err, got)
+				t.Errorf("KernelErr(%v) = %v, which no longer matches the kernel's error", tt.err, got)
 			}
 			if got.Error() != tt.err.Error() {
-				t.Errorf("kernelErr(%v) reads %q, want the kernel's text", tt.err, got)
+				t.Errorf("KernelErr(%v) reads %q, want the kernel's text", tt.err, got)
 			}
 			for _, s := range sentinels {
 				if errors.Is(got, s) != (s == tt.want) {
-					t.Errorf("errors.Is(kernelErr(%v), %v) = %t", tt.err, s, errors.Is(got, s))
+					t.Errorf("errors.Is(KernelErr(%v), %v) = %t", tt.err, s, errors.Is(got, s))
 				}
 			}
 		})
 	}
-	if kernelErr(nil) != nil {
-		t.Error("kernelErr(nil) is not nil")
+	if KernelErr(nil) != nil {
+		t.Error("KernelErr(nil) is not nil")
 	}
 }

@@ -38,11 +38,11 @@ func (n *NIC) Snapshot(ctx context.Context) ([]LinkSnapshot, error) {
 	err := n.call(ctx, func(c *rtnetlink.Conn) error {
 		kls, err := getLinks(c, &rtnetlink.LinkMessage{}, netlink.Dump)
 		if err != nil {
-			return fmt.Errorf("list links: %w", kernelErr(err))
+			return fmt.Errorf("list links: %w", KernelErr(err))
 		}
 		msgs, err := listAddrs(c, 0)
 		if err != nil {
-			return fmt.Errorf("list addresses: %w", kernelErr(err))
+			return fmt.Errorf("list addresses: %w", KernelErr(err))
 		}
 		addrs := groupAddrs(msgs)
 		out = make([]LinkSnapshot, 0, len(kls))

@@ -29,7 +29,7 @@ func (n *NIC) AddVLAN(ctx context.Context, parent string, id int) error {
 		}
 	}
 	if pidx == 0 {
-		return kernelErr(fmt.Errorf("vlan parent %s: %w", parent, unix.ENODEV))
+		return KernelErr(fmt.Errorf("vlan parent %s: %w", parent, unix.ENODEV))
 	}
 	for _, l := range all {
 		if l.Kind == "vlan" && l.ParentIndex == pidx && l.VLANID == id {
@@ -56,7 +56,7 @@ func (n *NIC) AddVLAN(ctx context.Context, parent string, id int) error {
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("add vlan %s: %w", name, kernelErr(err))
+		return fmt.Errorf("add vlan %s: %w", name, KernelErr(err))
 	}
 	return nil
 }

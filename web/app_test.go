@@ -38,12 +38,22 @@ type services struct {
 	ov      *overlay.Service
 	acl     *acl.Service
 	jobs    *jobs.Service
-	kernel  *fakeKernel
+	kernel  *fakeKernel // nil when the links run over the real kernel
 	links   *links.Service
 }
 
 // newServices builds them; nodeName is the node the interface status names.
 func newServices(t testing.TB, nodeName string) services {
+	t.Helper()
+	k := newFakeKernel()
+	s := newServicesOn(t, nodeName, k)
+	s.kernel = k
+	return s
+}
+
+// newServicesOn builds them with the links over kernel (hw/nic in a
+// namespace of the test's, for the page tests against the real kernel).
+func newServicesOn(t testing.TB, nodeName string, kernel links.Kernel) services {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
@@ -51,7 +61,7 @@ func newServices(t testing.TB, nodeName string) services {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := services{db: db, journal: events.New(1024, nil), kernel: newFakeKernel()}
+	s := services{db: db, journal: events.New(1024, nil)}
 	if s.toks, err = auth.New(ctx, db, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +75,7 @@ func newServices(t testing.TB, nodeName string) services {
 	if s.acl, err = acl.New(ctx, db, nil, s.journal, acl.Config{PeersFrom: s.ov.PeersFrom}); err != nil {
 		t.Fatal(err)
 	}
-	if s.links, err = links.New(ctx, db, s.kernel, s.journal, links.Config{NodeName: nodeName,
+	if s.links, err = links.New(ctx, db, kernel, s.journal, links.Config{NodeName: nodeName,
 		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
 		t.Fatal(err)
 	}

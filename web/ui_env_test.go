@@ -42,8 +42,13 @@ const testNodeName = "edge-test-1"
 
 func newUIEnv(t testing.TB) *uiEnv {
 	t.Helper()
+	return newUIEnvWith(t, newServices(t, testNodeName))
+}
+
+func newUIEnvWith(t testing.TB, svc services) *uiEnv {
+	t.Helper()
 	ctx := context.Background()
-	e := &uiEnv{services: newServices(t, testNodeName)}
+	e := &uiEnv{services: svc}
 	var err error
 	if _, e.token, err = e.toks.Create(ctx, "admin", auth.RoleAdmin); err != nil {
 		t.Fatal(err)

@@ -46,14 +46,15 @@ type services struct {
 func newServices(t testing.TB, nodeName string) services {
 	t.Helper()
 	k := newFakeKernel()
-	s := newServicesOn(t, nodeName, k)
+	s := newServicesOn(t, nodeName, k, nil)
 	s.kernel = k
 	return s
 }
 
-// newServicesOn builds them with the links over kernel (hw/nic in a
-// namespace of the test's, for the page tests against the real kernel).
-func newServicesOn(t testing.TB, nodeName string, kernel links.Kernel) services {
+// newServicesOn builds them with the links over kernel and the ACL over fw
+// (hw/nic and hw/nft in a namespace of the test's, for the page tests
+// against the real kernel; a nil fw is no kernel firewall).
+func newServicesOn(t testing.TB, nodeName string, kernel links.Kernel, fw acl.Firewall) services {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
@@ -72,8 +73,13 @@ func newServicesOn(t testing.TB, nodeName string, kernel links.Kernel) services 
 	if s.jobs, err = jobs.New(ctx, db, s.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	if s.acl, err = acl.New(ctx, db, nil, s.journal, acl.Config{PeersFrom: s.ov.PeersFrom}); err != nil {
+	if s.acl, err = acl.New(ctx, db, fw, s.journal, acl.Config{PeersFrom: s.ov.PeersFrom}); err != nil {
 		t.Fatal(err)
+	}
+	if fw != nil {
+		if err := s.acl.Install(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if s.links, err = links.New(ctx, db, kernel, s.journal, links.Config{NodeName: nodeName,
 		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {

@@ -22,34 +22,12 @@ import (
 // kernel, and Confirm keeps it. The other page tests use the fake NIC
 // layer for cases a namespace cannot stage (speeds, DHCP leases).
 func TestUIInterfaceRealKernel(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	ns := "ew-web-" + hex.EncodeToString(b[:])
-	ip := func(args ...string) []byte {
-		t.Helper()
-		out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-		return out
-	}
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	_, fd, ip := newTestNetns(t)
 	ip("link", "add", "ewa", "type", "veth", "peer", "name", "ewb")
 	ip("addr", "add", "192.0.2.1/24", "dev", "ewa")
 	ip("link", "set", "ewa", "up")
 	ip("link", "set", "ewb", "up")
-	fd, err := os.Open("/run/netns/" + ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.Close()
-	k, err := nic.New(nic.Options{NetNS: int(fd.Fd())})
+	k, err := nic.New(nic.Options{NetNS: fd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +41,7 @@ func TestUIInterfaceRealKernel(t *testing.T) {
 		return links[0].MTU
 	}
 
-	e := newUIEnvWith(t, newServicesOn(t, testNodeName, k))
+	e := newUIEnvWith(t, newServicesOn(t, testNodeName, k, nil))
 	br := e.browser(t)
 	e.setUp(t, br)
 	id := 0
@@ -100,4 +78,35 @@ func TestUIInterfaceRealKernel(t *testing.T) {
 	if p := br.get(page); p.status != http.StatusOK || p.has("confirm-box") || p.text("iface-mtu") != "1400" {
 		t.Errorf("after Confirm: status %d, box %v, MTU shown %q", p.status, p.has("confirm-box"), p.text("iface-mtu"))
 	}
+}
+
+// newTestNetns makes a network namespace for a kernel test and removes it
+// when the test ends: its name, an open descriptor of it and a runner of
+// ip commands inside it. It skips without root.
+func newTestNetns(t *testing.T) (name string, fd int, ip func(args ...string) []byte) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a network namespace")
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name = "ew-web-" + hex.EncodeToString(b[:])
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	f, err := os.Open("/run/netns/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	ip = func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+		return out
+	}
+	return name, int(f.Fd()), ip
 }

@@ -49,20 +49,7 @@ func newChrome(t *testing.T, e *uiEnv) *chrome {
 		t.Fatal(err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.app.Listener(ln) }()
-	t.Cleanup(func() {
-		if err := e.app.ShutdownWithTimeout(5 * time.Second); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	base := e.serve(t)
 
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
@@ -82,7 +69,7 @@ func newChrome(t *testing.T, e *uiEnv) *chrome {
 	t.Cleanup(cancelBrowser)
 	// The first Do starts the browser and lives as long as bctx; the
 	// timeout goes on the steps after it.
-	err = chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	err := chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch})
 		return err
 	}))
@@ -91,7 +78,28 @@ func newChrome(t *testing.T, e *uiEnv) *chrome {
 	}
 	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
 	t.Cleanup(cancel)
-	return &chrome{t: t, ctx: ctx, base: "http://" + ln.Addr().String(), shots: shots}
+	return &chrome{t: t, ctx: ctx, base: base, shots: shots}
+}
+
+// serve serves e.app on a loopback port until t ends and returns its base
+// URL (http://127.0.0.1:port).
+func (e *uiEnv) serve(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.app.Listener(ln) }()
+	t.Cleanup(func() {
+		if err := e.app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 // run does the actions of one step and fails the test if one fails.

@@ -2,16 +2,13 @@ package web
 
 import (
 	"bufio"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
@@ -88,19 +85,7 @@ func TestUIEventStream(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
 	e.setUp(t, b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.app.Listener(ln) }()
-	t.Cleanup(func() {
-		_ = e.app.ShutdownWithTimeout(5 * time.Second)
-		if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	url := "http://" + ln.Addr().String() + eventStreamPath
+	url := e.serve(t) + eventStreamPath
 	open := func(lastID string, withSession bool) *http.Response {
 		t.Helper()
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ type server struct {
 	cmd   *exec.Cmd
 	base  string
 	token string
-	log   *bytes.Buffer
+	log   *logBuf
 	done  chan error
 	// client, when set, replaces http.DefaultClient (HTTPS tests).
 	client *http.Client
@@ -61,7 +62,7 @@ func start(t testing.TB, dir string, extra ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{t: t, cmd: cmd, log: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{t: t, cmd: cmd, log: &logBuf{}, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -151,4 +152,23 @@ func (s *server) checkSchema(schemas map[string]any, section string, got any) {
 	if errs := matchSchema(schemas[section], got, ""); len(errs) > 0 {
 		s.t.Errorf("%s does not match the contract:\n  %s", section, strings.Join(errs, "\n  "))
 	}
+}
+
+// logBuf is the server's log as read so far; the reader goroutine writes
+// it while the test reads it.
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

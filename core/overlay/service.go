@@ -50,6 +50,7 @@ type Service struct {
 
 	hooksMu  sync.Mutex
 	onDelete []func(ctx context.Context, peerID string)
+	onChange []func()
 }
 
 // New loads the overlay from kv, creating the All group on first start.
@@ -87,6 +88,15 @@ func (s *Service) OnDelete(fn func(ctx context.Context, peerID string)) {
 	s.hooksMu.Lock()
 	defer s.hooksMu.Unlock()
 	s.onDelete = append(s.onDelete, fn)
+}
+
+// OnChange registers fn to run after every change of peers, groups or
+// policies is stored. fn runs with the writer's lock held, so it must only
+// signal (the data plane re-reads Enforcement on its own goroutine).
+func (s *Service) OnChange(fn func()) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	s.onChange = append(s.onChange, fn)
 }
 
 // Gateway returns the overlay address this gateway keeps for itself.
@@ -158,6 +168,11 @@ func (s *Service) commit(ctx context.Context, puts map[string]any, dels []string
 	apply(s.st)
 	s.st.gen++
 	s.mu.Unlock()
+	s.hooksMu.Lock()
+	for _, fn := range s.onChange {
+		fn()
+	}
+	s.hooksMu.Unlock()
 	return nil
 }
 

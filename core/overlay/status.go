@@ -42,9 +42,9 @@ func (s *Service) SetConnected(ctx context.Context, publicKey string, connected 
 	s.mu.Unlock()
 
 	if was != connected {
-		kind := "peer_disconnected"
+		kind := EventPeerDisconnected
 		if connected {
-			kind = "peer_connected"
+			kind = EventPeerConnected
 		}
 		var fields map[string]string
 		if endpoint.IsValid() {

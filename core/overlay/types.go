@@ -41,6 +41,11 @@ type Status struct {
 	Since    time.Time
 	LastSeen time.Time
 	Endpoint netip.AddrPort
+	// LastHandshake is the latest WireGuard handshake; zero before any.
+	LastHandshake time.Time
+	// RxBytes and TxBytes count the tunnel's traffic from and to the peer
+	// since the device learnt of it.
+	RxBytes, TxBytes int64
 	// everConnected tells a temporary peer that left from one that never came.
 	everConnected bool
 }
@@ -53,6 +58,9 @@ type Group struct {
 	Peers  []string
 	Issued string
 	All    bool
+	// Resources are networks behind the gateway that the group's policies
+	// reach as they reach its peers (a LAN, or 0.0.0.0/0 for the internet).
+	Resources []netip.Prefix `json:",omitempty"`
 }
 
 // Policy is a named list of rules.

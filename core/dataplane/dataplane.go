@@ -1,0 +1,428 @@
+// Package dataplane keeps the kernel's WireGuard device and overlay filter
+// equal to the overlay in the store, and turns what the device sees
+// (handshakes, endpoints, traffic) into the overlay's connection state.
+//
+// Changes reach the kernel incrementally: a new peer is one device peer
+// and one element per group it is in; only a change of rules reinstalls
+// the filter's policy. A poll every couple of seconds reads the device,
+// records connection state and repairs drift (a peer added or removed by
+// hand with wg set).
+package dataplane
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/tunnel"
+)
+
+// Defaults for zero Config fields.
+const (
+	// DefaultStale is WireGuard's reject-after time: a session older than
+	// this carries no data, so a peer silent that long is not connected.
+	DefaultStale   = 180 * time.Second
+	DefaultPoll    = 2 * time.Second
+	DefaultKickFor = 10 * time.Minute
+)
+
+// Config is the data plane's fixed configuration.
+type Config struct {
+	// Interface is the WireGuard interface's name.
+	Interface string
+	// Services are what peers may reach on the gateway itself.
+	Services []tunnel.Service
+	// Stale is how long a peer may go without a handshake or traffic and
+	// still count as connected.
+	Stale time.Duration
+	// Poll is how often the device is read.
+	Poll time.Duration
+	// KickFor is how long a kicked peer stays off the device.
+	KickFor time.Duration
+	// Excluded returns the public keys that must not be on the device
+	// however the overlay stands (peers banned or greylisted by id).
+	Excluded func() []string
+	// Unavailable, when set, says why there is no device: the plane then
+	// only reports it.
+	Unavailable string
+	Journal     *events.Journal
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// Plane is the data plane service. Its methods are safe for concurrent use.
+type Plane struct {
+	cfg    Config
+	ov     *overlay.Service
+	dev    tunnel.Device
+	filter tunnel.Filter
+	wake   chan struct{}
+
+	mu sync.Mutex // guards everything below; held across kernel calls
+	// onDev is what the device holds, as far as the plane wrote it.
+	onDev map[string]netip.Addr
+	// policy is the filter's policy as last installed, members included.
+	policy  *tunnel.Policy
+	members map[string]map[netip.Addr]bool
+	kicked  map[string]time.Time
+	seen    map[string]activity
+	status  Status
+}
+
+// activity is the last traffic counter a poll saw for a peer, and when it
+// last moved.
+type activity struct {
+	rx int64
+	at time.Time
+}
+
+// Status is what the data plane says of itself.
+type Status struct {
+	Running bool
+	// Why says why the device or the filter is not running; "" when both
+	// are.
+	Why       string
+	Interface string
+	// Peers is how many peers the device holds; Connected how many of them
+	// showed life within Stale.
+	Peers     int
+	Connected int
+	// RxBytes and TxBytes total the tunnel's traffic over all peers the
+	// device holds.
+	RxBytes, TxBytes int64
+	// LastPoll is when the device was last read.
+	LastPoll time.Time
+}
+
+// New returns a plane over dev and filter. dev nil means no device (see
+// Config.Unavailable); filter nil means policies are not enforced.
+func New(ov *overlay.Service, dev tunnel.Device, filter tunnel.Filter, cfg Config) *Plane {
+	cfg.Stale = cmp.Or(cfg.Stale, DefaultStale)
+	cfg.Poll = cmp.Or(cfg.Poll, DefaultPoll)
+	cfg.KickFor = cmp.Or(cfg.KickFor, DefaultKickFor)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Excluded == nil {
+		cfg.Excluded = func() []string { return nil }
+	}
+	p := &Plane{cfg: cfg, ov: ov, dev: dev, filter: filter, wake: make(chan struct{}, 1),
+		onDev: map[string]netip.Addr{}, kicked: map[string]time.Time{}, seen: map[string]activity{},
+		members: map[string]map[netip.Addr]bool{}}
+	p.status = Status{Interface: cfg.Interface, Why: cfg.Unavailable}
+	if dev != nil && filter == nil {
+		p.status.Why = "policies are not enforced: the kernel filter is unavailable"
+	}
+	ov.OnChange(p.Changed)
+	return p
+}
+
+// Changed tells the plane the overlay changed. It never blocks: changes
+// that arrive while a sync runs are taken by the next one.
+func (p *Plane) Changed() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Status returns the data plane's state.
+func (p *Plane) Status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.status
+}
+
+// Run syncs the kernel with the overlay at once, then on every change and
+// polls the device every Poll, until ctx is done.
+func (p *Plane) Run(ctx context.Context) {
+	if p.dev == nil {
+		return
+	}
+	if err := p.Sync(ctx); err != nil {
+		p.cfg.Log.Error("data plane sync", "err", err)
+	}
+	poll := time.NewTicker(p.cfg.Poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.wake:
+			if err := p.Sync(ctx); err != nil && ctx.Err() == nil {
+				p.cfg.Log.Error("data plane sync", "err", err)
+			}
+		case <-poll.C:
+			if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+				p.cfg.Log.Error("data plane poll", "err", err)
+			}
+		}
+	}
+}
+
+// want returns the device peers the overlay asks for now, less excluded
+// and kicked ones. Callers hold mu.
+func (p *Plane) want(e overlay.Enforcement) map[string]netip.Addr {
+	now := p.cfg.Now()
+	for k, until := range p.kicked {
+		if !now.Before(until) {
+			delete(p.kicked, k)
+		}
+	}
+	out := e.Peers
+	for _, k := range p.cfg.Excluded() {
+		delete(out, k)
+	}
+	for k := range p.kicked {
+		delete(out, k)
+	}
+	return out
+}
+
+// Sync makes the device and the filter equal to the overlay, writing only
+// the difference from what the plane last wrote.
+func (p *Plane) Sync(ctx context.Context) error {
+	if p.dev == nil {
+		return nil
+	}
+	e := p.ov.Enforcement()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	want := p.want(e)
+	devErr := p.configure(ctx, want)
+	var filterErr error
+	if p.filter != nil {
+		filterErr = p.enforce(ctx, e)
+	}
+	return errors.Join(devErr, filterErr)
+}
+
+// configure writes the difference between onDev and want. Callers hold mu.
+func (p *Plane) configure(ctx context.Context, want map[string]netip.Addr) error {
+	var set []tunnel.Peer
+	var remove []string
+	for k, ip := range want {
+		if old, ok := p.onDev[k]; !ok || old != ip {
+			set = append(set, devicePeer(k, ip))
+		}
+	}
+	for k := range p.onDev {
+		if _, ok := want[k]; !ok {
+			remove = append(remove, k)
+		}
+	}
+	if len(set) == 0 && len(remove) == 0 {
+		return nil
+	}
+	if err := p.dev.Configure(ctx, set, remove); err != nil {
+		// What the device holds is unknown now: the next poll reads it.
+		p.onDev = nil
+		return fmt.Errorf("configure device: %w", err)
+	}
+	if p.onDev == nil {
+		p.onDev = map[string]netip.Addr{}
+	}
+	for _, d := range set {
+		p.onDev[d.PublicKey] = d.AllowedIPs[0].Addr()
+	}
+	for _, k := range remove {
+		delete(p.onDev, k)
+	}
+	return nil
+}
+
+func devicePeer(key string, ip netip.Addr) tunnel.Peer {
+	return tunnel.Peer{PublicKey: key, AllowedIPs: []netip.Prefix{netip.PrefixFrom(ip, ip.BitLen())}}
+}
+
+// enforce brings the filter to e: member changes only when the rules and
+// groups are the same, otherwise a reinstall. Callers hold mu.
+func (p *Plane) enforce(ctx context.Context, e overlay.Enforcement) error {
+	next := tunnel.Policy{Interface: p.cfg.Interface, Gateway: p.ov.Gateway(), Network: p.ov.Network(),
+		Services: p.cfg.Services, Groups: e.Groups, Rules: e.Rules}
+	if p.policy != nil && sameShape(*p.policy, next) {
+		var d tunnel.Members
+		for _, g := range next.Groups {
+			have := p.members[g.ID]
+			now := make(map[netip.Addr]bool, len(g.Members))
+			for _, a := range g.Members {
+				now[a] = true
+				if !have[a] {
+					d.Add = append(d.Add, tunnel.Member{Group: g.ID, Addr: a})
+				}
+			}
+			for a := range have {
+				if !now[a] {
+					d.Remove = append(d.Remove, tunnel.Member{Group: g.ID, Addr: a})
+				}
+			}
+		}
+		if len(d.Add) == 0 && len(d.Remove) == 0 {
+			return nil
+		}
+		if err := p.filter.ApplyMembers(ctx, d); err != nil {
+			p.policy = nil // reinstall whole on the next sync
+			return fmt.Errorf("apply group members: %w", err)
+		}
+		p.remember(next)
+		return nil
+	}
+	if err := p.filter.InstallPolicy(ctx, next); err != nil {
+		p.policy = nil
+		return fmt.Errorf("install overlay policy: %w", err)
+	}
+	p.remember(next)
+	return nil
+}
+
+// remember records next as what the filter holds. Callers hold mu.
+func (p *Plane) remember(next tunnel.Policy) {
+	p.policy = &next
+	p.members = make(map[string]map[netip.Addr]bool, len(next.Groups))
+	for _, g := range next.Groups {
+		m := make(map[netip.Addr]bool, len(g.Members))
+		for _, a := range g.Members {
+			m[a] = true
+		}
+		p.members[g.ID] = m
+	}
+}
+
+// sameShape reports whether a and b differ in members only.
+func sameShape(a, b tunnel.Policy) bool {
+	if a.Interface != b.Interface || a.Gateway != b.Gateway || a.Network != b.Network ||
+		!slices.Equal(a.Services, b.Services) || len(a.Groups) != len(b.Groups) ||
+		!slices.EqualFunc(a.Rules, b.Rules, func(x, y tunnel.Rule) bool {
+			return x.FromGroup == y.FromGroup && x.FromAddr == y.FromAddr && x.ToGroup == y.ToGroup &&
+				x.ToAddr == y.ToAddr && x.Protocol == y.Protocol && slices.Equal(x.Ports, y.Ports)
+		}) {
+		return false
+	}
+	for i := range a.Groups {
+		if a.Groups[i].ID != b.Groups[i].ID || !slices.Equal(a.Groups[i].Resources, b.Groups[i].Resources) {
+			return false
+		}
+	}
+	return true
+}
+
+// Poll reads the device: connection state goes to the overlay, and a
+// device that differs from what the overlay asks for is repaired.
+func (p *Plane) Poll(ctx context.Context) error {
+	if p.dev == nil {
+		return nil
+	}
+	stats, err := p.dev.Peers(ctx)
+	if err != nil {
+		p.mu.Lock()
+		p.status.Running, p.status.Why = false, "cannot read the WireGuard device: "+err.Error()
+		p.mu.Unlock()
+		return fmt.Errorf("read device: %w", err)
+	}
+	e := p.ov.Enforcement()
+	now := p.cfg.Now()
+	obs := make([]overlay.Observation, 0, len(stats))
+	p.mu.Lock()
+	st := Status{Running: true, Interface: p.cfg.Interface, Peers: len(stats), LastPoll: now}
+	if p.filter == nil {
+		st.Why = p.status.Why
+	}
+	onDev := make(map[string]netip.Addr, len(stats))
+	for _, s := range stats {
+		if len(s.AllowedIPs) == 1 {
+			onDev[s.PublicKey] = s.AllowedIPs[0].Addr()
+		} else {
+			onDev[s.PublicKey] = netip.Addr{} // not what the plane writes: rewritten below
+		}
+		a := p.seen[s.PublicKey]
+		if s.RxBytes != a.rx {
+			a = activity{rx: s.RxBytes, at: now}
+		}
+		last := a.at
+		if s.LastHandshake.After(last) {
+			last = s.LastHandshake
+		}
+		// Counters are not traffic on the first sight of a peer.
+		if _, known := p.seen[s.PublicKey]; !known {
+			a.at, last = time.Time{}, s.LastHandshake
+		}
+		p.seen[s.PublicKey] = a
+		connected := !s.LastHandshake.IsZero() && now.Sub(last) < p.cfg.Stale
+		if connected {
+			st.Connected++
+		}
+		st.RxBytes += s.RxBytes
+		st.TxBytes += s.TxBytes
+		obs = append(obs, overlay.Observation{PublicKey: s.PublicKey, Connected: connected, Endpoint: s.Endpoint,
+			LastHandshake: s.LastHandshake, LastSeen: last, RxBytes: s.RxBytes, TxBytes: s.TxBytes})
+	}
+	// Peers taken off the device (kicked, banned, deleted) are no longer
+	// connected.
+	for k := range p.seen {
+		if _, ok := onDev[k]; !ok {
+			delete(p.seen, k)
+			obs = append(obs, overlay.Observation{PublicKey: k})
+		}
+	}
+	want := p.want(e)
+	drift := !maps.Equal(onDev, want)
+	var repairErr error
+	if drift {
+		wasBelieved := p.onDev != nil && maps.Equal(p.onDev, onDev)
+		p.onDev = onDev
+		repairErr = p.configure(ctx, want)
+		if repairErr == nil && !wasBelieved {
+			p.publishRepair(len(onDev), len(want))
+		}
+	}
+	p.status = st
+	p.mu.Unlock()
+	return errors.Join(repairErr, p.ov.Observe(ctx, obs))
+}
+
+func (p *Plane) publishRepair(had, want int) {
+	why := fmt.Sprintf("device %s held %d peers not as the store has them (%d)", p.cfg.Interface, had, want)
+	p.cfg.Log.Warn("data plane repaired", "why", why)
+	if p.cfg.Journal != nil {
+		p.cfg.Journal.Publish(events.Event{Kind: "reconcile_repaired", Message: "WireGuard peers rebuilt from the store: " + why,
+			Fields: map[string]string{"why": why}})
+	}
+}
+
+// Kick takes the peer with this public key off the device for KickFor:
+// its tunnel ends now, and it may come back after that (or once Allow is
+// called). It reports whether the peer was on the device.
+func (p *Plane) Kick(ctx context.Context, publicKey string) (bool, error) {
+	if p.dev == nil {
+		return false, &core.Error{Kind: core.ErrUnsupported, Msg: "the WireGuard device is not running: " + p.cfg.Unavailable}
+	}
+	p.mu.Lock()
+	_, on := p.onDev[publicKey]
+	p.kicked[publicKey] = p.cfg.Now().Add(p.cfg.KickFor)
+	p.mu.Unlock()
+	if err := p.Sync(ctx); err != nil {
+		return on, err
+	}
+	return on, p.Poll(ctx)
+}
+
+// Allow lets a kicked peer back at once.
+func (p *Plane) Allow(publicKey string) {
+	p.mu.Lock()
+	delete(p.kicked, publicKey)
+	p.mu.Unlock()
+	p.Changed()
+}

@@ -1,0 +1,246 @@
+package overlay
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/tunnel"
+)
+
+// Enforcement is what the data plane must hold for the overlay as it is
+// now: the peers allowed on the WireGuard device and the policy the kernel
+// filter enforces between them.
+type Enforcement struct {
+	// Peers maps each public key allowed on the device to its overlay
+	// address. A peer waiting for approval is left off: it may not send a
+	// packet, so it has no business holding a tunnel.
+	Peers map[string]netip.Addr
+	// IDs maps the same keys to peer ids (for bans and kicks by id).
+	IDs map[string]string
+	// Groups and Rules are the policy (Interface, Gateway, Network and
+	// Services are the data plane's to fill in).
+	Groups []tunnel.Group
+	Rules  []tunnel.Rule
+}
+
+// Enforcement returns what the data plane must enforce now. Rules are the
+// enabled rules of enabled policies, one way each (a bidirectional rule
+// gives two); a rule side naming a peer is that peer's address. Groups
+// hold only peers that may take part, as accessible-peers computes them,
+// so the kernel lets through exactly what the API says.
+func (s *Service) Enforcement() Enforcement {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := s.st
+	e := Enforcement{Peers: make(map[string]netip.Addr, len(st.peers)), IDs: make(map[string]string, len(st.peers))}
+	for _, p := range st.peers {
+		if !p.ApprovalRequired {
+			e.Peers[p.PublicKey] = p.IP
+			e.IDs[p.PublicKey] = p.ID
+		}
+	}
+	used := map[string]bool{}
+	addr := func(id string) (netip.Addr, bool) {
+		p, ok := st.peers[id]
+		if !ok || p.ApprovalRequired {
+			return netip.Addr{}, false
+		}
+		return p.IP, true
+	}
+	for _, pid := range st.polOrder {
+		pol := st.policies[pid]
+		if !pol.Enabled {
+			continue
+		}
+		for i := range pol.Rules {
+			r := &pol.Rules[i]
+			if !r.Enabled || r.Action != "accept" {
+				continue
+			}
+			var ports []tunnel.PortRange
+			for _, p := range r.Ports {
+				ports = append(ports, tunnel.PortRange{First: p, Last: p})
+			}
+			for _, pr := range r.PortRanges {
+				ports = append(ports, tunnel.PortRange{First: pr.Start, Last: pr.End})
+			}
+			one := func(fromGroups []string, fromPeer string, toGroups []string, toPeer string) {
+				froms, tos := s.ends(fromGroups, fromPeer, addr), s.ends(toGroups, toPeer, addr)
+				for _, f := range froms {
+					for _, t := range tos {
+						tr := tunnel.Rule{FromGroup: f.group, FromAddr: f.addr, ToGroup: t.group, ToAddr: t.addr,
+							Protocol: r.Protocol, Ports: ports}
+						e.Rules = append(e.Rules, tr)
+						used[f.group], used[t.group] = true, true
+					}
+				}
+			}
+			one(r.Sources, r.SourcePeer, r.Destinations, r.DestinationPeer)
+			if r.Bidirectional {
+				one(r.Destinations, r.DestinationPeer, r.Sources, r.SourcePeer)
+			}
+		}
+	}
+	for _, gid := range slices.Sorted(func(yield func(string) bool) {
+		for id := range used {
+			if id != "" && !yield(id) {
+				return
+			}
+		}
+	}) {
+		g := st.groups[gid]
+		tg := tunnel.Group{ID: gid, Resources: slices.Clone(g.Resources)}
+		for _, id := range st.members(g) {
+			if ip, ok := addr(id); ok {
+				tg.Members = append(tg.Members, ip)
+			}
+		}
+		e.Groups = append(e.Groups, tg)
+	}
+	return e
+}
+
+// end is one side of a kernel rule: a group or one peer's address.
+type end struct {
+	group string
+	addr  netip.Addr
+}
+
+// ends lists a rule side's groups (those that exist) and its peer.
+// Callers hold mu.
+func (s *Service) ends(groups []string, peer string, addr func(string) (netip.Addr, bool)) []end {
+	var out []end
+	for _, gid := range groups {
+		if _, ok := s.st.groups[gid]; ok {
+			out = append(out, end{group: gid})
+		}
+	}
+	if peer != "" {
+		if ip, ok := addr(peer); ok {
+			out = append(out, end{addr: ip})
+		}
+	}
+	return out
+}
+
+// Observation is what the data plane saw of one peer in one poll.
+type Observation struct {
+	PublicKey string
+	// Connected is the data plane's verdict (a recent handshake or recent
+	// traffic).
+	Connected     bool
+	Endpoint      netip.AddrPort
+	LastHandshake time.Time
+	// LastSeen is when the peer last showed life (handshake or traffic).
+	LastSeen         time.Time
+	RxBytes, TxBytes int64
+}
+
+// Observe records one poll of the data plane. Peers whose connection
+// began or ended are announced in the event log, as is an endpoint seen
+// for the first time; a temporary peer that was connected and is no
+// longer is deleted with its policy. Unknown keys are skipped (a peer
+// deleted between the poll and now).
+func (s *Service) Observe(ctx context.Context, obs []Observation) error {
+	type change struct {
+		id, name string
+		up       bool
+		newPoint bool
+		endpoint netip.AddrPort
+	}
+	var changes []change
+	var leave []string
+	now := s.cfg.Now().UTC()
+	s.mu.Lock()
+	for _, o := range obs {
+		id, ok := s.st.byKey[o.PublicKey]
+		if !ok {
+			continue
+		}
+		p := s.st.peers[id]
+		stat := s.st.status[id]
+		if stat == nil {
+			stat = &Status{}
+			s.st.status[id] = stat
+		}
+		was := stat.Connected
+		moved := o.Endpoint.IsValid() && o.Endpoint != stat.Endpoint
+		stat.Connected = o.Connected
+		stat.LastHandshake, stat.RxBytes, stat.TxBytes = o.LastHandshake, o.RxBytes, o.TxBytes
+		if !o.LastSeen.IsZero() {
+			stat.LastSeen = o.LastSeen.UTC()
+		}
+		if o.Endpoint.IsValid() {
+			stat.Endpoint = o.Endpoint
+		}
+		if o.Connected && !was {
+			stat.Since = now
+			stat.everConnected = true
+		}
+		if was != o.Connected || (o.Connected && moved) {
+			changes = append(changes, change{id: id, name: p.Name, up: o.Connected, newPoint: moved && was, endpoint: stat.Endpoint})
+		}
+		if p.Ephemeral && !o.Connected && stat.everConnected {
+			leave = append(leave, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range changes {
+		fields := map[string]string{}
+		if c.endpoint.IsValid() {
+			fields["endpoint"] = c.endpoint.String()
+		}
+		switch {
+		case c.newPoint:
+			s.publish(EventPeerMoved, c.id, "peer "+c.name+" now connects from "+c.endpoint.String(), fields)
+		case c.up:
+			s.publish(EventPeerConnected, c.id, "peer "+c.name+" connected", fields)
+		default:
+			s.publish(EventPeerDisconnected, c.id, "peer "+c.name+" disconnected", fields)
+		}
+	}
+	for _, id := range leave {
+		if err := s.expire(ctx, id, "left: temporary access ended"); err != nil && !core.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Event kinds the overlay publishes about connections.
+const (
+	EventPeerConnected    = "peer_connected"
+	EventPeerDisconnected = "peer_disconnected"
+	// EventPeerMoved is a connected peer seen at a new endpoint (roaming).
+	EventPeerMoved = "peer_moved"
+)
+
+// Resolve returns the overlay address of the peer with this DNS label
+// when the peer at from may reach it (the DNS server answers a name only
+// to those that may use it). from may also be the gateway itself.
+func (s *Service) Resolve(from netip.Addr, label string) (netip.Addr, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tid, ok := s.st.byLabel[label]
+	if !ok {
+		return netip.Addr{}, false
+	}
+	t := s.st.peers[tid]
+	if from == s.Gateway() {
+		return t.IP, true
+	}
+	fid, ok := s.st.byIP[from]
+	if !ok {
+		return netip.Addr{}, false
+	}
+	if fid == tid {
+		return t.IP, true
+	}
+	if _, ok := s.st.accessibleSet(s.st.peers[fid])[tid]; !ok {
+		return netip.Addr{}, false
+	}
+	return t.IP, true
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/links"
@@ -44,6 +45,10 @@ type Deps struct {
 	Stats   *netstat.Sampler
 	// NodeID is the node's P2P id (Base58Check of its public key).
 	NodeID string
+
+	// Plane is the WireGuard data plane: it kicks peers and reports its
+	// state. nil leaves kicks to the overlay's bookkeeping alone.
+	Plane *dataplane.Plane
 
 	// Links serves the network-interface dialect (/v2/network); nil leaves it out.
 	Links *links.Service

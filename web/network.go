@@ -40,6 +40,7 @@ func (n *network) routes(r fiber.Router) {
 	r.Get("/connections", n.connections)
 	r.Get("/connections/:peer_id", n.connection)
 	r.Delete("/connections/:peer_id", n.disconnect)
+	r.Get("/tunnel", n.tunnel)
 
 	r.Get("/points", n.points)
 	r.Get("/points/:point", n.point)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
 )
@@ -62,8 +64,44 @@ func (n *network) disconnect(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	if _, err := n.d.Overlay.Disconnect(cx, id); err != nil {
+	if n.d.Plane == nil {
+		if _, err := n.d.Overlay.Disconnect(cx, id); err != nil {
+			return n.fail(c, err)
+		}
+		return ok(c, fiber.Map{})
+	}
+	p, err := n.d.Overlay.ByPeerID(id)
+	if err != nil {
+		return ok(c, fiber.Map{})
+	}
+	if _, err := n.d.Plane.Kick(cx, p.PublicKey); err != nil {
 		return n.fail(c, err)
 	}
 	return ok(c, fiber.Map{})
+}
+
+// tunnelJSON is the WireGuard data plane's state (an edgeward extension
+// of the dialect, beside /network/acl/status).
+type tunnelJSON struct {
+	Running   bool   `json:"running"`
+	Why       string `json:"why,omitempty"`
+	Interface string `json:"interface"`
+	Peers     int    `json:"peers"`
+	Connected int    `json:"connected"`
+	RxBytes   string `json:"total_recv"`
+	TxBytes   string `json:"total_sent"`
+	LastPoll  string `json:"last_poll,omitempty"`
+}
+
+func (n *network) tunnel(c *fiber.Ctx) error {
+	if n.d.Plane == nil {
+		return ok(c, tunnelJSON{Why: "no WireGuard data plane in this process", RxBytes: "0", TxBytes: "0"})
+	}
+	s := n.d.Plane.Status()
+	out := tunnelJSON{Running: s.Running, Why: s.Why, Interface: s.Interface, Peers: s.Peers, Connected: s.Connected,
+		RxBytes: fmt.Sprint(s.RxBytes), TxBytes: fmt.Sprint(s.TxBytes)}
+	if !s.LastPoll.IsZero() {
+		out.LastPoll = stamp(s.LastPoll)
+	}
+	return ok(c, out)
 }

@@ -1,14 +1,16 @@
 package web
 
 import (
+	"fmt"
+
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
 )
 
 // peerInfoJSON is the original's P2p_peer.Info, reduced to what edgeward
-// knows of an overlay peer: no score (always 0), no per-peer traffic (stat
-// is zeros), no peer metadata. id_point is where the peer connects from
+// knows of an overlay peer: no score (always 0), stat is the tunnel's bytes
+// to and from the peer (no rates), no peer metadata. id_point is where the peer connects from
 // while it is connected; last_seen is [id_point, timestamp] of the last
 // handshake the gateway saw.
 type peerInfoJSON struct {
@@ -22,6 +24,9 @@ type peerInfoJSON struct {
 
 func (n *network) peerInfo(p overlay.PeerInfo, id string) peerInfoJSON {
 	out := peerInfoJSON{Trusted: n.d.ACL.Peer(id).Trusted, State: stateDisconnected, Stat: zeroStat}
+	if p.RxBytes != 0 || p.TxBytes != 0 {
+		out.Stat.TotalRecv, out.Stat.TotalSent = fmt.Sprint(p.RxBytes), fmt.Sprint(p.TxBytes)
+	}
 	if p.Connected {
 		out.State = stateRunning
 		if p.Endpoint.IsValid() {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
@@ -35,6 +36,9 @@ type Deps struct {
 	// host:port as peers dial it; both go into generated client configs.
 	GatewayKey string
 	Endpoint   string
+	// DNS, when valid, is the overlay's resolver (the gateway's overlay
+	// address) written into client configs.
+	DNS netip.Addr
 	// OnAuthFailure is told the source address of every refused token, so
 	// the firewall can greylist sources that keep guessing. May be nil.
 	OnAuthFailure func(ip string)

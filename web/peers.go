@@ -143,6 +143,9 @@ func (a *api_) createPeer(c *fiber.Ctx) error {
 // so the admin can hand it over (or show it as a QR code) in one piece.
 func clientConfig(d Deps, p overlay.Created) string {
 	cfg := "[Interface]\nPrivateKey = " + p.PrivateKey + "\nAddress = " + p.IP.String() + "/32\n"
+	if d.DNS.IsValid() {
+		cfg += "DNS = " + d.DNS.String() + "\n"
+	}
 	if d.GatewayKey != "" {
 		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\nAllowedIPs = " + d.Overlay.Network().String() + "\n"
 		if d.Endpoint != "" {

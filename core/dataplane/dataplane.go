@@ -52,8 +52,9 @@ type Config struct {
 	// Excluded returns the public keys that must not be on the device
 	// however the overlay stands (peers banned or greylisted by id).
 	Excluded func() []string
-	// Unavailable, when set, says why there is no device: the plane then
-	// only reports it.
+	// Unavailable, when set, says what of the data plane does not run
+	// (the device, its DNS, the filter). Without a device the plane only
+	// reports it.
 	Unavailable string
 	Journal     *events.Journal
 	Now         func() time.Time
@@ -122,10 +123,10 @@ func New(ov *overlay.Service, dev tunnel.Device, filter tunnel.Filter, cfg Confi
 	p := &Plane{cfg: cfg, ov: ov, dev: dev, filter: filter, wake: make(chan struct{}, 1),
 		onDev: map[string]netip.Addr{}, kicked: map[string]time.Time{}, seen: map[string]activity{},
 		members: map[string]map[netip.Addr]bool{}}
-	p.status = Status{Interface: cfg.Interface, Why: cfg.Unavailable}
-	if dev != nil && filter == nil {
-		p.status.Why = "policies are not enforced: the kernel filter is unavailable"
+	if dev != nil && filter == nil && cfg.Unavailable == "" {
+		p.cfg.Unavailable = "policies are not enforced: the kernel filter is unavailable"
 	}
+	p.status = Status{Interface: cfg.Interface, Why: p.cfg.Unavailable}
 	ov.OnChange(p.Changed)
 	return p
 }
@@ -336,10 +337,7 @@ func (p *Plane) Poll(ctx context.Context) error {
 	now := p.cfg.Now()
 	obs := make([]overlay.Observation, 0, len(stats))
 	p.mu.Lock()
-	st := Status{Running: true, Interface: p.cfg.Interface, Peers: len(stats), LastPoll: now}
-	if p.filter == nil {
-		st.Why = p.status.Why
-	}
+	st := Status{Running: true, Why: p.cfg.Unavailable, Interface: p.cfg.Interface, Peers: len(stats), LastPoll: now}
 	onDev := make(map[string]netip.Addr, len(stats))
 	for _, s := range stats {
 		if len(s.AllowedIPs) == 1 {

@@ -203,7 +203,7 @@ func (p *Plane) Sync(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	want := p.want(e)
-	devErr := p.configure(ctx, want)
+	devErr := p.configure(ctx, want, e.Endpoints)
 	var filterErr error
 	if p.filter != nil {
 		filterErr = p.enforce(ctx, e)
@@ -211,13 +211,20 @@ func (p *Plane) Sync(ctx context.Context) error {
 	return errors.Join(devErr, filterErr)
 }
 
-// configure writes the difference between onDev and want. Callers hold mu.
-func (p *Plane) configure(ctx context.Context, want map[string]netip.Addr) error {
+// configure writes the difference between onDev and want. A peer new to
+// the device gets its last known endpoint, so the gateway can handshake
+// first after a restart. Callers hold mu.
+func (p *Plane) configure(ctx context.Context, want map[string]netip.Addr, endpoints map[string]netip.AddrPort) error {
 	var set []tunnel.Peer
 	var remove []string
 	for k, ip := range want {
-		if old, ok := p.onDev[k]; !ok || old != ip {
-			set = append(set, devicePeer(k, ip))
+		old, ok := p.onDev[k]
+		if !ok || old != ip {
+			d := devicePeer(k, ip)
+			if !ok {
+				d.Endpoint = endpoints[k]
+			}
+			set = append(set, d)
 		}
 	}
 	for k := range p.onDev {
@@ -381,7 +388,7 @@ func (p *Plane) Poll(ctx context.Context) error {
 	if drift {
 		wasBelieved := p.onDev != nil && maps.Equal(p.onDev, onDev)
 		p.onDev = onDev
-		repairErr = p.configure(ctx, want)
+		repairErr = p.configure(ctx, want, e.Endpoints)
 		if repairErr == nil && !wasBelieved {
 			p.publishRepair(len(onDev), len(want))
 		}

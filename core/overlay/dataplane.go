@@ -20,6 +20,8 @@ type Enforcement struct {
 	Peers map[string]netip.Addr
 	// IDs maps the same keys to peer ids (for bans and kicks by id).
 	IDs map[string]string
+	// Endpoints maps keys to the peers' last known endpoints, where known.
+	Endpoints map[string]netip.AddrPort
 	// Groups and Rules are the policy (Interface, Gateway, Network and
 	// Services are the data plane's to fill in).
 	Groups []tunnel.Group
@@ -35,11 +37,15 @@ func (s *Service) Enforcement() Enforcement {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st := s.st
-	e := Enforcement{Peers: make(map[string]netip.Addr, len(st.peers)), IDs: make(map[string]string, len(st.peers))}
+	e := Enforcement{Peers: make(map[string]netip.Addr, len(st.peers)), IDs: make(map[string]string, len(st.peers)),
+		Endpoints: map[string]netip.AddrPort{}}
 	for _, p := range st.peers {
 		if !p.ApprovalRequired {
 			e.Peers[p.PublicKey] = p.IP
 			e.IDs[p.PublicKey] = p.ID
+			if stat := st.status[p.ID]; stat != nil && stat.Endpoint.IsValid() {
+				e.Endpoints[p.PublicKey] = stat.Endpoint
+			}
 		}
 	}
 	used := map[string]bool{}
@@ -153,6 +159,7 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 	}
 	var changes []change
 	var leave []string
+	moves := map[string]string{} // peer id -> new endpoint, to store
 	now := s.cfg.Now().UTC()
 	s.mu.Lock()
 	for _, o := range obs {
@@ -173,8 +180,9 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		if !o.LastSeen.IsZero() {
 			stat.LastSeen = o.LastSeen.UTC()
 		}
-		if o.Endpoint.IsValid() {
+		if moved {
 			stat.Endpoint = o.Endpoint
+			moves[id] = o.Endpoint.String()
 		}
 		if o.Connected && !was {
 			stat.Since = now
@@ -188,6 +196,19 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		}
 	}
 	s.mu.Unlock()
+	if len(moves) > 0 {
+		err := s.kv.Update(ctx, func(tx core.Tx) error {
+			for id, ep := range moves {
+				if err := tx.Put([]byte(endpointPrefix+id), []byte(ep), 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.cfg.Log.Warn("store peer endpoints", "err", err)
+		}
+	}
 	for _, c := range changes {
 		fields := map[string]string{}
 		if c.endpoint.IsValid() {

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 )
 
@@ -50,5 +51,31 @@ func TestResolveOnlyWhatTheAskerMayReach(t *testing.T) {
 	}
 	if ip, ok := f.svc.Resolve(f.svc.Gateway(), c.DNSLabel); !ok || ip != c.IP {
 		t.Errorf("the gateway resolving %s = %s, %v", c.DNSLabel, ip, ok)
+	}
+}
+
+func TestEndpointOutlivesARestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.peer(t, "alpha")
+	b := f.peer(t, "beta")
+	ep := netip.MustParseAddrPort("198.51.100.4:40000")
+	err := f.svc.Observe(ctx, []Observation{{PublicKey: a.PublicKey, Connected: true, Endpoint: ep, LastSeen: f.clock.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeletePeer(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(t)
+	p, err := f.svc.Peer(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Connected || p.Endpoint != ep {
+		t.Fatalf("after a restart: connected=%v endpoint=%v, want not connected at %v", p.Connected, p.Endpoint, ep)
+	}
+	if got := f.svc.Enforcement().Endpoints[a.PublicKey]; got != ep {
+		t.Fatalf("Enforcement endpoint = %v, want %v", got, ep)
 	}
 }

@@ -17,6 +17,10 @@ import (
 // Store key prefixes. Records are JSON of the domain structs.
 const (
 	peerPrefix   = "peer/"
+	// endpointPrefix holds each peer's last WireGuard endpoint as text. It
+	// is written only when the endpoint changes (roaming is rare), so a
+	// restarted gateway can reach its peers first.
+	endpointPrefix = "endpoint/"
 	groupPrefix  = "group/"
 	policyPrefix = "policy/"
 )
@@ -128,6 +132,14 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 		}); err != nil {
 			return err
 		}
+		if err := tx.Scan([]byte(endpointPrefix), false, func(k, v []byte) error {
+			if ep, err := netip.ParseAddrPort(string(v)); err == nil {
+				st.status[string(k[len(endpointPrefix):])] = &Status{Endpoint: ep}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		return tx.Scan([]byte(policyPrefix), false, func(_, v []byte) error {
 			p := new(Policy)
 			if err := json.Unmarshal(v, p); err != nil {
@@ -139,6 +151,11 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load overlay: %w", err)
+	}
+	for id := range st.status {
+		if st.peers[id] == nil {
+			delete(st.status, id) // the peer went while its endpoint was being written
+		}
 	}
 	st.reindex()
 	return st, nil

@@ -27,6 +27,10 @@ type Peer struct {
 	// PresharedKey is base64; "" means none.
 	PresharedKey string
 	AllowedIPs   []netip.Prefix
+	// Endpoint, when valid, is where the device sends until the peer
+	// shows up elsewhere: its last known address, so that after a restart
+	// the gateway can handshake first. Configure sets it only when valid.
+	Endpoint netip.AddrPort
 }
 
 // PeerStat is a device peer with what WireGuard knows of it.

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"fmt"
+	"net/netip"
+
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
@@ -12,20 +15,35 @@ type peerMinJSON struct {
 }
 
 type groupJSON struct {
-	ID             string        `json:"id"`
-	Name           string        `json:"name"`
-	PeersCount     int           `json:"peers_count"`
-	ResourcesCount int           `json:"resources_count"`
-	Issued         string        `json:"issued"`
-	Peers          []peerMinJSON `json:"peers"`
-	Resources      []struct{}    `json:"resources"`
+	ID             string         `json:"id"`
+	Name           string         `json:"name"`
+	PeersCount     int            `json:"peers_count"`
+	ResourcesCount int            `json:"resources_count"`
+	Issued         string         `json:"issued"`
+	Peers          []peerMinJSON  `json:"peers"`
+	Resources      []resourceJSON `json:"resources"`
+}
+
+// resourceType is a group resource's type in the original's terms. Here a
+// resource is a network behind the gateway, so its id is the network
+// itself ("192.168.1.0/24") and its type is "host" for a /32, else
+// "subnet".
+func resourceType(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return "host"
+	}
+	return "subnet"
 }
 
 func toGroupJSON(g overlay.GroupInfo) groupJSON {
 	out := groupJSON{ID: g.ID, Name: g.Name, PeersCount: len(g.Members), Issued: g.Issued,
-		Peers: make([]peerMinJSON, len(g.Members)), Resources: []struct{}{}}
+		Peers: make([]peerMinJSON, len(g.Members)), Resources: make([]resourceJSON, len(g.Resources)),
+		ResourcesCount: len(g.Resources)}
 	for i, m := range g.Members {
 		out.Peers[i] = peerMinJSON(m)
+	}
+	for i, r := range g.Resources {
+		out.Resources[i] = resourceJSON{ID: r.String(), Type: resourceType(r)}
 	}
 	return out
 }
@@ -52,8 +70,33 @@ func (a *api_) getGroup(c *fiber.Ctx) error {
 }
 
 type groupReq struct {
-	Name  *string  `json:"name"`
-	Peers []string `json:"peers"`
+	Name      *string        `json:"name"`
+	Peers     []string       `json:"peers"`
+	Resources []resourceJSON `json:"resources"`
+}
+
+// parseResources reads resources[i].id as a network; the type may be left
+// out, and when given must say what the id is.
+func parseResources(in []resourceJSON) ([]netip.Prefix, error) {
+	v := &core.ValidationError{}
+	var out []netip.Prefix
+	for i, r := range in {
+		p, err := netip.ParsePrefix(r.ID)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(r.ID); aerr == nil {
+				p, err = netip.PrefixFrom(a, a.BitLen()), nil
+			}
+		}
+		switch {
+		case err != nil:
+			v.Add(fmt.Sprintf("resources[%d].id", i), "%q is not a network such as 192.168.1.0/24", r.ID)
+		case r.Type != "" && r.Type != resourceType(p):
+			v.Add(fmt.Sprintf("resources[%d].type", i), "%s is a %s, not a %s", p, resourceType(p), r.Type)
+		default:
+			out = append(out, p)
+		}
+	}
+	return out, v.Err()
 }
 
 func (a *api_) createGroup(c *fiber.Ctx) error { return a.saveGroup(c, "") }
@@ -68,9 +111,13 @@ func (a *api_) saveGroup(c *fiber.Ctx, id string) error {
 	if req.Name == nil {
 		return a.fail(c, core.Invalid("name", "is required"))
 	}
+	res, err := parseResources(req.Resources)
+	if err != nil {
+		return a.fail(c, err)
+	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	g, err := a.d.Overlay.SaveGroup(cx, id, overlay.GroupSpec{Name: *req.Name, Peers: req.Peers})
+	g, err := a.d.Overlay.SaveGroup(cx, id, overlay.GroupSpec{Name: *req.Name, Peers: req.Peers, Resources: res})
 	if err != nil {
 		return a.fail(c, err)
 	}

@@ -147,7 +147,12 @@ func clientConfig(d Deps, p overlay.Created) string {
 		cfg += "DNS = " + d.DNS.String() + "\n"
 	}
 	if d.GatewayKey != "" {
-		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\nAllowedIPs = " + d.Overlay.Network().String() + "\n"
+		allowed := d.Overlay.Network().String()
+		routes, _ := d.Overlay.Routes(p.ID)
+		for _, r := range routes {
+			allowed += ", " + r.String()
+		}
+		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\nAllowedIPs = " + allowed + "\n"
 		if d.Endpoint != "" {
 			cfg += "Endpoint = " + d.Endpoint + "\nPersistentKeepalive = 25\n"
 		} else {

@@ -9,6 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// resourceJSON is the original's resource reference: a rule side naming
+// one peer, or a network a group stands for.
 type resourceJSON struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`

@@ -2,8 +2,12 @@ package overlay
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
+
+	"github.com/edgeward/edgeward/core"
 )
 
 func TestResolveOnlyWhatTheAskerMayReach(t *testing.T) {
@@ -77,5 +81,54 @@ func TestEndpointOutlivesARestart(t *testing.T) {
 	}
 	if got := f.svc.Enforcement().Endpoints[a.PublicKey]; got != ep {
 		t.Fatalf("Enforcement endpoint = %v, want %v", got, ep)
+	}
+}
+
+func TestGroupResourcesAndRoutes(t *testing.T) {
+	f := newFixture(t) // overlay 100.64.0.0/24
+	ctx := context.Background()
+	pfx := netip.MustParsePrefix
+	for _, tc := range []struct {
+		res   []netip.Prefix
+		field string
+	}{
+		{[]netip.Prefix{pfx("192.168.1.5/24")}, "resources[0]"},
+		{[]netip.Prefix{pfx("2001:db8::/32")}, "resources[0]"},
+		{[]netip.Prefix{pfx("100.64.0.128/25")}, "resources[0]"},
+		{[]netip.Prefix{pfx("10.0.0.0/8"), pfx("10.0.0.0/8")}, "resources[1]"},
+	} {
+		_, err := f.svc.SaveGroup(ctx, "", GroupSpec{Name: "lan", Resources: tc.res})
+		var ve *core.ValidationError
+		if !errors.As(err, &ve) || ve.Fields[0].Field != tc.field {
+			t.Errorf("resources %v: err %v, want a refusal of %s", tc.res, err, tc.field)
+		}
+	}
+	lan, err := f.svc.SaveGroup(ctx, "", GroupSpec{Name: "lan", Resources: []netip.Prefix{pfx("192.168.1.0/24"), pfx("0.0.0.0/0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := f.group(t, "devs")
+	a := f.peer(t, "alpha", devs)
+	b := f.peer(t, "beta")
+	r, err := ParseRule("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sources, r.Destinations = []string{devs}, []string{lan.ID}
+	if _, err := f.svc.SavePolicy(ctx, "", Policy{Name: "lan", Enabled: true, Rules: []Rule{r}}); err != nil {
+		t.Fatal(err)
+	}
+	routes, _ := f.svc.Routes(a.ID)
+	if fmt.Sprint(routes) != "[0.0.0.0/0 192.168.1.0/24]" {
+		t.Errorf("routes of alpha = %v", routes)
+	}
+	if routes, _ := f.svc.Routes(b.ID); len(routes) != 0 {
+		t.Errorf("routes of beta (in no policy) = %v", routes)
+	}
+	if g, _ := f.svc.Group(lan.ID); g.Group.Resources[0] != pfx("192.168.1.0/24") {
+		t.Errorf("group = %+v", g)
+	}
+	if p, _ := f.svc.Peer(a.ID); p.Groups[0].ResourcesCount != 0 {
+		t.Errorf("alpha's group devs counts %d resources", p.Groups[0].ResourcesCount)
 	}
 }

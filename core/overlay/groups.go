@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/edgeward/edgeward/core"
@@ -13,7 +14,14 @@ import (
 type GroupSpec struct {
 	Name  string
 	Peers []string
+	// Resources are networks behind the gateway the group stands for as
+	// a policy destination (see Group.Resources).
+	Resources []netip.Prefix
 }
+
+// maxResources bounds a group's networks: each is a set element and a
+// route in every client config that reaches it.
+const maxResources = 64
 
 // Groups returns every group sorted by name; name, when set, must match exactly.
 func (s *Service) Groups(name string) []GroupInfo {
@@ -81,6 +89,7 @@ func (s *Service) SaveGroup(ctx context.Context, id string, spec GroupSpec) (Gro
 			g.Peers = append(g.Peers, pid)
 		}
 	}
+	g.Resources = s.checkResources(v, spec.Resources)
 	if err := v.Err(); err != nil {
 		return GroupInfo{}, err
 	}
@@ -130,6 +139,67 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	}
 	s.publish("group_deleted", id, "group "+g.Name+" deleted", nil)
 	return nil
+}
+
+// checkResources validates a group's networks: IPv4 (the overlay is
+// IPv4), written as the network itself, not inside the overlay, each once.
+func (s *Service) checkResources(v *core.ValidationError, in []netip.Prefix) []netip.Prefix {
+	if len(in) > maxResources {
+		v.Add("resources", "at most %d networks per group, got %d", maxResources, len(in))
+		return nil
+	}
+	var out []netip.Prefix
+	for i, p := range in {
+		field := fmt.Sprintf("resources[%d]", i)
+		switch {
+		case !p.IsValid() || !p.Addr().Unmap().Is4():
+			v.Add(field, "must be an IPv4 network such as 192.168.1.0/24")
+		case p.Masked() != p:
+			v.Add(field, "%s is not a network address; did you mean %s?", p, p.Masked())
+		case s.cfg.Network.Bits() <= p.Bits() && s.cfg.Network.Contains(p.Addr()):
+			v.Add(field, "%s lies inside the overlay %s: its peers are reached as peers", p, s.cfg.Network)
+		case slices.Contains(out, p):
+			v.Add(field, "%s is listed twice", p)
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Routes returns the networks behind the gateway that peer id may reach
+// (its client config routes them through the tunnel), sorted.
+// Errors: ErrNotFound.
+func (s *Service) Routes(id string) ([]netip.Prefix, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.st.peers[id]
+	if !ok {
+		return nil, core.NotFound("peer not found: %s", id)
+	}
+	var out []netip.Prefix
+	for _, sd := range s.st.reach(p) {
+		groups := sd.rule.Destinations
+		if !sd.toDest {
+			groups = sd.rule.Sources
+		}
+		for _, gid := range groups {
+			if g, ok := s.st.groups[gid]; ok {
+				for _, r := range g.Resources {
+					if !slices.Contains(out, r) {
+						out = append(out, r)
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
+	return out, nil
 }
 
 func compareNameID(an, aid, bn, bid string) int {

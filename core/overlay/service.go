@@ -16,13 +16,13 @@ import (
 
 // Store key prefixes. Records are JSON of the domain structs.
 const (
-	peerPrefix   = "peer/"
+	peerPrefix = "peer/"
 	// endpointPrefix holds each peer's last WireGuard endpoint as text. It
 	// is written only when the endpoint changes (roaming is rare), so a
 	// restarted gateway can reach its peers first.
 	endpointPrefix = "endpoint/"
-	groupPrefix  = "group/"
-	policyPrefix = "policy/"
+	groupPrefix    = "group/"
+	policyPrefix   = "policy/"
 )
 
 // Config is the overlay's fixed configuration.

@@ -182,5 +182,5 @@ func (st *state) groupRef(g *Group) GroupRef {
 	if g.All {
 		n = st.regular
 	}
-	return GroupRef{ID: g.ID, Name: g.Name, PeersCount: n, Issued: g.Issued}
+	return GroupRef{ID: g.ID, Name: g.Name, PeersCount: n, ResourcesCount: len(g.Resources), Issued: g.Issued}
 }

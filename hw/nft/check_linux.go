@@ -12,10 +12,11 @@ import (
 )
 
 // Check reports drift: the table, chain pre, one of its rules or one of
-// the sets missing, or the ruleset generation moved although edgeward did
-// not write. The generation is global to the namespace, so a change to
-// another tool's table is reported too; the caller's reinstall is then
-// harmless. Drift found by the generation is reported once: the new
+// the sets missing (with an overlay policy installed, also one of its
+// chains, their rules or sets), or the ruleset generation moved although
+// edgeward did not write. The generation is global to the namespace, so a
+// change to another tool's table is reported too; the caller's reinstall
+// is then harmless. Drift found by the generation is reported once: the new
 // generation is remembered, and the caller's Install resets the state.
 // Before the first Install, Check reports drift.
 func (f *Firewall) Check(ctx context.Context) (acl.Health, error) {
@@ -91,7 +92,7 @@ func (f *Firewall) structure(ctx context.Context) (string, error) {
 			return "set " + want.Name + " is missing", nil
 		}
 	}
-	return "", nil
+	return f.policyStructure(ctx, chains, sets)
 }
 
 func sameHook(got, want *nftables.Chain) bool {

@@ -52,6 +52,7 @@ type Firewall struct {
 	sendBuf int           // sock's send buffer as last set
 	gen     *netlink.Conn // a second socket for NFT_MSG_GETGEN
 	lay     *layout       // nil until the first Install
+	pol     *overlay      // the last installed overlay policy, current members; nil: none
 	genID   uint32        // the generation after our last write or Check
 	drift   string        // a change noticed while writing, for the next Check
 	closed  bool

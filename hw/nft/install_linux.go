@@ -41,6 +41,9 @@ type installPlan struct {
 // more than MaxBans elements of one ban set is an error matching
 // core.ErrInvalid.
 //
+// The overlay policy last installed by InstallPolicy, with the members
+// changed since by ApplyMembers, is queued in the same transaction.
+//
 // The table carries no owner or persist flag: v0.3.0 of google/nftables
 // cannot send table flags. Install is how the table is repaired when
 // someone else deletes or changes it (see Check).
@@ -54,12 +57,16 @@ func (f *Firewall) Install(ctx context.Context, rs acl.Ruleset) error {
 	if err := f.ready(); err != nil {
 		return err
 	}
-	if err := f.queueInstall(p); err != nil {
+	err = f.queueInstall(p)
+	if err == nil {
+		err = f.pol.queue(f.conn) // the overlay policy shares the table: carried over
+	}
+	if err != nil {
 		f.reconnect()
 		return fmt.Errorf("install ruleset: %w", err)
 	}
 	size := batchOverhead + elementBytes*(p.elems.len()+len(p.nets[setTrust4])+len(p.nets[setTrust6])+
-		len(p.nets[setBanNet4])+len(p.nets[setBanNet6]))
+		len(p.nets[setBanNet4])+len(p.nets[setBanNet6])) + f.pol.bytes()
 	if err := f.commit(ctx, size, true); err != nil {
 		return fmt.Errorf("install table inet %s: %w", TableName, mapErr(err))
 	}

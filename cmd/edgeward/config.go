@@ -34,6 +34,10 @@ type config struct {
 	TLSCert           string        `json:"tls_cert"`
 	TLSKey            string        `json:"tls_key"`
 	TLSSelfSigned     bool          `json:"tls_self_signed"`
+	WGInterface       string        `json:"wg_interface"`
+	WGMode            string        `json:"wg_mode"`
+	WGStale           time.Duration `json:"wg_stale"`
+	DNSUpstream       []string      `json:"dns_upstream"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -63,6 +67,10 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate made on first start (DIR/tls.crt, DIR/tls.key)")
+	fs.StringVar(&c.WGInterface, "wg-interface", "wg0", "WireGuard interface the overlay's peers connect to; empty runs no data plane")
+	fs.StringVar(&c.WGMode, "wg-mode", "auto", "auto (the kernel's WireGuard when it has the module, else the embedded one), kernel or userspace")
+	fs.DurationVar(&c.WGStale, "wg-stale", 180*time.Second, "a peer with no handshake and no traffic for this long counts as disconnected")
+	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -96,6 +104,29 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	}
 	if c.TempAccessTimeout <= 0 || c.LogChunks < 1 || c.BundleMinute <= 0 {
 		return c, fmt.Errorf("--temp-access-timeout, --log-chunks and --bundle-minute must be positive")
+	}
+	switch c.WGMode {
+	case "auto", "kernel", "userspace":
+	default:
+		return c, fmt.Errorf("--wg-mode %q: must be auto, kernel or userspace", c.WGMode)
+	}
+	if len(c.WGInterface) > 15 || strings.ContainsAny(c.WGInterface, "/ \t") {
+		return c, fmt.Errorf("--wg-interface %q: must be an interface name of at most 15 characters", c.WGInterface)
+	}
+	if c.WGStale <= 0 {
+		return c, fmt.Errorf("--wg-stale must be positive")
+	}
+	for _, u := range strings.Split(*upstream, ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(u); err == nil {
+			u = netip.AddrPortFrom(a, 53).String()
+		} else if _, err := netip.ParseAddrPort(u); err != nil {
+			return c, fmt.Errorf("--dns-upstream %q: want ip or ip:port", u)
+		}
+		c.DNSUpstream = append(c.DNSUpstream, u)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") || (c.TLSCert != "" && c.TLSSelfSigned) {
 		return c, fmt.Errorf("--tls-cert and --tls-key go together, and not with --tls-self-signed")

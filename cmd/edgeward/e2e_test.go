@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,9 +53,21 @@ type server struct {
 
 // start runs "edgeward serve" on a free loopback port with data in dir and
 // waits until it logs its address.
+// Its kernel side (firewall, WireGuard device) always lives in a network
+// namespace: one the test names with --netns, or a fresh one, so a test
+// never touches the host's. The WireGuard interface gets a unique name
+// unless the test names it, because its UAPI socket path is shared by
+// every namespace.
 func start(t testing.TB, dir string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}, extra...)
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
+	if !slices.Contains(extra, "--netns") {
+		args = append(args, "--netns", netns(t))
+	}
+	if !slices.Contains(extra, "--wg-interface") {
+		args = append(args, "--wg-interface", uniqueIface())
+	}
+	args = append(args, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "EDGEWARD_DNS_DOMAIN=corp.test")
 	stderr, err := cmd.StderrPipe()
@@ -127,6 +142,13 @@ func (s *server) raw(method, path string, body any) (int, []byte) {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, raw
+}
+
+// uniqueIface returns an interface name no other test uses.
+func uniqueIface() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "ewt" + hex.EncodeToString(b[:])
 }
 
 // startIn runs edgeward with its firewall in the network namespace ns.

@@ -20,6 +20,7 @@ import (
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/durable"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/identity"
@@ -213,11 +214,17 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		closeKernel()
 		return nil, nil, err
 	}
+	dp := openDataPlane(cfg, node, ov, fw, fd, log)
+	closeKernel = func() { dp.close(); closeFW(); closeNIC() }
+	plane := dataplane.New(ov, dp.device(), dp.filter, dataplane.Config{
+		Interface: cfg.WGInterface, Services: overlayServices(cfg, ov.Gateway()), Stale: cfg.WGStale,
+		Excluded: excluded(ov, guard), Unavailable: dp.why, Journal: journal, Log: log.With("component", "core/dataplane"),
+	})
 	stats := netstat.New(k.Traffic, nil)
 	app := web.New(web.Deps{
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
-		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint,
-		ACL: guard, Journal: journal, Stats: stats, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
+		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
+		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
 		Admin: adm, NodeName: cfg.NodeName,
 		OnAuthFailure: func(ip string) {
 			if a, err := netip.ParseAddr(ip); err == nil {
@@ -234,6 +241,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 			wg.Go(func() { _ = ls.Run(ctx) })
 		}
 		wg.Go(func() { guard.Run(ctx) })
+		wg.Go(func() { plane.Run(ctx) })
 		go db.RunGC(ctx, 10*time.Minute)
 		go ov.Run(ctx, 10*time.Second)
 		go stats.Run(ctx, time.Second)

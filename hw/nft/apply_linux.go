@@ -57,8 +57,6 @@ func (f *Firewall) Apply(ctx context.Context, d acl.Delta) error {
 	if err != nil && errors.Is(err, unix.ENOENT) {
 		if perr := f.setsPresent(ctx); perr != nil {
 			err = perr // the table or a set is gone: only Install helps
-		} else if p.removes.len() > 0 {
-			err = f.applyTolerant(ctx, p)
 		}
 	}
 	if err != nil {
@@ -115,7 +113,7 @@ func (f *Firewall) applyPlan(ctx context.Context, p *deltaPlan) error {
 func (f *Firewall) send(ctx context.Context, p *deltaPlan) error {
 	tx := &txWriter{f: f, ctx: ctx}
 	for _, g := range p.removes.order {
-		tx.group(g, opDelete)
+		tx.group(g, opRemove)
 	}
 	for _, name := range netSets {
 		if p.nets != nil {
@@ -134,47 +132,16 @@ func (f *Firewall) send(ctx context.Context, p *deltaPlan) error {
 	return tx.commit()
 }
 
-// applyTolerant is the slow path for removes of elements the kernel no
-// longer holds: it removes chunk by chunk, halving a refused chunk down to
-// single elements whose ENOENT is ignored, then applies the rest.
-func (f *Firewall) applyTolerant(ctx context.Context, p *deltaPlan) error {
-	for _, g := range p.removes.order {
-		err := g.each(true, func(part []nftables.SetElement) error {
-			return f.removeTolerant(ctx, g.set, part)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	rest := *p
-	rest.removes = newGroups()
-	return f.applyPlan(ctx, &rest)
-}
-
-func (f *Firewall) removeTolerant(ctx context.Context, s *nftables.Set, es []nftables.SetElement) error {
-	if err := f.conn.SetDeleteElements(s, es); err != nil {
-		f.reconnect()
-		return err
-	}
-	err := f.commit(ctx, len(es)*elementBytes+batchOverhead, false)
-	if err == nil || !errors.Is(err, unix.ENOENT) {
-		return err
-	}
-	if len(es) == 1 {
-		return nil // already gone, as the caller wants it
-	}
-	h := len(es) / 2
-	if err := f.removeTolerant(ctx, s, es[:h]); err != nil {
-		return err
-	}
-	return f.removeTolerant(ctx, s, es[h:])
-}
-
 type elemOp int
 
 const (
 	opAdd elemOp = iota
-	opDelete
+	// opRemove adds and then deletes: the add makes sure the delete finds
+	// the element, so removing one that already expired (or that someone
+	// deleted) never fails the transaction. A failed element delete would
+	// abort the whole batch, and from kernel 6.18 a batch with thousands
+	// of them is answered with more errors than the socket holds.
+	opRemove
 	// opRefresh adds, deletes and adds again in one transaction: the
 	// first add makes sure the delete finds the element, the last one
 	// creates it afresh with the new timeout. A plain re-add is not enough
@@ -198,7 +165,7 @@ type txWriter struct {
 
 // group queues g's elements chunk by chunk.
 func (t *txWriter) group(g *group, op elemOp) {
-	_ = g.each(op == opDelete, func(part []nftables.SetElement) error {
+	_ = g.each(op == opRemove, func(part []nftables.SetElement) error {
 		t.queue(g.set, part, op)
 		return t.err
 	})
@@ -213,14 +180,17 @@ func (t *txWriter) queue(s *nftables.Set, part []nftables.SetElement, op elemOp)
 	switch op {
 	case opAdd:
 		t.err = c.SetAddElements(s, part)
-	case opDelete:
-		t.err = c.SetDeleteElements(s, part)
+	case opRemove:
+		t.err = errors.Join(c.SetAddElements(s, part), c.SetDeleteElements(s, part))
 	case opRefresh:
 		t.err = errors.Join(c.SetAddElements(s, part), c.SetDeleteElements(s, part), c.SetAddElements(s, part))
 	}
 	t.queued = true
 	t.n += len(part)
-	if op == opRefresh {
+	switch op {
+	case opRemove:
+		t.n += len(part)
+	case opRefresh:
 		t.n += 2 * len(part)
 	}
 	if t.err == nil && t.n >= maxTxElements {

@@ -181,7 +181,7 @@ func TestApplyRefreshesInOneTransaction(t *testing.T) {
 	if err := f.Apply(ctx, d); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	want := []string{"delsetelem grey4 1", "delsetelem trust4 -1", "delsetelem trust6 -1", "newsetelem trust6 2",
+	want := []string{"newsetelem grey4 1", "delsetelem grey4 1", "delsetelem trust4 -1", "delsetelem trust6 -1", "newsetelem trust6 2",
 		"delsetelem bannet4 -1", "delsetelem bannet6 -1", "newsetelem ban4 1", "delsetelem ban4 1", "newsetelem ban4 1"}
 	if diff := cmp.Diff(want, summary(t, k.batches[1])); diff != "" {
 		t.Errorf("batch (-want +got):\n%s", diff)

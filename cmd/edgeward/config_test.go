@@ -15,7 +15,8 @@ func TestParseServe(t *testing.T) {
 	def := config{Listen: "127.0.0.1:8080", Data: "./data", Overlay: netip.MustParsePrefix("100.64.0.0/10"),
 		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
 		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute, WGPort: 51820, GreyRate: 20,
-		GreyBase: 10 * time.Minute, GreySize: 65536, NodeName: "edgeward"}
+		GreyBase: 10 * time.Minute, GreySize: 65536, NodeName: "edgeward",
+		WGInterface: "wg0", WGMode: "auto", WGStale: 180 * time.Second}
 	with := func(f func(*config)) config { c := def; f(&c); return c }
 	tests := []struct {
 		name    string
@@ -38,6 +39,12 @@ func TestParseServe(t *testing.T) {
 		{"tiny overlay", []string{"--overlay", "10.0.0.0/31"}, nil, config{}, "--overlay"},
 		{"bad level", []string{"--log-level", "loud"}, nil, config{}, "--log-level"},
 		{"bad wg port", []string{"--wg-port", "70000"}, nil, config{}, "--wg-port"},
+		{"dns upstreams", []string{"--dns-upstream", "192.0.2.53, 192.0.2.54:5353"}, nil,
+			with(func(c *config) { c.DNSUpstream = []string{"192.0.2.53:53", "192.0.2.54:5353"} }), ""},
+		{"no data plane", []string{"--wg-interface", ""}, nil, with(func(c *config) { c.WGInterface = "" }), ""},
+		{"bad dns upstream", []string{"--dns-upstream", "dns.example"}, nil, config{}, "--dns-upstream"},
+		{"bad wg mode", []string{"--wg-mode", "fast"}, nil, config{}, "--wg-mode"},
+		{"long wg interface", []string{"--wg-interface", "wireguard-overlay0"}, nil, config{}, "--wg-interface"},
 		{"unknown flag", []string{"--nope"}, nil, config{}, "not defined"},
 		{"stray argument", []string{"extra"}, nil, config{}, "unexpected argument"},
 	}

@@ -132,3 +132,42 @@ func TestGroupResourcesAndRoutes(t *testing.T) {
 		t.Errorf("alpha's group devs counts %d resources", p.Groups[0].ResourcesCount)
 	}
 }
+
+func TestKeptKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	kept, err := f.svc.CreatePeer(ctx, NewPeer{Name: "phone", KeepKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	once, err := f.svc.CreatePeer(ctx, NewPeer{Name: "laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok, err := f.svc.PrivateKey(ctx, kept.ID); err != nil || !ok || k != kept.PrivateKey {
+		t.Fatalf("kept key = %q, %v, %v; want the generated one", k, ok, err)
+	}
+	if _, ok, _ := f.svc.PrivateKey(ctx, once.ID); ok {
+		t.Fatal("a key handed out once is kept")
+	}
+	f.restart(t)
+	if _, ok, _ := f.svc.PrivateKey(ctx, kept.ID); !ok {
+		t.Fatal("kept key lost across a restart")
+	}
+	if err := f.svc.ForgetKey(ctx, kept.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := f.svc.PrivateKey(ctx, kept.ID); ok {
+		t.Fatal("forgotten key still kept")
+	}
+	k2, err := f.svc.CreatePeer(ctx, NewPeer{Name: "tablet", KeepKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.DeletePeer(ctx, k2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := f.svc.PrivateKey(ctx, k2.ID); ok {
+		t.Fatal("a deleted peer's key is still kept")
+	}
+}

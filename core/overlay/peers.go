@@ -3,6 +3,8 @@ package overlay
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -20,6 +22,10 @@ type NewPeer struct {
 	PublicKey string
 	Groups    []string
 	CreatedBy string
+	// KeepKey keeps a generated private key on the gateway, so the admin
+	// can download the peer's config (or show its QR code) again later;
+	// without it the key is handed back once and stored nowhere.
+	KeepKey bool
 }
 
 // Created is the result of CreatePeer.
@@ -68,6 +74,9 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	}
 	p.DNSLabel = st.uniqueLabel(p.Name, ip, p.ID)
 	puts := map[string]any{peerPrefix + p.ID: p}
+	if req.KeepKey && out.PrivateKey != "" {
+		puts[keyPrefix+p.ID] = out.PrivateKey
+	}
 	groups := withPeer(st, req.Groups, p.ID)
 	for _, g := range groups {
 		puts[groupPrefix+g.ID] = g
@@ -86,6 +95,42 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	info, _ := s.Peer(p.ID)
 	out.PeerInfo = info
 	return out, nil
+}
+
+// PrivateKey returns the private key kept for peer id (see
+// NewPeer.KeepKey), if the gateway keeps one.
+func (s *Service) PrivateKey(ctx context.Context, id string) (string, bool, error) {
+	var key string
+	err := s.kv.View(ctx, func(tx core.Tx) error {
+		v, err := tx.Get([]byte(keyPrefix + id))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(v, &key)
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read kept key: %w", err)
+	}
+	return key, true, nil
+}
+
+// ForgetKey drops the private key kept for peer id: its config can no
+// longer be downloaded. Errors: ErrNotFound for an unknown peer.
+func (s *Service) ForgetKey(ctx context.Context, id string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	p, ok := s.st.peers[id]
+	if !ok {
+		return core.NotFound("peer not found: %s", id)
+	}
+	if err := s.commit(ctx, nil, []string{keyPrefix + id}, func(*state) {}); err != nil {
+		return err
+	}
+	s.publish("peer_key_forgotten", id, "the gateway no longer keeps the private key of peer "+p.Name, nil)
+	return nil
 }
 
 // checkKey validates a peer's public key; empty asks for a generated pair.

@@ -21,8 +21,12 @@ const (
 	// is written only when the endpoint changes (roaming is rare), so a
 	// restarted gateway can reach its peers first.
 	endpointPrefix = "endpoint/"
-	groupPrefix    = "group/"
-	policyPrefix   = "policy/"
+	// keyPrefix holds generated private keys the admin chose to keep
+	// (NewPeer.KeepKey), apart from the peer records, so that nothing
+	// that shows or exports a peer can carry one by mistake.
+	keyPrefix    = "peerkey/"
+	groupPrefix  = "group/"
+	policyPrefix = "policy/"
 )
 
 // Config is the overlay's fixed configuration.

@@ -31,6 +31,7 @@ type wgLab struct {
 	dir   string
 	extra []string
 	peers []*wgPeer
+	confs map[string]string // client config by peer id
 }
 
 // wgPeer is one peer namespace.
@@ -58,7 +59,7 @@ func newWGLab(t *testing.T, extra ...string) *wgLab {
 	needWireGuardTools(t)
 	var b [1]byte
 	_, _ = rand.Read(b[:])
-	l := &wgLab{t: t, gw: netns(t), iface: uniqueIface(), net: int(b[0]), dir: t.TempDir()}
+	l := &wgLab{t: t, gw: netns(t), iface: uniqueIface(), net: int(b[0]), dir: t.TempDir(), confs: map[string]string{}}
 	l.extra = append([]string{"--wg-interface", l.iface, "--overlay", "100.64.0.0/24"}, extra...)
 	l.s = startIn(t, l.gw, l.dir, l.extra...)
 	return l
@@ -97,6 +98,7 @@ func (l *wgLab) addPeer(name string, groups ...string) *wgPeer {
 	}
 	p := l.plumb(name)
 	p.id, p.ip = created["id"].(string), created["ip"].(string)
+	l.confs[p.id] = conf
 	l.up(p, conf)
 	return p
 }
@@ -155,7 +157,7 @@ func (l *wgLab) up(p *wgPeer, conf string) {
 	pub := strings.TrimSpace(runIn(t, p.ns, "wg", "pubkey", "<"+keyFile))
 	p.key = pub
 	runIn(t, p.ns, "wg", "set", p.iface, "private-key", keyFile, "peer", c["PublicKey"],
-		"endpoint", l.gatewayAddr(p)+":51820", "allowed-ips", c["AllowedIPs"], "persistent-keepalive", "1")
+		"endpoint", l.gatewayAddr(p)+":51820", "allowed-ips", strings.ReplaceAll(c["AllowedIPs"], " ", ""), "persistent-keepalive", "1")
 	sh(t, "ip", "-n", p.ns, "addr", "add", c["Address"], "dev", p.iface)
 	sh(t, "ip", "-n", p.ns, "link", "set", p.iface, "up")
 	for _, r := range strings.Split(c["AllowedIPs"], ",") {
@@ -465,4 +467,157 @@ func (p *wgPeer) p2pID(t *testing.T, s *server) string {
 	}
 	t.Fatalf("%s not in /network/connections", p.name)
 	return ""
+}
+
+// TestWireGuardTemporaryAccessAndResources: a temporary peer reaches
+// exactly its rules and goes, with its policy and kernel rules, once its
+// tunnel goes stale; a network behind the gateway is reached only by the
+// group a policy lets reach it, masqueraded.
+func TestWireGuardTemporaryAccessAndResources(t *testing.T) {
+	l := newWGLab(t, "--wg-stale", "3s")
+	s := l.s
+	devs := obj(s.call("POST", "/api/groups", map[string]any{"name": "devs"}, 200))["id"].(string)
+	a := l.addPeer("alpha", devs)
+	b := l.addPeer("beta")
+	b.listen(t, 22, 80)
+	gwKey := parseConf(t, l.configOf(a))["PublicKey"]
+
+	t.Run("temporary access", func(t *testing.T) {
+		priv := strings.TrimSpace(sh(t, "wg", "genkey"))
+		pub := strings.TrimSpace(runIn(t, l.gw, "echo", priv, "|", "wg", "pubkey"))
+		tmp := obj(s.call("POST", "/api/peers/"+b.id+"/temporary-access",
+			map[string]any{"name": "support", "wg_pub_key": pub, "rules": []string{"tcp/80"}}, 200))
+		id := tmp["id"].(string)
+		ip := obj(s.call("GET", "/api/peers/"+id, nil, 200))["ip"].(string)
+		p := l.plumb("support")
+		p.id, p.ip = id, ip
+		l.up(p, "[Interface]\nPrivateKey = "+priv+"\nAddress = "+ip+"/32\nDNS = 100.64.0.1\n\n[Peer]\nPublicKey = "+gwKey+
+			"\nAllowedIPs = 100.64.0.0/24\n")
+		l.waitConnected(p)
+		if !p.dial(b.ip, 80) {
+			t.Fatal("temporary peer cannot reach its target's tcp/80")
+		}
+		if p.dial(b.ip, 22) {
+			t.Fatal("temporary peer reaches tcp/22, not in its rules")
+		}
+		if p.dial(a.ip, 80) {
+			t.Fatal("temporary peer reaches a peer other than its target")
+		}
+		if !strings.Contains(sh(t, "ip", "netns", "exec", l.gw, "nft", "list", "chain", "inet", "edgeward", "ovfwd"), ip) {
+			t.Fatal("no kernel rule names the temporary peer")
+		}
+		// The peer stops: its interface goes and wireguard-go with it.
+		sh(t, "ip", "-n", p.ns, "link", "del", p.iface)
+		within(t, 30*time.Second, "temporary peer deleted once stale", func() bool {
+			st, _ := s.raw("GET", "/api/peers/"+id, nil)
+			return st == 404
+		})
+		for _, pol := range arr(s.call("GET", "/api/policies", nil, 200)) {
+			if strings.Contains(fmt.Sprint(obj(pol)["name"]), "support") {
+				t.Fatalf("its policy outlived it: %v", pol)
+			}
+		}
+		eventually(t, "its kernel rule gone", func() bool {
+			return !strings.Contains(sh(t, "ip", "netns", "exec", l.gw, "nft", "list", "chain", "inet", "edgeward", "ovfwd"), ip)
+		})
+		if strings.Contains(sh(t, "ip", "netns", "exec", l.gw, "wg", "show", l.iface, "peers"), pub) {
+			t.Fatal("the temporary peer is still on the device")
+		}
+	})
+
+	t.Run("resources", func(t *testing.T) {
+		lanNet, lanHost := l.lan()
+		lan := obj(s.call("POST", "/api/groups", map[string]any{"name": "lan",
+			"resources": []any{map[string]any{"id": lanNet}}}, 200))["id"].(string)
+		s.call("POST", "/api/policies", map[string]any{"name": "devs to lan", "enabled": true, "rules": []any{
+			map[string]any{"name": "lan", "enabled": true, "action": "accept", "protocol": "tcp",
+				"sources": []string{devs}, "destinations": []string{lan}}}}, 200)
+		// A peer made after the policy: its config routes the LAN.
+		d := l.addPeer("delta", devs)
+		if !strings.Contains(l.configOf(d), lanNet) {
+			t.Fatalf("config of a peer allowed to the LAN does not route it:\n%s", l.configOf(d))
+		}
+		// beta is in no group that reaches the LAN; it is given the route
+		// by hand, as a user trying their luck would.
+		sh(t, "ip", "netns", "exec", b.ns, "wg", "set", b.iface, "peer", gwKey, "allowed-ips", "100.64.0.0/24,"+lanNet)
+		sh(t, "ip", "-n", b.ns, "route", "replace", lanNet, "dev", b.iface)
+		l.waitConnected(d)
+		from := lanHost.accepted(t)
+		within(t, 20*time.Second, "delta reaches the LAN", func() bool { return d.dialAddr(lanHost.addr) })
+		if got := <-from; got != strings.TrimSuffix(lanNet, ".0/24")+".1" {
+			t.Errorf("the LAN saw the connection from %s, want the gateway's LAN address (masquerade)", got)
+		}
+		if b.dialAddr(lanHost.addr) {
+			t.Error("beta reaches the LAN with no policy allowing it")
+		}
+	})
+}
+
+// configOf is the client config the gateway made for p when it was
+// added.
+func (l *wgLab) configOf(p *wgPeer) string { return l.confs[p.id] }
+
+// lanService is a TCP listener in a LAN namespace behind the gateway.
+type lanService struct {
+	addr string
+	ln   net.Listener
+}
+
+// lan makes a namespace behind the gateway (a LAN with no route back to
+// the overlay: replies reach the overlay only through masquerading) with
+// a TCP listener, and returns its network and the listener.
+func (l *wgLab) lan() (string, *lanService) {
+	t := l.t
+	t.Helper()
+	ns := netns(t)
+	base := fmt.Sprintf("192.168.%d", l.net)
+	sh(t, "ip", "-n", l.gw, "link", "add", "ewlan", "type", "veth", "peer", "name", "eth0", "netns", ns)
+	sh(t, "ip", "-n", l.gw, "addr", "add", base+".1/24", "dev", "ewlan")
+	sh(t, "ip", "-n", ns, "addr", "add", base+".2/24", "dev", "eth0")
+	sh(t, "ip", "-n", l.gw, "link", "set", "ewlan", "up")
+	sh(t, "ip", "-n", ns, "link", "set", "eth0", "up")
+	f, err := os.Open(filepath.Join("/run/netns", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	svc := &lanService{addr: base + ".2:8080"}
+	if err := nsx.Do(int(f.Fd()), func() (err error) {
+		svc.ln, err = net.Listen("tcp", svc.addr)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.ln.Close() })
+	return base + ".0/24", svc
+}
+
+// accepted serves the listener and sends the source address of the first
+// connection.
+func (s *lanService) accepted(t *testing.T) <-chan string {
+	out := make(chan string, 1)
+	go func() {
+		first := true
+		for {
+			c, err := s.ln.Accept()
+			if err != nil {
+				return
+			}
+			if first {
+				host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+				out <- host
+				first = false
+			}
+			c.Close()
+		}
+	}()
+	return out
+}
+
+// dialAddr reports whether p can open a TCP connection to host:port.
+func (p *wgPeer) dialAddr(addr string) bool {
+	host, port, _ := net.SplitHostPort(addr)
+	var n int
+	fmt.Sscan(port, &n)
+	return p.dial(host, n)
 }

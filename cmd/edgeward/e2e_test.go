@@ -60,15 +60,23 @@ type server struct {
 // every namespace.
 func start(t testing.TB, dir string, extra ...string) *server {
 	t.Helper()
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
 	if !slices.Contains(extra, "--netns") {
-		args = append(args, "--netns", netns(t))
+		extra = append([]string{"--netns", netns(t)}, extra...)
 	}
+	return startWrapped(t, nil, dir, extra...)
+}
+
+// startWrapped runs edgeward under the command wrap (such as ip netns exec
+// NS setpriv ...), or plainly when wrap is empty.
+func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *server {
+	t.Helper()
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
 	if !slices.Contains(extra, "--wg-interface") {
 		args = append(args, "--wg-interface", uniqueIface())
 	}
 	args = append(args, extra...)
-	cmd := exec.Command(binary, args...)
+	argv := append(append(slices.Clone(wrap), binary), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "EDGEWARD_DNS_DOMAIN=corp.test")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeward/edgeward/core/overlay"
 	nsx "github.com/edgeward/edgeward/hw/netns"
 	"github.com/miekg/dns"
 )
@@ -620,4 +623,44 @@ func (p *wgPeer) dialAddr(addr string) bool {
 	var n int
 	fmt.Sscan(port, &n)
 	return p.dial(host, n)
+}
+
+// TestWithoutKernelHelp runs edgeward as root stripped of every
+// capability, inside a namespace of the test's (it cannot enter one
+// itself then): no firewall, no WireGuard device. The API keeps working
+// and says why the data plane does not run.
+func TestWithoutKernelHelp(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	ns := netns(t)
+	f, err := os.Open(filepath.Join("/run/netns", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	s := startWrapped(t, []string{"ip", "netns", "exec", ns, "setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"}, t.TempDir())
+	// The API listens on the namespace's loopback: dial it from there.
+	s.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var c net.Conn
+		err := nsx.Do(fd, func() (err error) {
+			var d net.Dialer
+			c, err = d.DialContext(ctx, network, addr)
+			return err
+		})
+		return c, err
+	}}}
+	st := obj(s.call("GET", "/network/tunnel", nil, 200))
+	if st["running"] != false || !strings.Contains(fmt.Sprint(st["why"]), "not running") {
+		t.Fatalf("/network/tunnel without capabilities = %v, want not running and why", st)
+	}
+	p := obj(s.call("POST", "/api/peers", map[string]any{"name": "still-works"}, 200))
+	if p["client_config"] == nil {
+		t.Fatalf("peer created without a data plane: %v", p)
+	}
+	s.call("DELETE", "/network/connections/"+overlay.PeerID(p["wg_pub_key"].(string)), nil, 200)
+	if !strings.Contains(s.log.String(), "data plane unavailable") {
+		t.Fatalf("the log does not say the data plane is unavailable:\n%s", s.log)
+	}
 }

@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/tunnel"
@@ -409,10 +408,11 @@ func (p *Plane) publishRepair(had, want int) {
 
 // Kick takes the peer with this public key off the device for KickFor:
 // its tunnel ends now, and it may come back after that (or once Allow is
-// called). It reports whether the peer was on the device.
+// called). It reports whether the peer was on the device; without a
+// device there is nothing to end.
 func (p *Plane) Kick(ctx context.Context, publicKey string) (bool, error) {
 	if p.dev == nil {
-		return false, &core.Error{Kind: core.ErrUnsupported, Msg: "the WireGuard device is not running: " + p.cfg.Unavailable}
+		return false, nil // no device, no tunnel to end
 	}
 	p.mu.Lock()
 	_, on := p.onDev[publicKey]

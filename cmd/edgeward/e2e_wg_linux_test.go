@@ -394,6 +394,17 @@ func TestWireGuardDataPlane(t *testing.T) {
 		})
 		within(t, time.Minute, "alpha reaches beta again", func() bool { return a.dial(b.ip, 22) })
 	})
+
+	t.Run("peer id ban", func(t *testing.T) {
+		onDevice := func() bool {
+			return strings.Contains(sh(t, "ip", "netns", "exec", l.gw, "wg", "show", l.iface, "peers"), c.key)
+		}
+		pid := overlay.PeerID(c.key)
+		s.call("PATCH", "/network/peers/"+pid, map[string]any{"acl": "ban"}, 200)
+		eventually(t, "a banned peer off the device", func() bool { return !onDevice() })
+		s.call("PATCH", "/network/peers/"+pid, map[string]any{"acl": "open"}, 200)
+		eventually(t, "an opened peer back on the device", onDevice)
+	})
 }
 
 // within polls cond for up to d.

@@ -139,6 +139,11 @@ func (p *Plane) Changed() {
 	}
 }
 
+// aclKinds are the journal events after which the peers excluded from the
+// device may differ.
+var aclKinds = map[string]bool{"peer_banned": true, "peer_trusted": true, "peer_opened": true,
+	"greylisted": true, "greylist_cleared": true}
+
 // Status returns the data plane's state.
 func (p *Plane) Status() Status {
 	p.mu.Lock()
@@ -157,10 +162,29 @@ func (p *Plane) Run(ctx context.Context) {
 	}
 	poll := time.NewTicker(p.cfg.Poll)
 	defer poll.Stop()
+	// Bans and greylistings of peer ids change who may be on the device:
+	// the ACL announces them in the journal.
+	var aclEvents <-chan events.Event
+	var sub *events.Subscription
+	if p.cfg.Journal != nil {
+		sub = p.cfg.Journal.Subscribe(64)
+		defer func() { sub.Close() }()
+		aclEvents = sub.C()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case e, ok := <-aclEvents:
+			if !ok { // too slow a reader: the journal dropped it
+				sub = p.cfg.Journal.Subscribe(64)
+				aclEvents = sub.C()
+				p.Changed()
+				continue
+			}
+			if aclKinds[e.Kind] {
+				p.Changed()
+			}
 		case <-p.wake:
 			if err := p.Sync(ctx); err != nil && ctx.Err() == nil {
 				p.cfg.Log.Error("data plane sync", "err", err)

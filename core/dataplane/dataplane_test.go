@@ -264,8 +264,9 @@ func TestPollConnectsAndRepairs(t *testing.T) {
 	for _, e := range f.journal.Since(0) {
 		kinds = append(kinds, e.Kind)
 	}
-	if !slices.Contains(kinds, overlay.EventPeerConnected) || !slices.Contains(kinds, overlay.EventPeerDisconnected) {
-		t.Fatalf("events %v, want connected and disconnected", kinds)
+	if !slices.Contains(kinds, overlay.EventPeerConnected) || !slices.Contains(kinds, overlay.EventPeerDisconnected) ||
+		!slices.Contains(kinds, overlay.EventNewPoint) {
+		t.Fatalf("events %v, want connected, new point and disconnected", kinds)
 	}
 
 	// Someone removes the peer and adds a stranger with wg set.

@@ -154,7 +154,8 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 	type change struct {
 		id, name string
 		up       bool
-		newPoint bool
+		newPoint bool // a connected peer now at another endpoint
+		newAddr  bool // an address this peer was not seen at before
 		endpoint netip.AddrPort
 	}
 	var changes []change
@@ -175,6 +176,7 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		}
 		was := stat.Connected
 		moved := o.Endpoint.IsValid() && o.Endpoint != stat.Endpoint
+		newAddr := o.Endpoint.IsValid() && o.Endpoint.Addr() != stat.Endpoint.Addr()
 		stat.Connected = o.Connected
 		stat.LastHandshake, stat.RxBytes, stat.TxBytes = o.LastHandshake, o.RxBytes, o.TxBytes
 		if !o.LastSeen.IsZero() {
@@ -189,7 +191,8 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 			stat.everConnected = true
 		}
 		if was != o.Connected || (o.Connected && moved) {
-			changes = append(changes, change{id: id, name: p.Name, up: o.Connected, newPoint: moved && was, endpoint: stat.Endpoint})
+			changes = append(changes, change{id: id, name: p.Name, up: o.Connected, newPoint: moved && was,
+				newAddr: newAddr, endpoint: stat.Endpoint})
 		}
 		if p.Ephemeral && !o.Connected && stat.everConnected {
 			leave = append(leave, id)
@@ -214,6 +217,11 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		if c.endpoint.IsValid() {
 			fields["endpoint"] = c.endpoint.String()
 		}
+		if c.newAddr {
+			// The P2P dialect's point logs are by address.
+			s.publish(EventNewPoint, c.endpoint.Addr().String(), "new point "+c.endpoint.String()+" (peer "+c.name+")",
+				map[string]string{"point": c.endpoint.String(), "peer": c.id})
+		}
 		switch {
 		case c.newPoint:
 			s.publish(EventPeerMoved, c.id, "peer "+c.name+" now connects from "+c.endpoint.String(), fields)
@@ -237,6 +245,9 @@ const (
 	EventPeerDisconnected = "peer_disconnected"
 	// EventPeerMoved is a connected peer seen at a new endpoint (roaming).
 	EventPeerMoved = "peer_moved"
+	// EventNewPoint is a peer connecting from an address it was not seen
+	// at before; its subject is the address.
+	EventNewPoint = "new_point"
 )
 
 // Resolve returns the overlay address of the peer with this DNS label

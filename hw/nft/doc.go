@@ -1,8 +1,8 @@
 // Package nft programs and reads edgeward's own nftables table, inet
-// edgeward, and implements acl.Firewall on it (google/nftables v0.3.0 over
-// one long-lived netlink socket).
+// edgeward, and implements acl.Firewall and tunnel.Filter on it
+// (google/nftables v0.3.0 over one long-lived netlink socket).
 //
-// The table holds one base chain, pre (filter, prerouting, priority -310:
+// For the ACL the table holds the base chain pre (filter, prerouting, priority -310:
 // after defragmentation, before conntrack), and these sets: trust4/6 and
 // bannet4/6 (interval), ban4/6 and banport4/6 (address, or address and
 // port, with per-element timeouts), grey4/6 (greylist, also fed by the
@@ -10,6 +10,15 @@
 // Chain pre accepts loopback and trusted sources, drops banned and
 // greylisted ones, and greylists a source that opens new connections to a
 // guarded port faster than the configured rate.
+//
+// For the overlay's policies (once InstallPolicy ran) it holds three more
+// base chains: ovfwd (forward) lets through replies and exactly what the
+// policy's rules accept between group member sets g<N> and resource sets
+// r<N>, and drops anything else from or to the overlay interface; ovin
+// (input) opens the gateway's own services to the overlay and nothing
+// else; ovnat (postrouting) masquerades overlay traffic leaving through
+// another link. An ACL Install re-queues the policy, so a repair of one
+// never drops the other.
 //
 // No other table is ever touched, and the table is not deleted on Close,
 // so that it keeps enforcing while the daemon restarts.

@@ -103,7 +103,9 @@ type fixture struct {
 	now     time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureB(t) }
+
+func newFixtureB(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
@@ -114,7 +116,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{dev: &fakeDevice{peers: map[string]tunnel.PeerStat{}}, filter: &fakeFilter{},
 		now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	f.journal = events.New(256, func() time.Time { return f.now })
-	f.ov, err = overlay.New(ctx, db, f.journal, overlay.Config{Network: netip.MustParsePrefix("100.64.0.0/24"),
+	f.ov, err = overlay.New(ctx, db, f.journal, overlay.Config{Network: netip.MustParsePrefix("100.64.0.0/16"),
 		DNSDomain: "ew.test", TempAccessTimeout: time.Minute, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +125,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) peer(t *testing.T, name string, groups ...string) overlay.Created {
+func (f *fixture) peer(t testing.TB, name string, groups ...string) overlay.Created {
 	t.Helper()
 	c, err := f.ov.CreatePeer(context.Background(), overlay.NewPeer{Name: name, Groups: groups})
 	if err != nil {

@@ -14,18 +14,21 @@ import (
 // now: the peers allowed on the WireGuard device and the policy the kernel
 // filter enforces between them.
 type Enforcement struct {
-	// Peers maps each public key allowed on the device to its overlay
-	// address. A peer waiting for approval is left off: it may not send a
-	// packet, so it has no business holding a tunnel.
-	Peers map[string]netip.Addr
-	// IDs maps the same keys to peer ids (for bans and kicks by id).
-	IDs map[string]string
-	// Endpoints maps keys to the peers' last known endpoints, where known.
-	Endpoints map[string]netip.AddrPort
+	// Peers maps each public key allowed on the device to what the device
+	// needs of it. A peer waiting for approval is left off: it may not
+	// send a packet, so it has no business holding a tunnel.
+	Peers map[string]DevicePeer
 	// Groups and Rules are the policy (Interface, Gateway, Network and
 	// Services are the data plane's to fill in).
 	Groups []tunnel.Group
 	Rules  []tunnel.Rule
+}
+
+// DevicePeer is a peer as the device holds it: its overlay address and,
+// when known, its last endpoint.
+type DevicePeer struct {
+	IP       netip.Addr
+	Endpoint netip.AddrPort
 }
 
 // Enforcement returns what the data plane must enforce now. Rules are the
@@ -37,18 +40,16 @@ func (s *Service) Enforcement() Enforcement {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st := s.st
-	e := Enforcement{Peers: make(map[string]netip.Addr, len(st.peers)), IDs: make(map[string]string, len(st.peers)),
-		Endpoints: map[string]netip.AddrPort{}}
+	e := Enforcement{Peers: make(map[string]DevicePeer, len(st.peers))}
 	for _, p := range st.peers {
 		if !p.ApprovalRequired {
-			e.Peers[p.PublicKey] = p.IP
-			e.IDs[p.PublicKey] = p.ID
-			if stat := st.status[p.ID]; stat != nil && stat.Endpoint.IsValid() {
-				e.Endpoints[p.PublicKey] = stat.Endpoint
+			d := DevicePeer{IP: p.IP}
+			if stat := st.status[p.ID]; stat != nil {
+				d.Endpoint = stat.Endpoint
 			}
+			e.Peers[p.PublicKey] = d
 		}
 	}
-	used := map[string]bool{}
 	addr := func(id string) (netip.Addr, bool) {
 		p, ok := st.peers[id]
 		if !ok || p.ApprovalRequired {
@@ -56,6 +57,7 @@ func (s *Service) Enforcement() Enforcement {
 		}
 		return p.IP, true
 	}
+	used := map[string]bool{}
 	for _, pid := range st.polOrder {
 		pol := st.policies[pid]
 		if !pol.Enabled {

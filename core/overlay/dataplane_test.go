@@ -79,7 +79,7 @@ func TestEndpointOutlivesARestart(t *testing.T) {
 	if p.Connected || p.Endpoint != ep {
 		t.Fatalf("after a restart: connected=%v endpoint=%v, want not connected at %v", p.Connected, p.Endpoint, ep)
 	}
-	if got := f.svc.Enforcement().Endpoints[a.PublicKey]; got != ep {
+	if got := f.svc.Enforcement().Peers[a.PublicKey].Endpoint; got != ep {
 		t.Fatalf("Enforcement endpoint = %v, want %v", got, ep)
 	}
 }

@@ -66,7 +66,7 @@ func openDataPlane(cfg config, node identity.Node, ov *overlay.Service, fw acl.F
 	dev, err := wg.Open(wg.Options{
 		Name: cfg.WGInterface, NetNS: fd, PrivateKey: node.Private, ListenPort: int(cfg.WGPort),
 		Address: netip.PrefixFrom(gw, ov.Network().Bits()), Mode: cfg.WGMode,
-		Log: log.With("component", "hw/wg"),
+		Log: log,
 	})
 	if err != nil {
 		d.why = "WireGuard device not running: " + err.Error()
@@ -74,10 +74,9 @@ func openDataPlane(cfg config, node identity.Node, ov *overlay.Service, fw acl.F
 		return d
 	}
 	d.dev = dev
-	log.Info("WireGuard device up", "interface", dev.Name(), "mode", dev.Mode(), "port", dev.ListenPort(), "address", gw)
 	srv, err := dns.Serve(dns.Options{
 		Addr: netip.AddrPortFrom(gw, 53), NetNS: fd, Domain: cfg.DNSDomain, Allowed: ov.Network(), Names: ov,
-		Upstreams: upstreams(cfg), Log: log.With("component", "hw/dns"),
+		Upstreams: upstreams(cfg), Log: log,
 	})
 	if err != nil {
 		d.why = "overlay DNS not running: " + err.Error()

@@ -1,6 +1,7 @@
 package wg
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,8 +30,9 @@ type Device struct {
 	ctl    *wgctrl.Client // its sockets live in the device's namespace
 	closed bool
 
-	user  *embedded // nil in kernel mode
-	netns int       // the embedded device's namespace (0: ours); closed by Close
+	user  *embedded    // nil in kernel mode
+	uapi  bytes.Buffer // the embedded device's state as text, reused by Peers
+	netns int          // the embedded device's namespace (0: ours); closed by Close
 }
 
 var _ tunnel.Device = (*Device)(nil)

@@ -60,6 +60,14 @@ func (d *Device) Peers(ctx context.Context) ([]tunnel.PeerStat, error) {
 	if err := d.lock(); err != nil {
 		return nil, err
 	}
+	if d.user != nil {
+		defer d.mu.Unlock()
+		d.uapi.Reset()
+		if err := d.user.dev.IpcGetOperation(&d.uapi); err != nil {
+			return nil, fmt.Errorf("read peers of %s: %w", d.name, err)
+		}
+		return readUAPI(d.uapi.Bytes())
+	}
 	dev, err := d.ctl.Device(d.name)
 	d.mu.Unlock()
 	if err != nil {

@@ -564,6 +564,19 @@ func TestWireGuardTemporaryAccessAndResources(t *testing.T) {
 		if b.dialAddr(lanHost.addr) {
 			t.Error("beta reaches the LAN with no policy allowing it")
 		}
+		// The internet as a resource is not a way to the other peers.
+		inet := obj(s.call("POST", "/api/groups", map[string]any{"name": "internet",
+			"resources": []any{map[string]any{"id": "0.0.0.0/0"}}}, 200))["id"].(string)
+		s.call("POST", "/api/policies", map[string]any{"name": "devs out", "enabled": true, "rules": []any{
+			map[string]any{"name": "out", "enabled": true, "action": "accept", "protocol": "all",
+				"sources": []string{devs}, "destinations": []string{inet}}}}, 200)
+		time.Sleep(500 * time.Millisecond)
+		if d.dial(b.ip, 22) || a.dial(b.ip, 22) {
+			t.Error("a peer allowed to the internet (0.0.0.0/0) reaches another peer")
+		}
+		if !d.dialAddr(lanHost.addr) {
+			t.Error("delta lost the LAN")
+		}
 	})
 }
 

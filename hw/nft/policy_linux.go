@@ -566,8 +566,10 @@ func (l *policyLayout) fwdRules(o *overlay) {
 		l.rule(fwd, iif(), nfproto(false), from, addrMatch(offDst, side(r.ToGroup), r.ToAddr),
 			l.l4(r.Protocol, r.Ports), accept)
 		if g := o.byID[r.ToGroup]; g != nil && g.rset != nil {
-			l.rule(fwd, iif(), nfproto(false), from, addrMatch(offDst, g.rset, netip.Addr{}),
-				l.l4(r.Protocol, r.Ports), accept)
+			// Only traffic leaving the overlay: a resource of 0.0.0.0/0
+			// (the internet) must not open the way to other peers.
+			l.rule(fwd, iif(), ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, o.iface), nfproto(false), from,
+				addrMatch(offDst, g.rset, netip.Addr{}), l.l4(r.Protocol, r.Ports), accept)
 		}
 	}
 	l.rule(fwd, iif(), drop)

@@ -3,13 +3,16 @@ package web
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/overlay"
 )
 
 // TestUIBrowserDashboardLive: the dashboard shows an hour of traffic and
@@ -58,4 +61,72 @@ func TestUIBrowserDashboardLive(t *testing.T) {
 	}
 	t.Logf("dashboard page weight: %s bytes of bodies as sent, %s bytes decoded",
 		strconv.Itoa(sent), strconv.Itoa(raw))
+}
+
+// TestUIBrowserWireGuard shows the pages over a running data plane (its
+// device a fake): the dashboard's WireGuard card, the peers table with a
+// connected peer, which turns to connected by its own poll without a
+// reload, and groups with networks typed into the form.
+func TestUIBrowserWireGuard(t *testing.T) {
+	e := newUIEnv(t)
+	e.setUp(t, e.browser(t))
+	ctx := t.Context()
+	var peers []overlay.Created
+	for _, name := range []string{"laptop", "phone", "nas"} {
+		p, err := e.ov.CreatePeer(ctx, overlay.NewPeer{Name: name, KeepKey: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, p)
+	}
+	plane, dev := e.runningPlane(t)
+	dev.see(t, peers[0].PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-2*time.Minute), 1<<30+5<<20, 87<<20)
+	poll(t, plane)
+	c := newChrome(t, e)
+	c.login()
+
+	c.run("see the WireGuard card", chromedp.WaitVisible(testSel("wg-card")))
+	if got := c.text("wg-interface") + " " + c.text("wg-peers") + " " + c.text("wg-connected") + " " + c.text("wg-rx"); got != "wg0 3 1 1.0 GiB" {
+		t.Errorf("WireGuard card %q, want wg0 3 1 1.0 GiB", got)
+	}
+	if !strings.HasPrefix(c.text("wg-state"), "Running") || c.text("count-connected") != "1" {
+		t.Errorf("state %q, connected %q", c.text("wg-state"), c.text("count-connected"))
+	}
+	c.shot("20-dashboard-wireguard")
+
+	c.open("/peers", "peers-table")
+	if got := c.text("peer-connected") + " " + c.text("peer-handshake") + " " + c.text("peer-endpoint"); got != "connected 2 min ago 198.51.100.7:41000" {
+		t.Errorf("laptop's row %q", got)
+	}
+	c.shot("21-peers-connected")
+	// The phone connects; the table's own poll shows it, on the same page.
+	c.eval(`window.__samePeers = "yes"`)
+	dev.see(t, peers[1].PublicKey, netip.MustParseAddrPort("203.0.113.9:51820"), time.Now(), 4096, 2048)
+	poll(t, plane)
+	phone := `document.querySelector("[data-peer-id='` + peers[1].ID + `'] [data-testid=peer-connected]")`
+	c.run("see the phone connect", chromedp.Poll[chromedp.Void](phone+`.textContent === "connected"`, chromedp.WithPollingTimeout(15*time.Second)))
+	if got := c.eval(`String(window.__samePeers)`); got != "yes" {
+		t.Errorf("the page reloaded: %q", got)
+	}
+
+	c.open("/groups", "group-form")
+	c.run("add a group with networks",
+		chromedp.SendKeys(testSel("name"), "home lan"),
+		chromedp.Click(`[data-testid="peers-option"][value="`+peers[0].ID+`"]`),
+		chromedp.SendKeys(testSel("resources"), "192.168.1.0/24\nmy printer\n"),
+		chromedp.Click(testSel("submit")),
+		chromedp.WaitVisible(testSel("resources-line-error")))
+	if got := c.text("resources-line-error"); got != `Line 2: "my printer" is not a network such as 192.168.1.0/24.` {
+		t.Errorf("line error %q", got)
+	}
+	c.shot("22-groups-resources-refused")
+	c.run("fix the line",
+		chromedp.SetValue(testSel("resources"), "192.168.1.0/24\n192.168.1.20\n0.0.0.0/0"),
+		chromedp.Click(testSel("submit")),
+		chromedp.WaitVisible(testSel("group-resource")))
+	if got := c.eval(`Array.from(document.querySelectorAll("[data-testid=group-resource]")).map(e => e.textContent).join(" ")`); got != "192.168.1.0/24 192.168.1.20/32 0.0.0.0/0" {
+		t.Errorf("listed networks %q", got)
+	}
+	c.shot("23-groups-resources")
+	t.Logf("screenshots in %s", c.shots)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
 
+	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/overlay"
 )
 
@@ -36,10 +38,21 @@ const a11yCheck = `(() => {
 func TestUIBrowserEveryPage(t *testing.T) {
 	e := newUIEnv(t)
 	e.setUp(t, e.browser(t))
-	p, err := e.ov.CreatePeer(t.Context(), overlay.NewPeer{Name: "laptop-with-a-rather-long-name"})
+	// The peer's page shows its kept config; the group form its
+	// networks; the dashboard a data plane that cannot run, as in a
+	// process without CAP_NET_ADMIN.
+	p, err := e.ov.CreatePeer(t.Context(), overlay.NewPeer{Name: "laptop-with-a-rather-long-name", KeepKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	g, err := e.ov.SaveGroup(t.Context(), "", overlay.GroupSpec{Name: "home", Peers: []string{p.ID},
+		Resources: []netip.Prefix{netip.MustParsePrefix("192.168.100.0/24"), netip.MustParsePrefix("0.0.0.0/0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plane := dataplane.New(e.ov, nil, nil, dataplane.Config{Interface: "wg0",
+		Unavailable: "no WireGuard device: creating wg0 needs CAP_NET_ADMIN"})
+	e.rebuild(func(d *Deps) { d.Plane = plane; withGateway(d) })
 	c := newChrome(t, e)
 	c.login()
 	c.run("phone screen", chromedp.Emulate(device.IPhone12))
@@ -48,7 +61,9 @@ func TestUIBrowserEveryPage(t *testing.T) {
 		{"/", "90-phone-dashboard"},
 		{"/peers", "91-phone-peers"},
 		{"/peers/" + p.ID, "92-phone-peer"},
+		{"/peers/" + p.ID + "/forget-key", "92-phone-peer-forget-key"},
 		{"/groups", "93-phone-groups"},
+		{"/groups/" + g.ID + "/edit", "93-phone-group-edit"},
 		{"/policies", "94-phone-policies"},
 		{"/p2p", "95-phone-network"},
 		{"/interfaces", "96-phone-interfaces"},

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -10,8 +12,10 @@ import (
 
 // TestUIBrowserPeer drives one peer's page in headless Chromium: a peer
 // created on /peers shows its config with a QR code, its name links to its
-// page, the edit form renames it, and a debug-bundle job turns from
-// pending to succeeded by htmx polling, without a reload, and downloads.
+// page, which offers the kept config as a download and a QR code, follows
+// the peer's connection live, renames it, and a debug-bundle job turns
+// from pending to succeeded by htmx polling, without a reload, and
+// downloads; at last the kept key is forgotten.
 func TestUIBrowserPeer(t *testing.T) {
 	e := newUIEnv(t)
 	e.setUp(t, e.browser(t))
@@ -42,6 +46,38 @@ func TestUIBrowserPeer(t *testing.T) {
 	if got := c.text("peer-ip"); got != peers[0].IP.String() {
 		t.Errorf("peer IP %q, want %s", got, peers[0].IP)
 	}
+
+	// The box to keep the key was checked by default: the page offers the
+	// config again, as a download and a QR code next to it.
+	c.run("see the kept config", chromedp.WaitVisible(testSel("config-download")), chromedp.WaitVisible(testSel("config-qr")))
+	if got := c.eval(`(() => { const a = document.querySelector("[data-testid=config-download]").getBoundingClientRect();
+		const q = document.querySelector("[data-testid=config-qr]").getBoundingClientRect();
+		return q.width > 100 && q.width === q.height && q.left > a.right ? "beside" : JSON.stringify([a, q]) })()`); got != "beside" {
+		t.Errorf("QR code not a square beside the download link: %s", got)
+	}
+	key, kept, err := e.ov.PrivateKey(t.Context(), peers[0].ID)
+	if err != nil || !kept {
+		t.Fatalf("the key is not kept: %v", err)
+	}
+	if got := c.eval(`fetch(document.querySelector("[data-testid=config-download]").href).then(async r =>
+		r.status + " " + r.headers.get("content-disposition") + " " + (await r.text()).includes("PrivateKey = ` + key + `"))`); got !=
+		`200 attachment; filename="`+peers[0].DNSLabel+`.conf" true` {
+		t.Errorf("download answers %q", got)
+	}
+	// The connection section follows the data plane without a reload.
+	c.eval(`window.__sameConn = "yes"`)
+	if err := e.ov.Observe(t.Context(), []overlay.Observation{{PublicKey: peers[0].PublicKey, Connected: true,
+		Endpoint: netip.MustParseAddrPort("198.51.100.7:41000"), LastHandshake: time.Now(), LastSeen: time.Now(),
+		RxBytes: 42 << 20, TxBytes: 7 << 10}}); err != nil {
+		t.Fatal(err)
+	}
+	c.run("see the peer connect", chromedp.Poll[chromedp.Void](
+		`document.querySelector("[data-testid=peer-connected]").textContent === "connected"`, chromedp.WithPollingTimeout(15*time.Second)))
+	if got := c.eval(`window.__sameConn + " " + document.querySelector("[data-testid=peer-endpoint]").textContent + " " +
+		document.querySelector("[data-testid=peer-rx]").textContent`); got != "yes 198.51.100.7:41000 42.0 MiB" {
+		t.Errorf("same page, endpoint, received = %q", got)
+	}
+	c.shot("12-peer-connection")
 
 	c.run("rename the peer",
 		chromedp.SetValue(testSel("name"), "work laptop"),
@@ -76,5 +112,16 @@ func TestUIBrowserPeer(t *testing.T) {
 		t.Errorf("download answers %q, want 200 application/gzip", got)
 	}
 	c.shot("11-peer")
+
+	// Forget the key: a confirmation, then the page says it is gone.
+	c.run("forget the key", chromedp.Click(testSel("forget-key")), chromedp.WaitVisible(testSel("forget-key-form")))
+	c.shot("13-peer-forget-key")
+	c.run("confirm", chromedp.Click(testSel("confirm-forget-key")), chromedp.WaitVisible(testSel("key-forgotten")))
+	if _, kept, _ := e.ov.PrivateKey(t.Context(), peers[0].ID); kept {
+		t.Error("the key is still kept")
+	}
+	if got := c.eval(`String(document.querySelectorAll("[data-testid=config-download], [data-testid=config-qr]").length)`); got != "0" {
+		t.Errorf("%s download links or QR codes after forgetting", got)
+	}
 	t.Logf("screenshots in %s", c.shots)
 }

@@ -15,8 +15,9 @@ import (
 	"github.com/edgeward/edgeward/views/pages"
 )
 
-// dashboard shows what the node is and how its firewall stands. An htmx
-// request aimed at the stats section gets only that section.
+// dashboard shows what the node is, how its firewall and its WireGuard
+// data plane stand. An htmx request aimed at the stats section gets only
+// that section.
 func (u *ui) dashboard(c *fiber.Ctx) error {
 	p := pages.DashboardProps{
 		Page:     u.navPage(c, "Dashboard", "/"),
@@ -32,8 +33,10 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		p.Version = "dev"
 	}
 	if u.d.Overlay != nil {
+		// Connected is what the data plane last observed of each peer.
 		p.Peers, p.Connected = u.d.Overlay.Counts()
 	}
+	p.WireGuard = wireGuardCard(u.d.Plane)
 	if u.d.Stats != nil {
 		p.HasTraffic = true
 		for _, l := range u.d.Stats.Links() {

@@ -9,7 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
 )
@@ -204,6 +208,72 @@ func BenchmarkUIDashboard(b *testing.B) {
 				size = int(n)
 			}
 			b.ReportMetric(float64(size), "html_bytes")
+		})
+	}
+}
+
+// TestUIDashboardWireGuard: the WireGuard card says whether the data plane
+// runs and, prominently, why not; what it holds; and that a process
+// without one has none. The connected count is the data plane's.
+func TestUIDashboardWireGuard(t *testing.T) {
+	type card struct {
+		None                                        bool
+		State, Why, Iface, Peers, Connected, Rx, Tx string
+		Alert                                       bool
+	}
+	read := func(p page) card {
+		return card{None: p.has("wg-none"), State: p.text("wg-state"), Why: p.text("wg-why"), Iface: p.text("wg-interface"),
+			Peers: p.text("wg-peers"), Connected: p.text("wg-connected"), Rx: p.text("wg-rx"), Tx: p.text("wg-tx"),
+			Alert: p.doc.Find(`[data-testid="wg-card"] [role="alert"]`).Length() > 0}
+	}
+	const why = "no WireGuard device: CAP_NET_ADMIN is missing"
+	tests := []struct {
+		name          string
+		plane         func(t *testing.T, e *uiEnv)
+		want          card
+		wantConnected string // the dashboard's connected count
+	}{
+		{"no plane", func(*testing.T, *uiEnv) {}, card{None: true}, "0"},
+		{"unavailable", func(t *testing.T, e *uiEnv) {
+			plane := dataplane.New(e.ov, nil, nil, dataplane.Config{Interface: "wg0", Unavailable: why})
+			e.rebuild(func(d *Deps) { d.Plane = plane })
+		}, card{State: "Not running. " + why, Why: why, Iface: "wg0", Peers: "0", Connected: "0", Rx: "0 B", Tx: "0 B", Alert: true}, "0"},
+		{"running", func(t *testing.T, e *uiEnv) {
+			plane, dev := e.runningPlane(t)
+			laptop := e.ov.Peers(overlay.Filter{Name: "laptop"})[0]
+			dev.see(t, laptop.PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-time.Minute), 3<<20, 1536)
+			poll(t, plane)
+		}, card{Iface: "wg0", Peers: "2", Connected: "1", Rx: "3.0 MiB", Tx: "1.5 KiB"}, "1"},
+		{"running without the filter", func(t *testing.T, e *uiEnv) {
+			plane := dataplane.New(e.ov, newFakeDevice(), nil, dataplane.Config{Interface: "wg7"})
+			poll(t, plane)
+			e.rebuild(func(d *Deps) { d.Plane = plane })
+		}, card{Why: "policies are not enforced: the kernel filter is unavailable", Iface: "wg7", Peers: "2", Connected: "0",
+			Rx: "0 B", Tx: "0 B", Alert: true}, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newUIEnv(t)
+			e.addPeer(t, "laptop")
+			e.addPeer(t, "phone")
+			tt.plane(t, e)
+			b := e.browser(t)
+			e.setUp(t, b)
+			for _, p := range []page{b.get("/"), b.get("/", "HX-Request", "true", "HX-Target", "stats", backgroundHeader, "1")} {
+				got := read(p)
+				// The running state carries the time of the last read.
+				if strings.HasPrefix(got.State, "Running") {
+					got.State = ""
+				} else if tt.want.State == "" && !tt.want.None {
+					t.Errorf("state %q, want running", got.State)
+				}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("WireGuard card (-want +got):\n%s", diff)
+				}
+				if got := p.text("count-peers") + "/" + p.text("count-connected"); got != "2/"+tt.wantConnected {
+					t.Errorf("peers/connected %s, want 2/%s", got, tt.wantConnected)
+				}
+			}
 		})
 	}
 }

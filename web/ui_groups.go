@@ -92,8 +92,12 @@ func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
 		for i, m := range gj.Peers {
 			names[i] = m.Name
 		}
+		nets := make([]string, len(g.Resources))
+		for i, r := range g.Resources {
+			nets[i] = r.String()
+		}
 		p.Rows = append(p.Rows, pages.GroupRow{ID: gj.ID, Name: gj.Name, Peers: gj.PeersCount,
-			Members: strings.Join(names, ", "), All: g.All})
+			Members: strings.Join(names, ", "), Resources: nets, All: g.All})
 	}
 	return p
 }
@@ -110,38 +114,49 @@ func (u *ui) peerPicks(checked []string) []pages.Pick {
 	return out
 }
 
-// groupForm is the group form as posted, for saving and for showing again.
-func (u *ui) groupForm(c *fiber.Ctx, id string) (overlay.GroupSpec, pages.GroupForm) {
+// groupForm is the group form as posted, for saving and for showing
+// again, with the lines of the networks field that are not networks.
+func (u *ui) groupForm(c *fiber.Ctx, id string) (overlay.GroupSpec, pages.GroupForm, resourceLines) {
 	spec := overlay.GroupSpec{Name: strings.TrimSpace(c.FormValue("name")), Peers: formList(c, "peers")}
-	return spec, pages.GroupForm{ID: id, Name: spec.Name, Peers: u.peerPicks(spec.Peers)}
+	form := pages.GroupForm{ID: id, Name: spec.Name, Peers: u.peerPicks(spec.Peers), Resources: c.FormValue("resources")}
+	lines := parseResourceLines(form.Resources)
+	spec.Resources = lines.nets
+	return spec, form, lines
 }
 
 func (u *ui) groupCreate(c *fiber.Ctx) error {
-	spec, form := u.groupForm(c, "")
-	return u.groupSave(c, "", spec, func(status int, errs map[string]string) error {
-		form.Errors = errs
+	spec, form, lines := u.groupForm(c, "")
+	return u.groupSave(c, "", spec, lines, func(status int, errs map[string]string, bad []string) error {
+		form.Errors, form.ResourceLines = errs, bad
 		return render(c, status, pages.Groups(u.groupsProps(c, form)))
 	})
 }
 
 func (u *ui) groupUpdate(c *fiber.Ctx) error {
 	id := c.Params("id")
-	spec, form := u.groupForm(c, id)
-	return u.groupSave(c, id, spec, func(status int, errs map[string]string) error {
-		form.Errors = errs
+	spec, form, lines := u.groupForm(c, id)
+	return u.groupSave(c, id, spec, lines, func(status int, errs map[string]string, bad []string) error {
+		form.Errors, form.ResourceLines = errs, bad
 		return render(c, status, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
 	})
 }
 
 // groupSave saves the group and goes back to the list; refused input goes
-// to again, to show the form with its errors.
-func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, again func(int, map[string]string) error) error {
+// to again, to show the form with its errors: by field, and by line of
+// the networks field. Lines that are not networks are refused here, before
+// the core sees the group.
+func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, lines resourceLines,
+	again func(int, map[string]string, []string) error) error {
+	if len(lines.bad) > 0 {
+		return again(fiber.StatusUnprocessableEntity, nil, lines.bad)
+	}
 	cx, cancel := ctx(c)
 	defer cancel()
 	g, err := u.d.Overlay.SaveGroup(cx, id, spec)
 	if err != nil {
 		if fields, status, ok := pageFormErrors(err, formField); ok && status != fiber.StatusNotFound {
-			return again(status, fields)
+			fields, bad := lines.coreErrors(err, fields)
+			return again(status, fields, bad)
 		}
 		return err
 	}
@@ -157,7 +172,7 @@ func (u *ui) groupEditForm(c *fiber.Ctx) error {
 	if g.All {
 		return u.errorPage(c, fiber.StatusConflict, "The group All holds every peer; it cannot be edited.")
 	}
-	form := pages.GroupForm{ID: g.ID, Name: g.Name, Peers: u.peerPicks(g.Peers)}
+	form := pages.GroupForm{ID: g.ID, Name: g.Name, Peers: u.peerPicks(g.Peers), Resources: resourcesText(g.Resources)}
 	return render(c, fiber.StatusOK, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
 }
 

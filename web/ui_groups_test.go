@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -535,5 +536,110 @@ func TestUIGroupsPoliciesGuards(t *testing.T) {
 	}
 	for _, path := range paths {
 		wantRedirect(t, anon.submitFrom("/login", path, map[string]string{"name": "anon"}), "/login")
+	}
+}
+
+// TestUIGroupsResources: a group's networks are typed one per line, listed
+// in the table and in the edit form as saved; a line that is not a network
+// is refused naming its line, and so is one the core refuses, next to the
+// field, with what was typed kept.
+func TestUIGroupsResources(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	laptop := e.addPeer(t, "laptop")
+
+	p := b.get("/groups")
+	if hint := strings.TrimSpace(p.doc.Find(`#resources-hint`).Text()); !strings.HasPrefix(hint,
+		"A policy whose destination is this group lets its sources reach these networks through the gateway.") {
+		t.Errorf("resources hint %q", hint)
+	}
+	if area := p.doc.Find(`textarea[data-testid="resources"]`); area.AttrOr("name", "") != "resources" ||
+		area.AttrOr("aria-describedby", "") != "resources-hint" {
+		t.Errorf("resources textarea: name %q, described by %q", area.AttrOr("name", ""), area.AttrOr("aria-describedby", ""))
+	}
+
+	typed := "192.168.1.0/24\r\n\n  10.0.0.7  \n0.0.0.0/0\n"
+	wantRedirect(t, b.submitValues("/groups", "/groups", url.Values{"name": {"lan"}, "peers": {laptop.ID}, "resources": {typed}}), "/groups")
+	gs := e.ov.Groups("lan")
+	if len(gs) != 1 {
+		t.Fatalf("%d groups named lan", len(gs))
+	}
+	lan := gs[0]
+	wantNets := []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("10.0.0.7/32"), netip.MustParsePrefix("0.0.0.0/0")}
+	if diff := cmp.Diff(wantNets, lan.Resources, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("saved networks (-want +got):\n%s", diff)
+	}
+	row := b.get("/groups").doc.Find(`[data-testid="group-row"][data-group-id="` + lan.ID + `"]`)
+	var listed []string
+	row.Find(`[data-testid="group-resource"]`).Each(func(_ int, s *goquery.Selection) { listed = append(listed, s.Text()) })
+	if diff := cmp.Diff([]string{"192.168.1.0/24", "10.0.0.7/32", "0.0.0.0/0"}, listed); diff != "" {
+		t.Errorf("listed networks (-want +got):\n%s", diff)
+	}
+	edit := "/groups/" + lan.ID + "/edit"
+	if got := b.get(edit).doc.Find(`textarea[data-testid="resources"]`).Text(); got != "192.168.1.0/24\n10.0.0.7/32\n0.0.0.0/0" {
+		t.Errorf("edit form networks %q", got)
+	}
+	// Saving the edit form as it is changes nothing; emptying it drops them.
+	form := url.Values{"name": {"lan"}, "peers": {laptop.ID}, "resources": {b.get(edit).doc.Find(`textarea[data-testid="resources"]`).Text()}}
+	wantRedirect(t, b.submitValues(edit, "/groups/"+lan.ID, form), "/groups")
+	if g, _ := e.ov.Group(lan.ID); len(g.Resources) != 3 {
+		t.Errorf("networks after a save as shown: %v", g.Resources)
+	}
+
+	tests := []struct {
+		name      string
+		resources string
+		want      []string
+	}{
+		{"not a network", "192.168.1.0/24\n\nmy lan\n10.0.0.0/8\n300.1.1.1", []string{
+			`Line 3: "my lan" is not a network such as 192.168.1.0/24.`,
+			`Line 5: "300.1.1.1" is not a network such as 192.168.1.0/24.`}},
+		{"host bits, the core says", "10.0.0.0/8\n\n192.168.1.5/24", []string{
+			"Line 3: 192.168.1.5/24 is not a network address; did you mean 192.168.1.0/24?"}},
+		{"twice and inside the overlay", "10.0.0.0/8\n100.64.3.0/24\n10.0.0.0/8", []string{
+			"Line 2: 100.64.3.0/24 lies inside the overlay 100.64.0.0/16: its peers are reached as peers.",
+			"Line 3: 10.0.0.0/8 is listed twice."}},
+		{"IPv6", "2001:db8::/32", []string{"Line 1: Must be an IPv4 network such as 192.168.1.0/24."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, to := range []struct{ from, action, title string }{{"/groups", "/groups", "Groups"}, {edit, "/groups/" + lan.ID, "Edit group"}} {
+				p := b.submitValues(to.from, to.action, url.Values{"name": {"lan2"}, "resources": {tt.resources}})
+				if p.status != http.StatusUnprocessableEntity || p.text("title") != to.title {
+					t.Errorf("POST %s: status %d, title %q", to.action, p.status, p.text("title"))
+				}
+				if diff := cmp.Diff(tt.want, p.cells("resources-line-error")); diff != "" {
+					t.Errorf("POST %s: line errors (-want +got):\n%s", to.action, diff)
+				}
+				area := p.doc.Find(`textarea[data-testid="resources"]`)
+				if area.Text() != tt.resources || area.AttrOr("aria-invalid", "") != "true" ||
+					area.Parent().Find(`[data-testid="resources-error"]`).Length() != 1 {
+					t.Errorf("POST %s: typed text kept %v, invalid %q, error next to the field %v", to.action,
+						area.Text() == tt.resources, area.AttrOr("aria-invalid", ""), area.Parent().Find(`[data-testid="resources-error"]`).Length() == 1)
+				}
+				if v := p.doc.Find(`input[data-testid="name"]`).AttrOr("value", ""); v != "lan2" {
+					t.Errorf("POST %s: name %q not kept", to.action, v)
+				}
+			}
+		})
+	}
+	if g, _ := e.ov.Group(lan.ID); g.Name != "lan" || len(g.Resources) != 3 || len(e.ov.Groups("lan2")) != 0 {
+		t.Errorf("refused saves changed something: %+v", g)
+	}
+
+	// Too many networks: one message about the list.
+	var many []string
+	for i := range 65 {
+		many = append(many, netip.AddrFrom4([4]byte{10, byte(i), 0, 0}).String()+"/16")
+	}
+	p = b.submitValues("/groups", "/groups", url.Values{"name": {"big"}, "resources": {strings.Join(many, "\n")}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.text("resources-error"), "At most 64 networks per group") || p.has("resources-line-error") {
+		t.Errorf("65 networks: status %d, error %q", p.status, p.text("resources-error"))
+	}
+
+	wantRedirect(t, b.submitValues(edit, "/groups/"+lan.ID, url.Values{"name": {"lan"}, "resources": {"\n  \n"}}), "/groups")
+	if g, _ := e.ov.Group(lan.ID); len(g.Resources) != 0 {
+		t.Errorf("networks after emptying the field: %v", g.Resources)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,14 +27,18 @@ func (u *ui) peerDetailRoutes(app *fiber.App) {
 	}
 }
 
-// peerPage shows one peer. The job list polls this route with htmx and
-// gets only itself back.
+// peerPage shows one peer. The job list and the connection section poll
+// this route with htmx and get only themselves back.
 func (u *ui) peerPage(c *fiber.Ctx) error {
 	pi, err := u.d.Overlay.Peer(c.Params("id"))
 	if err != nil {
 		return err
 	}
-	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.PeerJobsFragment {
+	htmx := c.Get("HX-Request") == "true"
+	if htmx && c.Get("HX-Target") == pages.PeerConnFragment {
+		return render(c, fiber.StatusOK, pages.PeerConnection(pi.ID, peerConn(pi.Status, time.Now())))
+	}
+	if htmx && c.Get("HX-Target") == pages.PeerJobsFragment {
 		// The poll while a job is pending: only the jobs are read.
 		p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil}
 		if p.Jobs, err = u.peerJobs(c, pi.ID); err != nil {
@@ -45,7 +50,7 @@ func (u *ui) peerPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.Saved = c.Query("saved") != ""
+	p.Saved, p.Forgotten = c.Query("saved") != "", c.Query("forgotten") != ""
 	return render(c, fiber.StatusOK, pages.Peer(p))
 }
 
@@ -67,7 +72,8 @@ func (u *ui) peerJobs(c *fiber.Ctx, id string) ([]pages.JobRow, error) {
 	return rows, nil
 }
 
-// peerProps is the page of pi with its forms filled from the peer.
+// peerProps is the page of pi with its forms filled from the peer, and
+// its client configuration when the gateway keeps the private key.
 func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, error) {
 	p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil,
 		Edit: pages.PeerEdit{Name: pi.Name, IP: pi.IP.String(), SSHEnabled: pi.SSHEnabled,
@@ -77,20 +83,24 @@ func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, erro
 	if err != nil {
 		return p, err
 	}
+	now := time.Now()
 	for _, a := range acc {
-		p.Accessible = append(p.Accessible, peerRow(a))
+		p.Accessible = append(p.Accessible, peerRow(a, now))
+	}
+	if p.Config, err = u.keptConfig(c, pi); err != nil {
+		return p, err
 	}
 	p.Jobs, err = u.peerJobs(c, pi.ID)
 	return p, err
 }
 
 // peerDetail shapes a peer as the API's GET /api/peers/{id} does, so the
-// page and the API never disagree (approval reason, connection IP).
+// page and the API never disagree (approval reason, connection state).
 func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 	j := toPeerJSON(pi, false)
-	row := peerRow(pi)
+	row := peerRow(pi, time.Now())
 	return pages.PeerDetail{ID: j.ID, Name: j.Name, IP: j.IP, DNSName: j.DNSLabel, PublicKey: j.WGPubKey,
-		Connected: j.Connected, ConnectionIP: j.ConnectionIP, LastSeen: row.LastSeen, Groups: row.Groups,
+		Conn: row.Conn, Groups: row.Groups,
 		CreatedAt: pageTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
 		LoginExpirationEnabled: j.LoginExpirationEnabled, InactivityExpirationEnabled: j.InactivityExpirationEnabled,
 		ApprovalRequired: j.ApprovalRequired, DisapprovalReason: j.DisapprovalReason, Ephemeral: j.Ephemeral}

@@ -122,8 +122,8 @@ func TestUIPeerPage(t *testing.T) {
 		"peer-ip":                    api["ip"].(string),
 		"peer-dns":                   api["dns_label"].(string),
 		"peer-key":                   api["wg_pub_key"].(string),
-		"peer-connection-ip":         api["connection_ip"].(string),
-		"peer-connected":             "yes",
+		"peer-endpoint":              api["connection_ip"].(string) + ":41000",
+		"peer-connected":             "connected",
 		"peer-groups":                "All",
 		"peer-ssh":                   "enabled",
 		"peer-login-expiration":      "disabled",
@@ -137,8 +137,8 @@ func TestUIPeerPage(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("peer facts (-want +got):\n%s", diff)
 	}
-	if want["peer-connection-ip"] != "198.51.100.7" || want["peer-ip"] != laptop.IP.String() {
-		t.Errorf("the API shows ip %s from %s; the test setup went wrong", want["peer-ip"], want["peer-connection-ip"])
+	if want["peer-endpoint"] != from.String() || want["peer-ip"] != laptop.IP.String() {
+		t.Errorf("the API shows ip %s from %s; the test setup went wrong", want["peer-ip"], want["peer-endpoint"])
 	}
 	if p.text("peer-last-seen") == "never" || p.has("peer-ephemeral") {
 		t.Errorf("last seen %q, ephemeral shown %v", p.text("peer-last-seen"), p.has("peer-ephemeral"))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,10 +16,11 @@ func (u *ui) peerRoutes(app *fiber.App) {
 	app.Get("/peers/:id/delete", u.authed(u.peerDeleteForm)...)
 	app.Post("/peers/:id/delete", u.authed(u.deletePeer)...)
 	u.peerDetailRoutes(app)
+	u.peerConfigRoutes(app)
 }
 
-// peersPage lists the peers. An htmx request aimed at the table gets only
-// the table.
+// peersPage lists the peers. An htmx request aimed at the table (the
+// filter form, or the table's own poll every 5 s) gets only the table.
 func (u *ui) peersPage(c *fiber.Ctx) error {
 	p := u.peersProps(c, c.Query("name"), c.Query("ip"))
 	comp := pages.Peers(p)
@@ -29,18 +31,17 @@ func (u *ui) peersPage(c *fiber.Ctx) error {
 }
 
 func (u *ui) peersProps(c *fiber.Ctx, name, ip string) pages.PeersProps {
-	p := pages.PeersProps{Page: u.navPage(c, "Peers", "/peers"), FilterName: name, FilterIP: ip}
+	p := pages.PeersProps{Page: u.navPage(c, "Peers", "/peers"), FilterName: name, FilterIP: ip, KeepKey: true}
+	now := time.Now()
 	for _, pi := range u.d.Overlay.Peers(overlay.Filter{Name: name, IP: ip}) {
-		p.Rows = append(p.Rows, peerRow(pi))
+		p.Rows = append(p.Rows, peerRow(pi, now))
 	}
 	return p
 }
 
-func peerRow(p overlay.PeerInfo) pages.PeerRow {
-	r := pages.PeerRow{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSName: p.FQDN, Connected: p.Connected, LastSeen: "never"}
-	if !p.LastSeen.IsZero() {
-		r.LastSeen = pageTime(p.LastSeen)
-	}
+// peerRow is p as a table row, its connection as of now.
+func peerRow(p overlay.PeerInfo, now time.Time) pages.PeerRow {
+	r := pages.PeerRow{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSName: p.FQDN, Conn: peerConn(p.Status, now)}
 	names := make([]string, len(p.Groups))
 	for i, g := range p.Groups {
 		names[i] = g.Name
@@ -49,28 +50,31 @@ func peerRow(p overlay.PeerInfo) pages.PeerRow {
 	return r
 }
 
-// createPeer adds a peer. On success the page shows it once, with its
-// client configuration when the gateway made the key: the private key is
-// not kept anywhere, so the page is rendered here rather than after a
-// redirect.
+// createPeer adds a peer. On success the page shows it, with its client
+// configuration when the gateway made the key. Unless the admin asked the
+// gateway to keep the key, this is the only time the key is shown, so the
+// page is rendered here rather than after a redirect. An unchecked box is
+// not sent, which is "do not keep".
 func (u *ui) createPeer(c *fiber.Ctx) error {
 	name, key := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("wg_pub_key"))
+	keep := peerFormFlag(c, "keep_key")
 	cx, cancel := ctx(c)
 	defer cancel()
 	// The core records an API token id as the creator; a page has none.
-	created, err := u.d.Overlay.CreatePeer(cx, overlay.NewPeer{Name: name, PublicKey: key, CreatedBy: "admin"})
+	created, err := u.d.Overlay.CreatePeer(cx, overlay.NewPeer{Name: name, PublicKey: key, CreatedBy: "admin", KeepKey: keep})
 	if err != nil {
 		fields, status, ok := pageFormErrors(err, peerSameField)
 		if !ok {
 			return err
 		}
 		p := u.peersProps(c, "", "")
-		p.Name, p.PublicKey, p.Errors = name, key, fields
+		p.Name, p.PublicKey, p.KeepKey, p.Errors = name, key, keep, fields
 		return render(c, status, pages.Peers(p))
 	}
-	u.d.Log.Info("peer created", "request_id", requestID(c), "remote", c.IP(), "peer_id", created.ID)
+	kept := keep && created.PrivateKey != ""
+	u.d.Log.Info("peer created", "request_id", requestID(c), "remote", c.IP(), "peer_id", created.ID, "key_kept", kept)
 	p := u.peersProps(c, "", "")
-	p.Created = &pages.CreatedPeer{Name: created.Name, IP: created.IP.String()}
+	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept}
 	if created.PrivateKey != "" {
 		p.Created.Config = clientConfig(u.d, created)
 	}

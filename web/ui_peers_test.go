@@ -2,13 +2,17 @@ package web
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/pages"
 )
 
 // testPubKey is a valid WireGuard public key (32 bytes, base64).
@@ -54,8 +58,11 @@ func TestUIPeersList(t *testing.T) {
 	for id, want := range map[string]string{
 		"peer-ip":        laptop.IP.String(),
 		"peer-dns":       laptop.FQDN,
-		"peer-connected": "no",
-		"peer-last-seen": "never",
+		"peer-connected": "offline",
+		"peer-handshake": "never",
+		"peer-endpoint":  "",
+		"peer-rx":        "0 B",
+		"peer-tx":        "0 B",
 		"peer-groups":    "All",
 	} {
 		if got := strings.TrimSpace(row.Find(`[data-testid="` + id + `"]`).Text()); got != want {
@@ -256,5 +263,157 @@ func TestUIPeersGuards(t *testing.T) {
 	p := anon.get("/peers", "HX-Request", "true", "HX-Target", "peers-table")
 	if p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/login" {
 		t.Errorf("htmx without a session: status %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
+	}
+}
+
+// observe records what the data plane saw of key: connected from from,
+// a handshake at hs and the tunnel's traffic.
+func (e *uiEnv) observe(t *testing.T, key string, connected bool, from netip.AddrPort, hs time.Time, rx, tx int64) {
+	t.Helper()
+	if err := e.ov.Observe(t.Context(), []overlay.Observation{{PublicKey: key, Connected: connected, Endpoint: from,
+		LastHandshake: hs, LastSeen: hs, RxBytes: rx, TxBytes: tx}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUIPeersStatus: each row says whether its peer is connected (in
+// words), when its last handshake was, from where and how much it moved,
+// and the table polls for itself in the background with the page's filter.
+func TestUIPeersStatus(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	laptop := e.addPeer(t, "laptop")
+	phone := e.addPeer(t, "phone")
+	e.addPeer(t, "nas")
+	hs := time.Now().Add(-2 * time.Minute)
+	e.observe(t, laptop.PublicKey, true, netip.MustParseAddrPort("198.51.100.7:41000"), hs, 1536, 3<<20)
+	// The phone was connected and is gone: its last endpoint stays.
+	e.observe(t, phone.PublicKey, true, netip.MustParseAddrPort("203.0.113.9:51820"), hs, 10, 20)
+	e.observe(t, phone.PublicKey, false, netip.AddrPort{}, hs, 10, 20)
+
+	type rowFacts struct{ Name, Connected, Handshake, Endpoint, Rx, Tx string }
+	facts := func(p page) []rowFacts {
+		var out []rowFacts
+		p.doc.Find(`[data-testid="peer-row"]`).Each(func(_ int, s *goquery.Selection) {
+			f := func(id string) string { return strings.TrimSpace(s.Find(`[data-testid="` + id + `"]`).Text()) }
+			out = append(out, rowFacts{f("peer-name"), f("peer-connected"), f("peer-handshake"), f("peer-endpoint"),
+				f("peer-rx"), f("peer-tx")})
+		})
+		return out
+	}
+	want := []rowFacts{
+		{"laptop", "connected", "2 min ago", "198.51.100.7:41000", "1.5 KiB", "3.0 MiB"},
+		{"nas", "offline", "never", "", "0 B", "0 B"},
+		{"phone", "offline", "2 min ago", "203.0.113.9:51820", "10 B", "20 B"},
+	}
+	p := b.get("/peers")
+	if diff := cmp.Diff(want, facts(p)); diff != "" {
+		t.Errorf("peer rows (-want +got):\n%s", diff)
+	}
+	// The state is in words; the colour class only repeats it.
+	badge := p.doc.Find(`[data-peer-id="` + laptop.ID + `"] [data-testid="peer-connected"]`)
+	if !badge.HasClass("ok") || badge.HasClass("off") {
+		t.Errorf("connected badge classes %q", badge.AttrOr("class", ""))
+	}
+	if at := p.doc.Find(`[data-peer-id="`+laptop.ID+`"] time[data-testid="peer-handshake"]`).AttrOr("datetime", ""); at != pageTime(hs) {
+		t.Errorf("handshake datetime %q, want %q", at, pageTime(hs))
+	}
+
+	// The table polls every 5 s in the background, keeping the filter.
+	for _, tt := range []struct{ query, wantGet string }{
+		{"", "/peers"},
+		{"?name=lap", "/peers?name=lap"},
+		{"?name=lap&ip=100.64", "/peers?ip=100.64&name=lap"},
+	} {
+		table := b.get("/peers" + tt.query).doc.Find(`section[data-testid="peers-table"]`)
+		got := []string{table.AttrOr("hx-get", ""), table.AttrOr("hx-trigger", ""), table.AttrOr("hx-target", ""),
+			table.AttrOr("hx-swap", ""), table.AttrOr("hx-headers", "")}
+		if diff := cmp.Diff([]string{tt.wantGet, "every 5s", "this", "outerHTML", `{"X-Edgeward-Background": "1"}`}, got); diff != "" {
+			t.Errorf("%s: poll attributes (-want +got):\n%s", tt.query, diff)
+		}
+	}
+
+	// The poll gets the table alone, with the state as it is now.
+	e.observe(t, laptop.PublicKey, false, netip.AddrPort{}, hs, 2048, 3<<20)
+	f := b.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, backgroundHeader, "1")
+	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("filter-form") || f.has("peer-form") {
+		t.Fatalf("poll: status %d\n%s", f.status, f.body)
+	}
+	want[0].Connected, want[0].Rx = "offline", "2.0 KiB"
+	if diff := cmp.Diff(want, facts(f)); diff != "" {
+		t.Errorf("polled rows (-want +got):\n%s", diff)
+	}
+	// A poll whose session ended goes to the login page.
+	anon := e.browser(t)
+	if p := anon.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, backgroundHeader, "1"); p.status != http.StatusUnauthorized ||
+		p.header.Get("HX-Redirect") != "/login" {
+		t.Errorf("poll without a session: status %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
+	}
+}
+
+// TestUIPeersKeepKey: the create form offers to keep the generated key,
+// checked by default; kept, the created notice points to the peer's page
+// and the overlay holds the key; unchecked, the key is shown once.
+func TestUIPeersKeepKey(t *testing.T) {
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	ctx := t.Context()
+
+	box := b.get("/peers").doc.Find(`input[data-testid="keep_key"]`)
+	if _, checked := box.Attr("checked"); !checked || box.AttrOr("name", "") != "keep_key" || box.AttrOr("type", "") != "checkbox" {
+		t.Errorf("keep-key box: checked %v, name %q, type %q", checked, box.AttrOr("name", ""), box.AttrOr("type", ""))
+	}
+	if label := strings.TrimSpace(b.get("/peers").doc.Find(`label[for="keep_key"]`).Text()); label !=
+		"Keep the private key on this gateway so the config can be downloaded again" {
+		t.Errorf("keep-key label %q", label)
+	}
+
+	tests := []struct {
+		name     string
+		fields   map[string]string
+		wantKept bool
+		wantCfg  bool
+	}{
+		{"kept", map[string]string{"name": "laptop", "keep_key": "true"}, true, true},
+		{"unchecked", map[string]string{"name": "phone"}, false, true},
+		{"own key", map[string]string{"name": "router", "wg_pub_key": testPubKey, "keep_key": "true"}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b.submit("/peers", tt.fields)
+			if p.status != http.StatusOK || p.text("created-name") != tt.fields["name"] {
+				t.Fatalf("create: status %d\n%s", p.status, p.body)
+			}
+			pi := e.ov.Peers(overlay.Filter{Name: tt.fields["name"]})[0]
+			key, kept, err := e.ov.PrivateKey(ctx, pi.ID)
+			if err != nil || kept != tt.wantKept {
+				t.Fatalf("kept %v (%v), want %v", kept, err, tt.wantKept)
+			}
+			cfg := p.text("client-config")
+			if (cfg != "") != tt.wantCfg || p.has("created-kept") != (tt.wantKept && tt.wantCfg) ||
+				p.has("created-once") != (!tt.wantKept && tt.wantCfg) {
+				t.Errorf("config shown %v, kept note %v, shown-once warning %v", cfg != "", p.has("created-kept"), p.has("created-once"))
+			}
+			if tt.wantKept && !strings.Contains(cfg, "PrivateKey = "+key+"\n") {
+				t.Errorf("the config shown is not the kept key's:\n%s", cfg)
+			}
+			if href := p.doc.Find(`[data-testid="created-name"]`).AttrOr("href", ""); href != "/peers/"+pi.ID {
+				t.Errorf("created peer links to %q", href)
+			}
+		})
+	}
+
+	// A refused create keeps the box as the admin left it.
+	for _, keep := range []bool{true, false} {
+		fields := map[string]string{"name": ""}
+		if keep {
+			fields["keep_key"] = "true"
+		}
+		p := b.submit("/peers", fields)
+		if _, checked := p.doc.Find(`input[data-testid="keep_key"]`).Attr("checked"); p.status != http.StatusUnprocessableEntity || checked != keep {
+			t.Errorf("refused create with keep %v: status %d, box checked %v", keep, p.status, checked)
+		}
 	}
 }

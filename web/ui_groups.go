@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"slices"
@@ -210,8 +211,21 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 // policyProtocols are the protocol choices, "all" first as the default.
 var policyProtocols = []string{overlay.ProtoAll, overlay.ProtoTCP, overlay.ProtoUDP, overlay.ProtoICMP}
 
+// unenforced is why the kernel does not enforce the policies now, or ""
+// when the data plane runs with its filter.
+func (u *ui) unenforced() string {
+	if u.d.Plane == nil {
+		return "no WireGuard data plane in this process"
+	}
+	st := u.d.Plane.Status()
+	if st.Enforced {
+		return ""
+	}
+	return cmp.Or(st.Why, "the kernel filter is unavailable")
+}
+
 func (u *ui) policiesPage(c *fiber.Ctx) error {
-	form := pages.PolicyForm{Enabled: true, Protocol: overlay.ProtoAll, Protocols: policyProtocols}
+	form := pages.PolicyForm{Enabled: true, Protocol: overlay.ProtoAll, Protocols: policyProtocols, Unenforced: u.unenforced()}
 	form.Sources, form.Destinations = u.groupPicks(nil, nil)
 	return render(c, fiber.StatusOK, pages.Policies(u.policiesProps(c, form)))
 }
@@ -296,7 +310,7 @@ func (u *ui) groupPicks(sources, destinations []string) (src, dst []pages.Pick) 
 // rule's own name, description and enabled flag, which the form does
 // not show.
 func (u *ui) policyForm(c *fiber.Ctx, old *overlay.PolicyInfo) (policyReq, pages.PolicyForm) {
-	f := pages.PolicyForm{Name: strings.TrimSpace(c.FormValue("name")), Description: strings.TrimSpace(c.FormValue("description")),
+	f := pages.PolicyForm{Unenforced: u.unenforced(), Name: strings.TrimSpace(c.FormValue("name")), Description: strings.TrimSpace(c.FormValue("description")),
 		Enabled: c.FormValue("enabled") == "on", Bidirectional: c.FormValue("bidirectional") == "on",
 		Protocol: c.FormValue("protocol"), Protocols: policyProtocols, Ports: strings.TrimSpace(c.FormValue("ports"))}
 	sources, destinations := formList(c, "sources"), formList(c, "destinations")
@@ -373,7 +387,7 @@ func (u *ui) policyEditForm(c *fiber.Ctx) error {
 		return err
 	}
 	r := toPolicyJSON(p).Rules[0]
-	form := pages.PolicyForm{ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
+	form := pages.PolicyForm{Unenforced: u.unenforced(), ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
 		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r)}
 	form.Sources, form.Destinations = u.groupPicks(p.Rules[0].Sources, p.Rules[0].Destinations)
 	return render(c, fiber.StatusOK, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))

@@ -89,6 +89,8 @@ type activity struct {
 // Status is what the data plane says of itself.
 type Status struct {
 	Running bool
+	// Enforced says the kernel filter enforces the policies.
+	Enforced bool
 	// Why says why the device or the filter is not running; "" when both
 	// are.
 	Why       string
@@ -125,7 +127,7 @@ func New(ov *overlay.Service, dev tunnel.Device, filter tunnel.Filter, cfg Confi
 	if dev != nil && filter == nil && cfg.Unavailable == "" {
 		p.cfg.Unavailable = "policies are not enforced: the kernel filter is unavailable"
 	}
-	p.status = Status{Interface: cfg.Interface, Why: p.cfg.Unavailable}
+	p.status = Status{Interface: cfg.Interface, Why: p.cfg.Unavailable, Running: dev != nil, Enforced: dev != nil && filter != nil}
 	ov.OnChange(p.Changed)
 	return p
 }
@@ -385,7 +387,8 @@ func (p *Plane) Poll(ctx context.Context) error {
 	now := p.cfg.Now()
 	obs := make([]overlay.Observation, 0, len(stats))
 	p.mu.Lock()
-	st := Status{Running: true, Why: p.cfg.Unavailable, Interface: p.cfg.Interface, Peers: len(stats), LastPoll: now}
+	st := Status{Running: true, Enforced: p.filter != nil, Why: p.cfg.Unavailable, Interface: p.cfg.Interface,
+		Peers: len(stats), LastPoll: now}
 	onDev := make(map[string]netip.Addr, len(stats))
 	for _, s := range stats {
 		if len(s.AllowedIPs) == 1 {

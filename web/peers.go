@@ -152,7 +152,11 @@ func clientConfig(d Deps, p overlay.Created) string {
 		for _, r := range routes {
 			allowed += ", " + r.String()
 		}
-		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\nAllowedIPs = " + allowed + "\n"
+		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\n"
+		if p.PresharedKey != "" {
+			cfg += "PresharedKey = " + p.PresharedKey + "\n"
+		}
+		cfg += "AllowedIPs = " + allowed + "\n"
 		if d.Endpoint != "" {
 			cfg += "Endpoint = " + d.Endpoint + "\nPersistentKeepalive = 25\n"
 		} else {

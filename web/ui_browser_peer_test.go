@@ -55,7 +55,8 @@ func TestUIBrowserPeer(t *testing.T) {
 		return q.width > 100 && q.width === q.height && q.left > a.right ? "beside" : JSON.stringify([a, q]) })()`); got != "beside" {
 		t.Errorf("QR code not a square beside the download link: %s", got)
 	}
-	key, kept, err := e.ov.PrivateKey(t.Context(), peers[0].ID)
+	kc, kept, err := e.ov.Kept(t.Context(), peers[0].ID)
+	key := kc.PrivateKey
 	if err != nil || !kept {
 		t.Fatalf("the key is not kept: %v", err)
 	}
@@ -117,7 +118,7 @@ func TestUIBrowserPeer(t *testing.T) {
 	c.run("forget the key", chromedp.Click(testSel("forget-key")), chromedp.WaitVisible(testSel("forget-key-form")))
 	c.shot("13-peer-forget-key")
 	c.run("confirm", chromedp.Click(testSel("confirm-forget-key")), chromedp.WaitVisible(testSel("key-forgotten")))
-	if _, kept, _ := e.ov.PrivateKey(t.Context(), peers[0].ID); kept {
+	if _, kept, _ := e.ov.Kept(t.Context(), peers[0].ID); kept {
 		t.Error("the key is still kept")
 	}
 	if got := c.eval(`String(document.querySelectorAll("[data-testid=config-download], [data-testid=config-qr]").length)`); got != "0" {

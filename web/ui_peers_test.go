@@ -387,7 +387,8 @@ func TestUIPeersKeepKey(t *testing.T) {
 				t.Fatalf("create: status %d\n%s", p.status, p.body)
 			}
 			pi := e.ov.Peers(overlay.Filter{Name: tt.fields["name"]})[0]
-			key, kept, err := e.ov.PrivateKey(ctx, pi.ID)
+			kc, kept, err := e.ov.Kept(ctx, pi.ID)
+			key := kc.PrivateKey
 			if err != nil || kept != tt.wantKept {
 				t.Fatalf("kept %v (%v), want %v", kept, err, tt.wantKept)
 			}

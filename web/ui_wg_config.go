@@ -27,11 +27,11 @@ func (u *ui) peerConfigRoutes(app *fiber.App) {
 func (u *ui) keptConfig(c *fiber.Ctx, pi overlay.PeerInfo) (*pages.PeerConfig, error) {
 	cx, cancel := ctx(c)
 	defer cancel()
-	key, ok, err := u.d.Overlay.PrivateKey(cx, pi.ID)
+	kept, ok, err := u.d.Overlay.Kept(cx, pi.ID)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &pages.PeerConfig{Text: clientConfig(u.d, overlay.Created{PeerInfo: pi, PrivateKey: key}),
+	return &pages.PeerConfig{Text: clientConfig(u.d, kept),
 		Download: peerPagePath(pi.ID) + "/wg.conf"}, nil
 }
 
@@ -76,7 +76,7 @@ func (u *ui) peerForgetKeyForm(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	if _, ok, err := u.d.Overlay.PrivateKey(cx, pi.ID); err != nil || !ok {
+	if _, ok, err := u.d.Overlay.Kept(cx, pi.ID); err != nil || !ok {
 		if err != nil {
 			return err
 		}

@@ -161,11 +161,11 @@ func TestUIPeerConfig(t *testing.T) {
 	if p := b.post(path+"/forget-key", url.Values{}); p.status != http.StatusForbidden {
 		t.Errorf("POST without a CSRF token: status %d, want 403", p.status)
 	}
-	if _, ok, _ := e.ov.PrivateKey(ctx, kept.ID); !ok {
+	if _, ok, _ := e.ov.Kept(ctx, kept.ID); !ok {
 		t.Fatal("a refused POST forgot the key")
 	}
 	wantRedirect(t, b.submitFrom(path+"/forget-key", path+"/forget-key", nil), path+"?forgotten=1")
-	if _, ok, err := e.ov.PrivateKey(ctx, kept.ID); ok || err != nil {
+	if _, ok, err := e.ov.Kept(ctx, kept.ID); ok || err != nil {
 		t.Errorf("after forgetting: kept %v (%v)", ok, err)
 	}
 	p = b.get(path + "?forgotten=1")
@@ -183,7 +183,8 @@ func TestUIPeerConfig(t *testing.T) {
 		t.Fatal("create tablet")
 	}
 	tablet := e.ov.Peers(overlay.Filter{Name: "tablet"})[0]
-	key, _, _ := e.ov.PrivateKey(ctx, tablet.ID)
+	kc, _, _ := e.ov.Kept(ctx, tablet.ID)
+	key := kc.PrivateKey
 	getRaw(t, b, "/peers/"+tablet.ID+"/wg.conf")
 	out := logs.String()
 	if !strings.Contains(out, "peer config downloaded") || !strings.Contains(out, "peer key forgotten") {

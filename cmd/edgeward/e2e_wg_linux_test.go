@@ -159,8 +159,16 @@ func (l *wgLab) up(p *wgPeer, conf string) {
 	}
 	pub := strings.TrimSpace(runIn(t, p.ns, "wg", "pubkey", "<"+keyFile))
 	p.key = pub
-	runIn(t, p.ns, "wg", "set", p.iface, "private-key", keyFile, "peer", c["PublicKey"],
-		"endpoint", l.gatewayAddr(p)+":51820", "allowed-ips", strings.ReplaceAll(c["AllowedIPs"], " ", ""), "persistent-keepalive", "1")
+	psk := []string{}
+	if c["PresharedKey"] != "" {
+		pskFile := filepath.Join(t.TempDir(), "psk")
+		if err := os.WriteFile(pskFile, []byte(c["PresharedKey"]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		psk = []string{"preshared-key", pskFile}
+	}
+	runIn(t, p.ns, append(append([]string{"wg", "set", p.iface, "private-key", keyFile, "peer", c["PublicKey"]}, psk...),
+		"endpoint", l.gatewayAddr(p)+":51820", "allowed-ips", strings.ReplaceAll(c["AllowedIPs"], " ", ""), "persistent-keepalive", "1")...)
 	sh(t, "ip", "-n", p.ns, "addr", "add", c["Address"], "dev", p.iface)
 	sh(t, "ip", "-n", p.ns, "link", "set", p.iface, "up")
 	for _, r := range strings.Split(c["AllowedIPs"], ",") {
@@ -291,6 +299,9 @@ func TestWireGuardDataPlane(t *testing.T) {
 				}
 			}
 			f := strings.Split(line, "\t")
+			if psk := parseConf(t, l.configOf(p))["PresharedKey"]; len(f) < 2 || psk == "" || f[1] != psk {
+				t.Errorf("wg show for %s: preshared key %q, want the config's %q", p.name, f[1:2], psk)
+			}
 			if len(f) < 8 || f[2] != p.under+":51820" && !strings.HasPrefix(f[2], p.under+":") || f[3] != p.ip+"/32" {
 				t.Errorf("wg show for %s: %q, want endpoint %s:* and allowed ips %s/32", p.name, line, p.under, p.ip)
 			}

@@ -70,13 +70,19 @@ type Plane struct {
 
 	mu sync.Mutex // guards everything below; held across kernel calls
 	// onDev is what the device holds, as far as the plane wrote it.
-	onDev map[string]netip.Addr
+	onDev map[string]held
 	// policy is the filter's policy as last installed, members included.
 	policy  *tunnel.Policy
 	members map[string]map[netip.Addr]bool
 	kicked  map[string]time.Time
 	seen    map[string]activity
 	status  Status
+}
+
+// held is what the plane writes of a device peer and checks is still so.
+type held struct {
+	ip  netip.Addr
+	psk string
 }
 
 // activity is the last traffic counter a poll saw for a peer, and when it
@@ -122,7 +128,7 @@ func New(ov *overlay.Service, dev tunnel.Device, filter tunnel.Filter, cfg Confi
 		cfg.Excluded = func() []string { return nil }
 	}
 	p := &Plane{cfg: cfg, ov: ov, dev: dev, filter: filter, wake: make(chan struct{}, 1),
-		onDev: map[string]netip.Addr{}, kicked: map[string]time.Time{}, seen: map[string]activity{},
+		onDev: map[string]held{}, kicked: map[string]time.Time{}, seen: map[string]activity{},
 		members: map[string]map[netip.Addr]bool{}}
 	if dev != nil && filter == nil && cfg.Unavailable == "" {
 		p.cfg.Unavailable = "policies are not enforced: the kernel filter is unavailable"
@@ -244,8 +250,9 @@ func (p *Plane) configure(ctx context.Context, want map[string]overlay.DevicePee
 	var remove []string
 	for k, w := range want {
 		old, ok := p.onDev[k]
-		if !ok || old != w.IP {
+		if !ok || old != (held{w.IP, w.PSK}) {
 			d := devicePeer(k, w.IP)
+			d.PresharedKey = w.PSK
 			if !ok {
 				d.Endpoint = w.Endpoint
 			}
@@ -266,10 +273,10 @@ func (p *Plane) configure(ctx context.Context, want map[string]overlay.DevicePee
 		return fmt.Errorf("configure device: %w", err)
 	}
 	if p.onDev == nil {
-		p.onDev = map[string]netip.Addr{}
+		p.onDev = map[string]held{}
 	}
 	for _, d := range set {
-		p.onDev[d.PublicKey] = d.AllowedIPs[0].Addr()
+		p.onDev[d.PublicKey] = held{d.AllowedIPs[0].Addr(), d.PresharedKey}
 	}
 	for _, k := range remove {
 		delete(p.onDev, k)
@@ -389,13 +396,13 @@ func (p *Plane) Poll(ctx context.Context) error {
 	p.mu.Lock()
 	st := Status{Running: true, Enforced: p.filter != nil, Why: p.cfg.Unavailable, Interface: p.cfg.Interface,
 		Peers: len(stats), LastPoll: now}
-	onDev := make(map[string]netip.Addr, len(stats))
+	onDev := make(map[string]held, len(stats))
 	for _, s := range stats {
-		if len(s.AllowedIPs) == 1 {
-			onDev[s.PublicKey] = s.AllowedIPs[0].Addr()
-		} else {
-			onDev[s.PublicKey] = netip.Addr{} // not what the plane writes: rewritten below
+		h := held{psk: s.PresharedKey} // more or other allowed IPs than the plane writes: rewritten below
+		if len(s.AllowedIPs) == 1 && s.AllowedIPs[0].IsSingleIP() {
+			h.ip = s.AllowedIPs[0].Addr()
 		}
+		onDev[s.PublicKey] = h
 		a := p.seen[s.PublicKey]
 		if s.RxBytes != a.rx {
 			a = activity{rx: s.RxBytes, at: now}
@@ -432,8 +439,8 @@ func (p *Plane) Poll(ctx context.Context) error {
 		if drift {
 			break
 		}
-		ip, ok := onDev[k]
-		drift = !ok || ip != w.IP
+		h, ok := onDev[k]
+		drift = !ok || h != (held{w.IP, w.PSK})
 	}
 	var repairErr error
 	if drift {

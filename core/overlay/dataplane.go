@@ -29,6 +29,8 @@ type Enforcement struct {
 type DevicePeer struct {
 	IP       netip.Addr
 	Endpoint netip.AddrPort
+	// PSK is the preshared key (base64), "" for none.
+	PSK string
 }
 
 // Enforcement returns what the data plane must enforce now. Rules are the
@@ -43,7 +45,7 @@ func (s *Service) Enforcement() Enforcement {
 	e := Enforcement{Peers: make(map[string]DevicePeer, len(st.peers))}
 	for _, p := range st.peers {
 		if !p.ApprovalRequired {
-			d := DevicePeer{IP: p.IP}
+			d := DevicePeer{IP: p.IP, PSK: st.psk[p.ID]}
 			if stat := st.status[p.ID]; stat != nil {
 				d.Endpoint = stat.Endpoint
 			}

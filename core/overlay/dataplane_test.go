@@ -144,20 +144,24 @@ func TestKeptKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k, ok, err := f.svc.PrivateKey(ctx, kept.ID); err != nil || !ok || k != kept.PrivateKey {
-		t.Fatalf("kept key = %q, %v, %v; want the generated one", k, ok, err)
+	if k, ok, err := f.svc.Kept(ctx, kept.ID); err != nil || !ok || k.PrivateKey != kept.PrivateKey ||
+		k.PresharedKey != kept.PresharedKey || kept.PresharedKey == "" || k.IP != kept.IP {
+		t.Fatalf("kept = %+v, %v, %v; want the generated keys", k, ok, err)
 	}
-	if _, ok, _ := f.svc.PrivateKey(ctx, once.ID); ok {
+	if psk := f.svc.Enforcement().Peers[kept.PublicKey].PSK; psk != kept.PresharedKey {
+		t.Fatalf("device PSK %q, want the generated one", psk)
+	}
+	if _, ok, _ := f.svc.Kept(ctx, once.ID); ok {
 		t.Fatal("a key handed out once is kept")
 	}
 	f.restart(t)
-	if _, ok, _ := f.svc.PrivateKey(ctx, kept.ID); !ok {
+	if _, ok, _ := f.svc.Kept(ctx, kept.ID); !ok {
 		t.Fatal("kept key lost across a restart")
 	}
 	if err := f.svc.ForgetKey(ctx, kept.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := f.svc.PrivateKey(ctx, kept.ID); ok {
+	if _, ok, _ := f.svc.Kept(ctx, kept.ID); ok {
 		t.Fatal("forgotten key still kept")
 	}
 	k2, err := f.svc.CreatePeer(ctx, NewPeer{Name: "tablet", KeepKey: true})
@@ -167,7 +171,7 @@ func TestKeptKey(t *testing.T) {
 	if err := f.svc.DeletePeer(ctx, k2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := f.svc.PrivateKey(ctx, k2.ID); ok {
+	if _, ok, _ := f.svc.Kept(ctx, k2.ID); ok {
 		t.Fatal("a deleted peer's key is still kept")
 	}
 }

@@ -32,8 +32,11 @@ type NewPeer struct {
 type Created struct {
 	PeerInfo
 	// PrivateKey is set only when the gateway generated the key pair. It is
-	// not stored anywhere: this is the one time it can be read.
+	// stored only when the request asked to keep it.
 	PrivateKey string
+	// PresharedKey is made with a generated pair (a client config carries
+	// it in one piece); "" when the peer brought its own public key.
+	PresharedKey string
 }
 
 // CreatePeer adds a peer with a free overlay IP and a unique DNS label.
@@ -74,8 +77,16 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	}
 	p.DNSLabel = st.uniqueLabel(p.Name, ip, p.ID)
 	puts := map[string]any{peerPrefix + p.ID: p}
-	if req.KeepKey && out.PrivateKey != "" {
-		puts[keyPrefix+p.ID] = out.PrivateKey
+	if out.PrivateKey != "" {
+		psk, err := wgkey.GeneratePSK()
+		if err != nil {
+			return Created{}, err
+		}
+		out.PresharedKey = psk.String()
+		puts[pskPrefix+p.ID] = out.PresharedKey
+		if req.KeepKey {
+			puts[keyPrefix+p.ID] = out.PrivateKey
+		}
 	}
 	groups := withPeer(st, req.Groups, p.ID)
 	for _, g := range groups {
@@ -83,6 +94,9 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	}
 	err = s.commit(ctx, puts, nil, func(st *state) {
 		st.putPeer(p)
+		if out.PresharedKey != "" {
+			st.psk[p.ID] = out.PresharedKey
+		}
 		for _, g := range groups {
 			st.groups[g.ID] = g
 		}
@@ -97,24 +111,30 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	return out, nil
 }
 
-// PrivateKey returns the private key kept for peer id (see
-// NewPeer.KeepKey), if the gateway keeps one.
-func (s *Service) PrivateKey(ctx context.Context, id string) (string, bool, error) {
-	var key string
-	err := s.kv.View(ctx, func(tx core.Tx) error {
+// Kept returns peer id with the keys a client config needs, when the
+// gateway keeps its private key (see NewPeer.KeepKey); ok is false when
+// it does not. Errors: ErrNotFound for an unknown peer.
+func (s *Service) Kept(ctx context.Context, id string) (c Created, ok bool, err error) {
+	if c.PeerInfo, err = s.Peer(id); err != nil {
+		return Created{}, false, err
+	}
+	err = s.kv.View(ctx, func(tx core.Tx) error {
 		v, err := tx.Get([]byte(keyPrefix + id))
 		if err != nil {
 			return err
 		}
-		return json.Unmarshal(v, &key)
+		return json.Unmarshal(v, &c.PrivateKey)
 	})
 	if errors.Is(err, core.ErrNotFound) {
-		return "", false, nil
+		return Created{}, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read kept key: %w", err)
+		return Created{}, false, fmt.Errorf("read kept key: %w", err)
 	}
-	return key, true, nil
+	s.mu.RLock()
+	c.PresharedKey = s.st.psk[id]
+	s.mu.RUnlock()
+	return c, true, nil
 }
 
 // ForgetKey drops the private key kept for peer id: its config can no

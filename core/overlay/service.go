@@ -24,7 +24,10 @@ const (
 	// keyPrefix holds generated private keys the admin chose to keep
 	// (NewPeer.KeepKey), apart from the peer records, so that nothing
 	// that shows or exports a peer can carry one by mistake.
-	keyPrefix    = "peerkey/"
+	keyPrefix = "peerkey/"
+	// pskPrefix holds the preshared keys the gateway made for the peers
+	// whose key pair it made, apart from the records for the same reason.
+	pskPrefix    = "peerpsk/"
 	groupPrefix  = "group/"
 	policyPrefix = "policy/"
 )
@@ -132,6 +135,16 @@ func (s *Service) load(ctx context.Context) (*state, error) {
 				return fmt.Errorf("decode group: %w", err)
 			}
 			st.groups[g.ID] = g
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.Scan([]byte(pskPrefix), false, func(k, v []byte) error {
+			var psk string
+			if err := json.Unmarshal(v, &psk); err != nil {
+				return fmt.Errorf("decode preshared key: %w", err)
+			}
+			st.psk[string(k[len(pskPrefix):])] = psk
 			return nil
 		}); err != nil {
 			return err

@@ -17,6 +17,8 @@ type state struct {
 	groups   map[string]*Group
 	policies map[string]*Policy
 	status   map[string]*Status
+	// psk holds the preshared keys of peers that have one, by peer id.
+	psk map[string]string
 
 	byName  map[string]string
 	byKey   map[string]string
@@ -45,6 +47,7 @@ func newState() *state {
 		groups:   map[string]*Group{},
 		policies: map[string]*Policy{},
 		status:   map[string]*Status{},
+		psk:      map[string]string{},
 	}
 }
 
@@ -136,6 +139,7 @@ func (st *state) removePeer(id string) {
 	st.removeOrder(id)
 	delete(st.peers, id)
 	delete(st.status, id)
+	delete(st.psk, id)
 }
 
 func (st *state) removeOrder(id string) {

@@ -105,7 +105,7 @@ func (s *Service) deleteLocked(ctx context.Context, id, why string) error {
 		groups = append(groups, &g)
 		puts[groupPrefix+g.ID] = &g
 	}
-	dels := []string{peerPrefix + id, endpointPrefix + id, keyPrefix + id}
+	dels := []string{peerPrefix + id, endpointPrefix + id, keyPrefix + id, pskPrefix + id}
 	var policies []string
 	for pid, pol := range st.policies {
 		if pol.namesPeer(id) {

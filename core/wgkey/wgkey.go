@@ -54,6 +54,16 @@ func Generate() (priv, pub Key, err error) {
 	return priv, pub, nil
 }
 
+// GeneratePSK returns a new preshared key: 32 random bytes, as wg genpsk
+// makes them.
+func GeneratePSK() (Key, error) {
+	var k Key
+	if _, err := rand.Read(k[:]); err != nil {
+		return k, fmt.Errorf("read random key: %w", err)
+	}
+	return k, nil
+}
+
 // Public derives the public key of a private key.
 func Public(priv Key) (Key, error) {
 	var pub Key

@@ -76,7 +76,7 @@ func (l *wgLab) restart() {
 	l.s = startIn(l.t, l.gw, l.dir, l.extra...)
 }
 
-func sh(t *testing.T, name string, args ...string) string {
+func sh(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -108,27 +108,32 @@ func (l *wgLab) addPeer(name string, groups ...string) *wgPeer {
 
 // plumb makes a peer namespace with a veth pair to the gateway.
 func (l *wgLab) plumb(name string) *wgPeer {
-	t := l.t
-	t.Helper()
-	i := len(l.peers) + 1
-	p := &wgPeer{name: name, ns: netns(t), iface: uniqueIface(), under: fmt.Sprintf("172.%d.%d.2", 20+i, l.net)}
+	p := plumbPeer(l.t, l.gw, l.net, len(l.peers)+1, name)
+	l.peers = append(l.peers, p)
+	return p
+}
+
+// plumbPeer makes the namespace of the i-th peer of a lab with a veth pair
+// to the gateway namespace gw, on 172.(20+i).net.0/24.
+func plumbPeer(tb testing.TB, gw string, net, i int, name string) *wgPeer {
+	tb.Helper()
+	p := &wgPeer{name: name, ns: netns(tb), iface: uniqueIface(), under: fmt.Sprintf("172.%d.%d.2", 20+i, net)}
 	gwSide := fmt.Sprintf("ewu%d", i)
 	for _, args := range [][]string{
-		{"-n", l.gw, "link", "add", gwSide, "type", "veth", "peer", "name", "up0", "netns", p.ns},
-		{"-n", l.gw, "addr", "add", fmt.Sprintf("172.%d.%d.1/24", 20+i, l.net), "dev", gwSide},
+		{"-n", gw, "link", "add", gwSide, "type", "veth", "peer", "name", "up0", "netns", p.ns},
+		{"-n", gw, "addr", "add", fmt.Sprintf("172.%d.%d.1/24", 20+i, net), "dev", gwSide},
 		{"-n", p.ns, "addr", "add", p.under + "/24", "dev", "up0"},
-		{"-n", l.gw, "link", "set", gwSide, "up"},
+		{"-n", gw, "link", "set", gwSide, "up"},
 		{"-n", p.ns, "link", "set", "up0", "up"},
 	} {
-		sh(t, "ip", args...)
+		sh(tb, "ip", args...)
 	}
 	f, err := os.Open(filepath.Join("/run/netns", p.ns))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
+	tb.Cleanup(func() { f.Close() })
 	p.fd = int(f.Fd())
-	l.peers = append(l.peers, p)
 	return p
 }
 

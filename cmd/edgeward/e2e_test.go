@@ -75,6 +75,7 @@ func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *ser
 		args = append(args, "--wg-interface", uniqueIface())
 	}
 	args = append(args, extra...)
+	iface := args[slices.Index(args, "--wg-interface")+1]
 	argv := append(append(slices.Clone(wrap), binary), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "EDGEWARD_DNS_DOMAIN=corp.test")
@@ -98,7 +99,13 @@ func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *ser
 		}
 		s.done <- cmd.Wait()
 	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		// A killed process leaves its UAPI socket file behind.
+		if iface != "" {
+			os.Remove("/var/run/wireguard/" + iface + ".sock")
+		}
+	})
 	select {
 	case a := <-addr:
 		s.base = a

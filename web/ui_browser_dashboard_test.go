@@ -80,7 +80,7 @@ func TestUIBrowserWireGuard(t *testing.T) {
 		peers = append(peers, p)
 	}
 	plane, dev := e.runningPlane(t)
-	dev.see(t, peers[0].PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-2*time.Minute), 1<<30+5<<20, 87<<20)
+	see(t, dev, peers[0].PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-2*time.Minute), 1<<30+5<<20, 87<<20)
 	poll(t, plane)
 	c := newChrome(t, e)
 	c.login()
@@ -101,7 +101,7 @@ func TestUIBrowserWireGuard(t *testing.T) {
 	c.shot("21-peers-connected")
 	// The phone connects; the table's own poll shows it, on the same page.
 	c.eval(`window.__samePeers = "yes"`)
-	dev.see(t, peers[1].PublicKey, netip.MustParseAddrPort("203.0.113.9:51820"), time.Now(), 4096, 2048)
+	see(t, dev, peers[1].PublicKey, netip.MustParseAddrPort("203.0.113.9:51820"), time.Now(), 4096, 2048)
 	poll(t, plane)
 	phone := `document.querySelector("[data-peer-id='` + peers[1].ID + `'] [data-testid=peer-connected]")`
 	c.run("see the phone connect", chromedp.Poll[chromedp.Void](phone+`.textContent === "connected"`, chromedp.WithPollingTimeout(15*time.Second)))

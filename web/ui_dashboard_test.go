@@ -16,6 +16,7 @@ import (
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
 )
 
 // TestUIDashboardLive checks what the dashboard adds to the basics
@@ -241,11 +242,11 @@ func TestUIDashboardWireGuard(t *testing.T) {
 		{"running", func(t *testing.T, e *uiEnv) {
 			plane, dev := e.runningPlane(t)
 			laptop := e.ov.Peers(overlay.Filter{Name: "laptop"})[0]
-			dev.see(t, laptop.PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-time.Minute), 3<<20, 1536)
+			see(t, dev, laptop.PublicKey, netip.MustParseAddrPort("198.51.100.7:41000"), time.Now().Add(-time.Minute), 3<<20, 1536)
 			poll(t, plane)
 		}, card{Iface: "wg0", Peers: "2", Connected: "1", Rx: "3.0 MiB", Tx: "1.5 KiB"}, "1"},
 		{"running without the filter", func(t *testing.T, e *uiEnv) {
-			plane := dataplane.New(e.ov, newFakeDevice(), nil, dataplane.Config{Interface: "wg7"})
+			plane := dataplane.New(e.ov, tunneltest.NewDevice(), nil, dataplane.Config{Interface: "wg7"})
 			poll(t, plane)
 			e.rebuild(func(d *Deps) { d.Plane = plane })
 		}, card{Why: "policies are not enforced: the kernel filter is unavailable", Iface: "wg7", Peers: "2", Connected: "0",

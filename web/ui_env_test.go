@@ -77,15 +77,23 @@ func newUIEnvWith(t testing.TB, svc services) *uiEnv {
 	if err := e.stats.Sample(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.app = New(Deps{Tokens: e.toks, Overlay: e.ov, ACL: e.acl, Journal: e.journal, Version: "1.2.3-test",
+	e.rebuild(func(*Deps) {})
+	return e
+}
+
+// rebuild builds e's app with the env's deps, changed by change (a data
+// plane, the gateway's WireGuard identity).
+func (e *uiEnv) rebuild(change func(*Deps)) {
+	d := Deps{Tokens: e.toks, Overlay: e.ov, ACL: e.acl, Journal: e.journal, Version: "1.2.3-test",
 		Jobs: e.jobs, Links: e.links, Stats: e.stats,
 		NodeID: "node-id-test", NodeName: testNodeName, Admin: e.admin,
 		OnAuthFailure: func(ip string) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.failed = append(e.failed, ip)
-		}})
-	return e
+		}}
+	change(&d)
+	e.app = New(d)
 }
 
 // traffic moves eth0's counters through steps samples of netstat.Step,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
 	"github.com/edgeward/edgeward/views/pages"
 )
 
@@ -105,7 +106,7 @@ func TestUIPoliciesSayWhetherEnforced(t *testing.T) {
 			e.rebuild(func(d *Deps) { d.Plane = plane })
 		}, false, "no CAP_NET_ADMIN"},
 		{"no filter", func(t *testing.T, e *uiEnv) {
-			plane := dataplane.New(e.ov, newFakeDevice(), nil, dataplane.Config{Interface: "wg0"})
+			plane := dataplane.New(e.ov, tunneltest.NewDevice(), nil, dataplane.Config{Interface: "wg0"})
 			e.rebuild(func(d *Deps) { d.Plane = plane })
 		}, false, "policies are not enforced: the kernel filter is unavailable"},
 		{"enforced", func(t *testing.T, e *uiEnv) { e.runningPlane(t) }, true, ""},

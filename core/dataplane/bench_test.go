@@ -66,7 +66,7 @@ func BenchmarkSyncOnePeer(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if f.filter.installs != 1 {
-		b.Fatalf("%d policy installs, want 1: adding peers must only add elements", f.filter.installs)
+	if f.filter.Installs != 1 {
+		b.Fatalf("%d policy installs, want 1: adding peers must only add elements", f.filter.Installs)
 	}
 }

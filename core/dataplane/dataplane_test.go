@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/netip"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,92 +11,21 @@ import (
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/tunnel"
+	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
 )
 
-// fakeDevice stands in for hw/wg, which is tested against the kernel and
-// wireguard-go in its own package and end to end in cmd/edgeward. Here it
-// records calls so the plane's incremental writes can be asserted.
-type fakeDevice struct {
-	mu    sync.Mutex
-	peers map[string]tunnel.PeerStat
-	calls int
-	last  struct {
-		set    []tunnel.Peer
-		remove []string
-	}
-}
-
-func (d *fakeDevice) Configure(_ context.Context, set []tunnel.Peer, remove []string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.calls++
-	d.last.set, d.last.remove = set, remove
-	for _, p := range set {
-		s := d.peers[p.PublicKey]
-		s.Peer = p
-		d.peers[p.PublicKey] = s
-	}
-	for _, k := range remove {
-		delete(d.peers, k)
-	}
-	return nil
-}
-
-func (d *fakeDevice) Peers(context.Context) ([]tunnel.PeerStat, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []tunnel.PeerStat
-	for _, p := range d.peers {
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 // handshake makes the device report a handshake with key at t.
-func (d *fakeDevice) handshake(key string, t time.Time, ep string, rx int64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	s := d.peers[key]
-	s.LastHandshake, s.Endpoint, s.RxBytes = t, netip.MustParseAddrPort(ep), rx
-	d.peers[key] = s
-}
-
-// fakeFilter stands in for hw/nft's policy part (tested in namespaces in
-// hw/nft): it keeps the installed policy and counts installs.
-type fakeFilter struct {
-	installs, applies int
-	policy            tunnel.Policy
-	members           map[string]map[netip.Addr]bool
-}
-
-func (f *fakeFilter) InstallPolicy(_ context.Context, p tunnel.Policy) error {
-	f.installs++
-	f.policy = p
-	f.members = map[string]map[netip.Addr]bool{}
-	for _, g := range p.Groups {
-		f.members[g.ID] = map[netip.Addr]bool{}
-		for _, a := range g.Members {
-			f.members[g.ID][a] = true
-		}
+func handshake(t testing.TB, d *tunneltest.Device, key string, at time.Time, ep string, rx int64) {
+	t.Helper()
+	if !d.See(key, netip.MustParseAddrPort(ep), at, rx, 0) {
+		t.Fatalf("peer %s is not on the device", key)
 	}
-	return nil
-}
-
-func (f *fakeFilter) ApplyMembers(_ context.Context, d tunnel.Members) error {
-	f.applies++
-	for _, m := range d.Add {
-		f.members[m.Group][m.Addr] = true
-	}
-	for _, m := range d.Remove {
-		delete(f.members[m.Group], m.Addr)
-	}
-	return nil
 }
 
 type fixture struct {
 	ov      *overlay.Service
-	dev     *fakeDevice
-	filter  *fakeFilter
+	dev     *tunneltest.Device
+	filter  *tunneltest.Filter
 	plane   *Plane
 	journal *events.Journal
 	now     time.Time
@@ -113,7 +41,7 @@ func newFixtureB(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{dev: &fakeDevice{peers: map[string]tunnel.PeerStat{}}, filter: &fakeFilter{},
+	f := &fixture{dev: tunneltest.NewDevice(), filter: &tunneltest.Filter{},
 		now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	f.journal = events.New(256, func() time.Time { return f.now })
 	f.ov, err = overlay.New(ctx, db, f.journal, overlay.Config{Network: netip.MustParsePrefix("100.64.0.0/16"),
@@ -152,27 +80,27 @@ func TestSyncIsIncremental(t *testing.T) {
 	f := newFixture(t)
 	a, b := f.peer(t, "a"), f.peer(t, "b")
 	f.sync(t)
-	if len(f.dev.peers) != 2 {
-		t.Fatalf("device holds %d peers, want 2", len(f.dev.peers))
+	if f.dev.Len() != 2 {
+		t.Fatalf("device holds %d peers, want 2", f.dev.Len())
 	}
-	if got := f.dev.peers[a.PublicKey].AllowedIPs; !slices.Equal(got, []netip.Prefix{netip.PrefixFrom(a.IP, 32)}) {
+	if got := devPeer(f, a.PublicKey).AllowedIPs; !slices.Equal(got, []netip.Prefix{netip.PrefixFrom(a.IP, 32)}) {
 		t.Fatalf("allowed IPs of a = %v, want its overlay /32 only", got)
 	}
 	c := f.peer(t, "c")
 	f.sync(t)
-	if len(f.dev.last.set) != 1 || f.dev.last.set[0].PublicKey != c.PublicKey || len(f.dev.last.remove) != 0 {
-		t.Fatalf("adding c wrote set=%v remove=%v, want c alone", f.dev.last.set, f.dev.last.remove)
+	if len(f.dev.LastSet) != 1 || f.dev.LastSet[0].PublicKey != c.PublicKey || len(f.dev.LastRemove) != 0 {
+		t.Fatalf("adding c wrote set=%v remove=%v, want c alone", f.dev.LastSet, f.dev.LastRemove)
 	}
 	if err := f.ov.DeletePeer(context.Background(), b.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.sync(t)
-	if !slices.Equal(f.dev.last.remove, []string{b.PublicKey}) || len(f.dev.last.set) != 0 {
-		t.Fatalf("deleting b wrote set=%v remove=%v, want b removed alone", f.dev.last.set, f.dev.last.remove)
+	if !slices.Equal(f.dev.LastRemove, []string{b.PublicKey}) || len(f.dev.LastSet) != 0 {
+		t.Fatalf("deleting b wrote set=%v remove=%v, want b removed alone", f.dev.LastSet, f.dev.LastRemove)
 	}
-	calls := f.dev.calls
+	calls := f.dev.Calls
 	f.sync(t)
-	if f.dev.calls != calls {
+	if f.dev.Calls != calls {
 		t.Fatal("a sync with nothing changed wrote to the device")
 	}
 	// A peer waiting for approval is taken off the device.
@@ -181,7 +109,7 @@ func TestSyncIsIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sync(t)
-	if _, on := f.dev.peers[a.PublicKey]; on {
+	if _, on := f.dev.Peer(a.PublicKey); on {
 		t.Fatal("a peer waiting for approval is still on the device")
 	}
 }
@@ -207,28 +135,28 @@ func TestMembershipIsOneElement(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sync(t)
-	if f.filter.installs != 1 || len(f.filter.policy.Rules) != 1 {
-		t.Fatalf("installs=%d rules=%v, want one install with one rule", f.filter.installs, f.filter.policy.Rules)
+	if f.filter.Installs != 1 || len(f.filter.Policy.Rules) != 1 {
+		t.Fatalf("installs=%d rules=%v, want one install with one rule", f.filter.Installs, f.filter.Policy.Rules)
 	}
-	r := f.filter.policy.Rules[0]
+	r := f.filter.Policy.Rules[0]
 	if r.FromGroup != devs.ID || r.ToGroup != srv.ID || r.Protocol != tunnel.ProtoTCP ||
 		!slices.Equal(r.Ports, []tunnel.PortRange{{First: 22, Last: 22}}) {
 		t.Fatalf("rule = %+v, want devs -> servers tcp/22", r)
 	}
-	if !f.filter.members[devs.ID][a.IP] || !f.filter.members[srv.ID][b.IP] {
-		t.Fatalf("members = %v", f.filter.members)
+	if !f.filter.Member(devs.ID, a.IP) || !f.filter.Member(srv.ID, b.IP) {
+		t.Fatal("a or b is not in its group's set")
 	}
 	c := f.peer(t, "c", devs.ID)
 	f.sync(t)
-	if f.filter.installs != 1 || f.filter.applies != 1 || !f.filter.members[devs.ID][c.IP] {
-		t.Fatalf("adding c to devs: installs=%d applies=%d members=%v, want one element applied", f.filter.installs, f.filter.applies, f.filter.members[devs.ID])
+	if f.filter.Installs != 1 || f.filter.Applies != 1 || !f.filter.Member(devs.ID, c.IP) {
+		t.Fatalf("adding c to devs: installs=%d applies=%d in set=%v, want one element applied", f.filter.Installs, f.filter.Applies, f.filter.Member(devs.ID, c.IP))
 	}
 	if err := f.ov.DeletePeer(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.sync(t)
-	if f.filter.installs != 1 || f.filter.members[devs.ID][c.IP] {
-		t.Fatalf("deleting c: installs=%d, members=%v", f.filter.installs, f.filter.members[devs.ID])
+	if f.filter.Installs != 1 || f.filter.Member(devs.ID, c.IP) {
+		t.Fatalf("deleting c: installs=%d, still in set=%v", f.filter.Installs, f.filter.Member(devs.ID, c.IP))
 	}
 }
 
@@ -236,7 +164,7 @@ func TestPollConnectsAndRepairs(t *testing.T) {
 	f := newFixture(t)
 	a := f.peer(t, "a")
 	f.sync(t)
-	f.dev.handshake(a.PublicKey, f.now.Add(-5*time.Second), "192.0.2.7:40000", 1000)
+	handshake(t, f.dev, a.PublicKey, f.now.Add(-5*time.Second), "192.0.2.7:40000", 1000)
 	f.poll(t)
 	p, err := f.ov.Peer(a.ID)
 	if err != nil {
@@ -250,7 +178,7 @@ func TestPollConnectsAndRepairs(t *testing.T) {
 	}
 	// Traffic keeps a peer connected past the handshake's age.
 	f.now = f.now.Add(170 * time.Second)
-	f.dev.handshake(a.PublicKey, f.now.Add(-175*time.Second), "192.0.2.7:40000", 2000)
+	handshake(t, f.dev, a.PublicKey, f.now.Add(-175*time.Second), "192.0.2.7:40000", 2000)
 	f.poll(t)
 	f.now = f.now.Add(100 * time.Second)
 	f.poll(t)
@@ -273,13 +201,12 @@ func TestPollConnectsAndRepairs(t *testing.T) {
 
 	// Someone removes the peer and adds a stranger with wg set.
 	stranger := tunnel.Peer{PublicKey: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", AllowedIPs: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}}
-	f.dev.mu.Lock()
-	delete(f.dev.peers, a.PublicKey)
-	f.dev.peers[stranger.PublicKey] = tunnel.PeerStat{Peer: stranger}
-	f.dev.mu.Unlock()
+	f.dev.Remove(a.PublicKey)
+	f.dev.Put(tunnel.PeerStat{Peer: stranger})
 	f.poll(t)
-	if _, ok := f.dev.peers[stranger.PublicKey]; ok || len(f.dev.peers) != 1 {
-		t.Fatalf("after repair the device holds %v", f.dev.peers)
+	if _, ok := f.dev.Peer(stranger.PublicKey); ok || f.dev.Len() != 1 {
+		peers, _ := f.dev.Peers(context.Background())
+		t.Fatalf("after repair the device holds %v", peers)
 	}
 	if e := f.journal.Since(0); e[len(e)-1].Kind != "reconcile_repaired" {
 		t.Fatalf("last event %q, want reconcile_repaired", e[len(e)-1].Kind)
@@ -290,13 +217,13 @@ func TestKick(t *testing.T) {
 	f := newFixture(t)
 	a := f.peer(t, "a")
 	f.sync(t)
-	f.dev.handshake(a.PublicKey, f.now, "192.0.2.7:40000", 10)
+	handshake(t, f.dev, a.PublicKey, f.now, "192.0.2.7:40000", 10)
 	f.poll(t)
 	on, err := f.plane.Kick(context.Background(), a.PublicKey)
 	if err != nil || !on {
 		t.Fatalf("Kick = %v, %v", on, err)
 	}
-	if _, ok := f.dev.peers[a.PublicKey]; ok {
+	if _, ok := f.dev.Peer(a.PublicKey); ok {
 		t.Fatal("a kicked peer is still on the device")
 	}
 	if p, _ := f.ov.Peer(a.ID); p.Connected {
@@ -304,12 +231,12 @@ func TestKick(t *testing.T) {
 	}
 	f.now = f.now.Add(DefaultKickFor - time.Second)
 	f.sync(t)
-	if _, ok := f.dev.peers[a.PublicKey]; ok {
+	if _, ok := f.dev.Peer(a.PublicKey); ok {
 		t.Fatal("a kicked peer came back before its time")
 	}
 	f.now = f.now.Add(time.Second)
 	f.sync(t)
-	if _, ok := f.dev.peers[a.PublicKey]; !ok {
+	if _, ok := f.dev.Peer(a.PublicKey); !ok {
 		t.Fatal("a kicked peer did not come back after its time")
 	}
 }
@@ -324,10 +251,10 @@ func TestTemporaryAccessEndsWithItsPeer(t *testing.T) {
 	}
 	f.sync(t)
 	want := tunnel.Rule{FromAddr: tmp.IP, ToAddr: target.IP, Protocol: tunnel.ProtoTCP, Ports: []tunnel.PortRange{{First: 80, Last: 80}}}
-	if len(f.filter.policy.Rules) != 1 || !sameRule(f.filter.policy.Rules[0], want) {
-		t.Fatalf("rules = %+v, want %+v", f.filter.policy.Rules, want)
+	if len(f.filter.Policy.Rules) != 1 || !sameRule(f.filter.Policy.Rules[0], want) {
+		t.Fatalf("rules = %+v, want %+v", f.filter.Policy.Rules, want)
 	}
-	f.dev.handshake(tmp.PublicKey, f.now, "192.0.2.9:5000", 10)
+	handshake(t, f.dev, tmp.PublicKey, f.now, "192.0.2.9:5000", 10)
 	f.poll(t)
 	f.now = f.now.Add(DefaultStale + time.Second)
 	f.poll(t)
@@ -335,12 +262,17 @@ func TestTemporaryAccessEndsWithItsPeer(t *testing.T) {
 		t.Fatal("the temporary peer outlived its connection")
 	}
 	f.sync(t)
-	if len(f.filter.policy.Rules) != 0 {
-		t.Fatalf("its rule is still enforced: %+v", f.filter.policy.Rules)
+	if len(f.filter.Policy.Rules) != 0 {
+		t.Fatalf("its rule is still enforced: %+v", f.filter.Policy.Rules)
 	}
-	if _, ok := f.dev.peers[tmp.PublicKey]; ok {
+	if _, ok := f.dev.Peer(tmp.PublicKey); ok {
 		t.Fatal("the temporary peer is still on the device")
 	}
+}
+
+func devPeer(f *fixture, key string) tunnel.PeerStat {
+	p, _ := f.dev.Peer(key)
+	return p
 }
 
 func sameRule(a, b tunnel.Rule) bool {

@@ -207,14 +207,14 @@ func (p *Plane) Run(ctx context.Context) {
 
 // want returns the device peers the overlay asks for now, less excluded
 // and kicked ones. Callers hold mu.
-func (p *Plane) want(e overlay.Enforcement) map[string]overlay.DevicePeer {
+func (p *Plane) want(peers map[string]overlay.DevicePeer) map[string]overlay.DevicePeer {
 	now := p.cfg.Now()
 	for k, until := range p.kicked {
 		if !now.Before(until) {
 			delete(p.kicked, k)
 		}
 	}
-	out := e.Peers
+	out := peers
 	for _, k := range p.cfg.Excluded() {
 		delete(out, k)
 	}
@@ -233,7 +233,7 @@ func (p *Plane) Sync(ctx context.Context) error {
 	e := p.ov.Enforcement()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	want := p.want(e)
+	want := p.want(e.Peers)
 	devErr := p.configure(ctx, want)
 	var filterErr error
 	if p.filter != nil {
@@ -390,7 +390,7 @@ func (p *Plane) Poll(ctx context.Context) error {
 		p.mu.Unlock()
 		return fmt.Errorf("read device: %w", err)
 	}
-	e := p.ov.Enforcement()
+	peers := p.ov.DevicePeers()
 	now := p.cfg.Now()
 	obs := make([]overlay.Observation, 0, len(stats))
 	p.mu.Lock()
@@ -433,7 +433,7 @@ func (p *Plane) Poll(ctx context.Context) error {
 			obs = append(obs, overlay.Observation{PublicKey: k})
 		}
 	}
-	want := p.want(e)
+	want := p.want(peers)
 	drift := len(onDev) != len(want)
 	for k, w := range want {
 		if drift {

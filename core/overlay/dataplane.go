@@ -42,16 +42,7 @@ func (s *Service) Enforcement() Enforcement {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st := s.st
-	e := Enforcement{Peers: make(map[string]DevicePeer, len(st.peers))}
-	for _, p := range st.peers {
-		if !p.ApprovalRequired {
-			d := DevicePeer{IP: p.IP, PSK: st.psk[p.ID]}
-			if stat := st.status[p.ID]; stat != nil {
-				d.Endpoint = stat.Endpoint
-			}
-			e.Peers[p.PublicKey] = d
-		}
-	}
+	e := Enforcement{Peers: st.devicePeers()}
 	addr := func(id string) (netip.Addr, bool) {
 		p, ok := st.peers[id]
 		if !ok || p.ApprovalRequired {
@@ -111,6 +102,30 @@ func (s *Service) Enforcement() Enforcement {
 		e.Groups = append(e.Groups, tg)
 	}
 	return e
+}
+
+// DevicePeers is Enforcement's Peers alone: what the data plane's poll
+// compares the device with, every couple of seconds, without the policy.
+func (s *Service) DevicePeers() map[string]DevicePeer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.devicePeers()
+}
+
+// devicePeers maps the key of every peer allowed on the device to what
+// the device needs of it. Callers hold mu.
+func (st *state) devicePeers() map[string]DevicePeer {
+	out := make(map[string]DevicePeer, len(st.peers))
+	for _, p := range st.peers {
+		if !p.ApprovalRequired {
+			d := DevicePeer{IP: p.IP, PSK: st.psk[p.ID]}
+			if stat := st.status[p.ID]; stat != nil {
+				d.Endpoint = stat.Endpoint
+			}
+			out[p.PublicKey] = d
+		}
+	}
+	return out
 }
 
 // end is one side of a kernel rule: a group or one peer's address.

@@ -8,54 +8,22 @@ import (
 	"github.com/edgeward/edgeward/core"
 )
 
-// SetConnected records what the WireGuard data plane saw of the peer with
-// this public key: connected (a recent handshake) or gone. Calling it again
-// while connected refreshes LastSeen. A temporary peer that disconnects
-// after having connected is deleted with its policy.
-// Errors: ErrNotFound for an unknown key.
+// SetConnected records one peer as connected (a recent handshake, from
+// endpoint) or gone, as one Observe does; its counters are kept. A
+// temporary peer that disconnects after having connected is deleted with
+// its policy. Errors: ErrNotFound for an unknown key.
 func (s *Service) SetConnected(ctx context.Context, publicKey string, connected bool, endpoint netip.AddrPort) error {
-	now := s.cfg.Now().UTC()
-	s.mu.Lock()
+	o := Observation{PublicKey: publicKey, Connected: connected, Endpoint: endpoint, LastSeen: s.cfg.Now()}
+	s.mu.RLock()
 	id, ok := s.st.byKey[publicKey]
+	if stat := s.st.status[id]; ok && stat != nil {
+		o.LastHandshake, o.RxBytes, o.TxBytes = stat.LastHandshake, stat.RxBytes, stat.TxBytes
+	}
+	s.mu.RUnlock()
 	if !ok {
-		s.mu.Unlock()
 		return core.NotFound("no peer has key %s", publicKey)
 	}
-	p := s.st.peers[id]
-	stat := s.st.status[id]
-	if stat == nil {
-		stat = &Status{}
-		s.st.status[id] = stat
-	}
-	was := stat.Connected
-	stat.Connected, stat.LastSeen = connected, now
-	if connected && !was {
-		stat.Since = now
-	}
-	if connected {
-		stat.everConnected = true
-		if endpoint.IsValid() {
-			stat.Endpoint = endpoint
-		}
-	}
-	leave := p.Ephemeral && !connected && stat.everConnected
-	s.mu.Unlock()
-
-	if was != connected {
-		kind := EventPeerDisconnected
-		if connected {
-			kind = EventPeerConnected
-		}
-		var fields map[string]string
-		if endpoint.IsValid() {
-			fields = map[string]string{"endpoint": endpoint.String()}
-		}
-		s.publish(kind, id, "peer "+p.Name+" "+kind[len("peer_"):], fields)
-	}
-	if leave {
-		return s.expire(ctx, id, "left: temporary access ended")
-	}
-	return nil
+	return s.Observe(ctx, []Observation{o})
 }
 
 // tempDeadline is when a temporary peer that never connected is removed.

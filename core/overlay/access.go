@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,25 +29,34 @@ func (st *state) reach(p *Peer) []side {
 		return nil
 	}
 	var out []side
-	for _, pid := range st.polOrder {
-		pol := st.policies[pid]
-		if !pol.Enabled {
-			continue
+	for r := range st.enforced() {
+		if st.onSide(p, r.Sources, r.SourcePeer) {
+			out = append(out, side{rule: r, toDest: true})
 		}
-		for i := range pol.Rules {
-			r := &pol.Rules[i]
-			if !r.Enabled {
-				continue
-			}
-			if st.onSide(p, r.Sources, r.SourcePeer) {
-				out = append(out, side{rule: r, toDest: true})
-			}
-			if r.Bidirectional && st.onSide(p, r.Destinations, r.DestinationPeer) {
-				out = append(out, side{rule: r, toDest: false})
-			}
+		if r.Bidirectional && st.onSide(p, r.Destinations, r.DestinationPeer) {
+			out = append(out, side{rule: r, toDest: false})
 		}
 	}
 	return out
+}
+
+// enforced yields the rules in force, in a stable order: the enabled
+// rules of enabled policies. accessible-peers and the kernel's policy
+// both read them here, so they cannot disagree on which rules count.
+func (st *state) enforced() iter.Seq[*Rule] {
+	return func(yield func(*Rule) bool) {
+		for _, pid := range st.polOrder {
+			pol := st.policies[pid]
+			if !pol.Enabled {
+				continue
+			}
+			for i := range pol.Rules {
+				if r := &pol.Rules[i]; r.Enabled && r.Action == "accept" && !yield(r) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (st *state) onSide(p *Peer, groups []string, peer string) bool {

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -51,47 +52,32 @@ func (s *Service) Enforcement() Enforcement {
 		return p.IP, true
 	}
 	used := map[string]bool{}
-	for _, pid := range st.polOrder {
-		pol := st.policies[pid]
-		if !pol.Enabled {
-			continue
+	for r := range st.enforced() {
+		var ports []tunnel.PortRange
+		for _, p := range r.Ports {
+			ports = append(ports, tunnel.PortRange{First: p, Last: p})
 		}
-		for i := range pol.Rules {
-			r := &pol.Rules[i]
-			if !r.Enabled || r.Action != "accept" {
-				continue
-			}
-			var ports []tunnel.PortRange
-			for _, p := range r.Ports {
-				ports = append(ports, tunnel.PortRange{First: p, Last: p})
-			}
-			for _, pr := range r.PortRanges {
-				ports = append(ports, tunnel.PortRange{First: pr.Start, Last: pr.End})
-			}
-			one := func(fromGroups []string, fromPeer string, toGroups []string, toPeer string) {
-				froms, tos := s.ends(fromGroups, fromPeer, addr), s.ends(toGroups, toPeer, addr)
-				for _, f := range froms {
-					for _, t := range tos {
-						tr := tunnel.Rule{FromGroup: f.group, FromAddr: f.addr, ToGroup: t.group, ToAddr: t.addr,
-							Protocol: r.Protocol, Ports: ports}
-						e.Rules = append(e.Rules, tr)
-						used[f.group], used[t.group] = true, true
-					}
+		for _, pr := range r.PortRanges {
+			ports = append(ports, tunnel.PortRange{First: pr.Start, Last: pr.End})
+		}
+		one := func(fromGroups []string, fromPeer string, toGroups []string, toPeer string) {
+			froms, tos := s.ends(fromGroups, fromPeer, addr), s.ends(toGroups, toPeer, addr)
+			for _, f := range froms {
+				for _, t := range tos {
+					tr := tunnel.Rule{FromGroup: f.group, FromAddr: f.addr, ToGroup: t.group, ToAddr: t.addr,
+						Protocol: r.Protocol, Ports: ports}
+					e.Rules = append(e.Rules, tr)
+					used[f.group], used[t.group] = true, true
 				}
 			}
-			one(r.Sources, r.SourcePeer, r.Destinations, r.DestinationPeer)
-			if r.Bidirectional {
-				one(r.Destinations, r.DestinationPeer, r.Sources, r.SourcePeer)
-			}
+		}
+		one(r.Sources, r.SourcePeer, r.Destinations, r.DestinationPeer)
+		if r.Bidirectional {
+			one(r.Destinations, r.DestinationPeer, r.Sources, r.SourcePeer)
 		}
 	}
-	for _, gid := range slices.Sorted(func(yield func(string) bool) {
-		for id := range used {
-			if id != "" && !yield(id) {
-				return
-			}
-		}
-	}) {
+	delete(used, "") // a rule side naming a peer, not a group
+	for _, gid := range slices.Sorted(maps.Keys(used)) {
 		g := st.groups[gid]
 		tg := tunnel.Group{ID: gid, Resources: slices.Clone(g.Resources)}
 		for _, id := range st.members(g) {

@@ -4,9 +4,7 @@
 package web
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -63,9 +61,6 @@ type Deps struct {
 	NodeName string
 }
 
-// callTimeout bounds every core call a request makes.
-const callTimeout = 15 * time.Second
-
 // New builds the fiber app with every route.
 func New(d Deps) *fiber.App {
 	if d.Log == nil {
@@ -81,14 +76,14 @@ func New(d Deps) *fiber.App {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		// Plain JSON: "<token>" rather than "\u003ctoken\u003e" in messages.
-		JSONEncoder: encodeJSON,
+		JSONEncoder: httpx.EncodeJSON,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return writeError(c, d.Log, err)
 		},
 	})
 	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
-	app.Use(accessLog(d.Log))
+	app.Use(httpx.AccessLog(d.Log))
 
 	a := &api_{d: d}
 	a.routes(app.Group("/api", authenticate(d)))
@@ -133,42 +128,6 @@ func (a *api_) routes(r fiber.Router) {
 	r.Get("/tokens", adminOnly, a.listTokens)
 	r.Post("/tokens", a.createToken)
 	r.Delete("/tokens/:id", a.revokeToken)
-}
-
-// ctx gives a core call the request's context with the call timeout.
-func ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(c.UserContext(), callTimeout)
-}
-
-func requestID(c *fiber.Ctx) string {
-	return c.GetRespHeader(fiber.HeaderXRequestID)
-}
-
-func accessLog(log *slog.Logger) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		start := time.Now()
-		err := c.Next()
-		if err != nil {
-			// Let the error handler write the body first, so the status we
-			// log is the one the client saw.
-			if herr := c.App().ErrorHandler(c, err); herr != nil {
-				return herr
-			}
-		}
-		log.Info("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
-			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.IP())
-		return nil
-	}
-}
-
-func encodeJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // ok writes v as the 200 JSON answer the original gives for every success.

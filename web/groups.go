@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 
 	"github.com/edgeward/edgeward/core"
@@ -105,7 +106,7 @@ func (a *api_) updateGroup(c *fiber.Ctx) error { return a.saveGroup(c, c.Params(
 
 func (a *api_) saveGroup(c *fiber.Ctx, id string) error {
 	var req groupReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	if req.Name == nil {
@@ -115,7 +116,7 @@ func (a *api_) saveGroup(c *fiber.Ctx, id string) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	g, err := a.d.Overlay.SaveGroup(cx, id, overlay.GroupSpec{Name: *req.Name, Peers: req.Peers, Resources: res})
 	if err != nil {
@@ -125,7 +126,7 @@ func (a *api_) saveGroup(c *fiber.Ctx, id string) error {
 }
 
 func (a *api_) deleteGroup(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := a.d.Overlay.DeleteGroup(cx, c.Params("id")); err != nil {
 		return a.fail(c, err)

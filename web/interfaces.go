@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net"
 	"net/netip"
 	"strconv"
@@ -155,7 +156,7 @@ func (h *ifaces) etag(c *fiber.Ctx, id int) error {
 }
 
 func (h *ifaces) list(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	out := []ifaceJSON{}
 	sum := sha256.New()
@@ -194,10 +195,10 @@ func (h *ifaces) setInterface(replace bool) fiber.Handler {
 			return h.fail(c, err)
 		}
 		var req ifaceReq
-		if err := decode(c, &req); err != nil {
+		if err := httpx.Decode(c, &req); err != nil {
 			return h.fail(c, err)
 		}
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		err = h.d.Links.SetInterface(cx, id, links.InterfacePatch{ID: req.ID, Name: req.Name, DefaultGateway: req.DefaultGateway,
 			DefaultGatewayV6: req.DefaultGatewayIPv6, BondingMode: req.BondingMode, MTU: req.MTU}, opts)
@@ -213,7 +214,7 @@ func (h *ifaces) confirm(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := h.d.Links.Confirm(cx, id); err != nil {
 		return h.fail(c, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/links"
@@ -49,7 +50,7 @@ func (h *ifaces) fail(c *fiber.Ctx, err error) error {
 			"If-Match: "+links.ErrStale.Error()+"; read it again and retry"
 	case errors.As(err, &ve):
 		status, class, msg = fiber.StatusBadRequest, "validation_error", ve.Error()
-	case errors.As(err, &pub) && pub.Kind == errMalformed:
+	case errors.As(err, &pub) && pub.Kind == httpx.ErrMalformed:
 		status, class, msg = fiber.StatusBadRequest, "http_bad_request_error", pub.Msg
 	case errors.As(err, &pub) && pub.Kind == core.ErrNotFound:
 		status, class, msg = fiber.StatusNotFound, "http_not_found_error", pub.Msg
@@ -57,7 +58,7 @@ func (h *ifaces) fail(c *fiber.Ctx, err error) error {
 		status, class, msg = fiber.StatusConflict, "http_conflict_error", pub.Msg
 	}
 	if status == fiber.StatusInternalServerError {
-		h.d.Log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+		h.d.Log.Error("request failed", "request_id", httpx.RequestID(c), "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	return c.Status(status).JSON(qError{Module: "edgeward.links", ErrorClass: class, Description: msg,
 		Stack: []string{}, UserVisible: true})

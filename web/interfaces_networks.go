@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -55,10 +56,10 @@ func (h *ifaces) addNetwork(c *fiber.Ctx) error {
 		return h.fail(c, err)
 	}
 	var req networkReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return h.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if _, err := h.d.Links.AddNetwork(cx, id, req.patch(), opts); err != nil {
 		return h.fail(c, err)
@@ -77,10 +78,10 @@ func (h *ifaces) setNetwork(replace bool) fiber.Handler {
 			return h.fail(c, err)
 		}
 		var req networkReq
-		if err := decode(c, &req); err != nil {
+		if err := httpx.Decode(c, &req); err != nil {
 			return h.fail(c, err)
 		}
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		if err := h.d.Links.SetNetwork(cx, id, nid, req.patch(), opts); err != nil {
 			return h.fail(c, err)
@@ -98,7 +99,7 @@ func (h *ifaces) deleteNetwork(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := h.d.Links.DeleteNetwork(cx, id, nid, opts); err != nil {
 		return h.fail(c, err)

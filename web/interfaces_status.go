@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
 
 	"github.com/edgeward/edgeward/core/links"
@@ -71,7 +72,7 @@ func (h *ifaces) statuses(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	sts, err := h.d.Links.Status(cx, id)
 	if err == nil {
@@ -92,7 +93,7 @@ func (h *ifaces) status(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	s, err := h.d.Links.StatusOf(cx, id, node)
 	if err == nil {

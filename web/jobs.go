@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"math"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ type jobReq struct {
 
 func (a *api_) createJob(c *fiber.Ctx) error {
 	var req jobReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	v := &core.ValidationError{}
@@ -84,9 +85,9 @@ func (a *api_) createJob(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return a.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	j, err := a.d.Jobs.Create(cx, c.Params("id"), *req.Workload.Type, p, caller(c).ID)
+	j, err := a.d.Jobs.Create(cx, c.Params("id"), *req.Workload.Type, p, httpx.Caller(c).ID)
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -106,7 +107,7 @@ func wholeNumber(v *core.ValidationError, field string, f *float64) int {
 }
 
 func (a *api_) listJobs(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	js, err := a.d.Jobs.List(cx, c.Params("id"))
 	if err != nil {
@@ -120,7 +121,7 @@ func (a *api_) listJobs(c *fiber.Ctx) error {
 }
 
 func (a *api_) getJob(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	j, err := a.d.Jobs.Get(cx, c.Params("id"), c.Params("job"))
 	if err != nil {
@@ -132,7 +133,7 @@ func (a *api_) getJob(c *fiber.Ctx) error {
 // downloadBundle serves a finished bundle to admins only: it holds logs and
 // the firewall ruleset.
 func (a *api_) downloadBundle(c *fiber.Ctx) error {
-	if caller(c).Role != auth.RoleAdmin {
+	if httpx.Caller(c).Role != auth.RoleAdmin {
 		return a.fail(c, &core.Error{Kind: core.ErrPermission, Msg: "downloading a bundle needs an admin token"})
 	}
 	if err := sendBundle(c, a.d.Jobs, c.Params("sum")+"/"+c.Params("uuid")); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -128,7 +129,7 @@ func (n *network) fail(c *fiber.Ctx, err error) error {
 		status, id, msg = fiber.StatusForbidden, "permission_denied", "permission denied"
 	}
 	if status == fiber.StatusInternalServerError {
-		n.d.Log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+		n.d.Log.Error("request failed", "request_id", httpx.RequestID(c), "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	return c.Status(status).JSON([]netError{{Kind: "permanent", ID: "edgeward." + id, Msg: msg}})
 }
@@ -136,7 +137,7 @@ func (n *network) fail(c *fiber.Ctx, err error) error {
 // adminOnly guards the deprecated GETs that change state: the token
 // middleware lets every GET through.
 func (n *network) adminOnly(c *fiber.Ctx) error {
-	if tok := caller(c); tok.Role != auth.RoleAdmin {
+	if tok := httpx.Caller(c); tok.Role != auth.RoleAdmin {
 		return n.fail(c, &netFailure{status: fiber.StatusForbidden, id: "forbidden",
 			msg: "token " + tok.Name + " has role " + tok.Role + " and may not change the ACL; this needs an admin token"})
 	}
@@ -240,7 +241,7 @@ func decodeBody(c *fiber.Ctx, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &te) && te.Field != "":
-		return badArg("bad_body", "%s must be %s, not %s", te.Field, jsonType(te.Type.Kind().String()), te.Value)
+		return badArg("bad_body", "%s must be %s, not %s", te.Field, httpx.JSONType(te.Type.Kind().String()), te.Value)
 	case errors.As(err, &te):
 		return badArg("bad_body", "the request body must be a JSON object, not %s", te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

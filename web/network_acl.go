@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"mime"
 	"strconv"
 	"strings"
@@ -59,9 +60,9 @@ func (n *network) bulk(c *fiber.Ctx) error {
 	if ttl < 0 || ttl > maxTTLSeconds {
 		return n.fail(c, badArg("bad_body", "ttl_seconds must be from 0 (for good) to %d, not %d", maxTTLSeconds, ttl))
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	count, err := n.d.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, caller(c).ID)
+	count, err := n.d.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, httpx.Caller(c).ID)
 	if err != nil {
 		return n.fail(c, byLine(err, lines))
 	}
@@ -217,9 +218,9 @@ func (n *network) aclLift(c *fiber.Ctx) error {
 	if err := decodeBody(c, &req); err != nil {
 		return n.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	lifted, err := n.d.ACL.Lift(cx, req.Entries, caller(c).ID)
+	lifted, err := n.d.ACL.Lift(cx, req.Entries, httpx.Caller(c).ID)
 	if err != nil {
 		return n.fail(c, err)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
@@ -62,7 +63,7 @@ func (n *network) disconnect(c *fiber.Ctx) error {
 	if err != nil {
 		return n.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if n.d.Plane == nil {
 		if _, err := n.d.Overlay.Disconnect(cx, id); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -15,7 +16,7 @@ type greylistIPsJSON struct {
 // bans and trusts stay: clearing what the system decided must not undo what
 // an admin decided.
 func (n *network) clearGreylist(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := n.d.ACL.ClearGreylist(cx); err != nil {
 		return n.fail(c, err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
@@ -93,9 +94,9 @@ func (n *network) patchPeer(c *fiber.Ctx) error {
 		return n.fail(c, err)
 	}
 	if body.ACL != nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
-		if err := n.d.ACL.SetPeer(cx, id, *body.ACL, caller(c).ID); err != nil {
+		if err := n.d.ACL.SetPeer(cx, id, *body.ACL, httpx.Caller(c).ID); err != nil {
 			return n.fail(c, err)
 		}
 	}
@@ -138,9 +139,9 @@ func (n *network) peerOp(op string) fiber.Handler {
 			return n.fail(c, err)
 		}
 		if value, apply := deprecatedACL(op, n.d.ACL.Peer(id).Trusted); apply {
-			cx, cancel := ctx(c)
+			cx, cancel := httpx.Ctx(c)
 			defer cancel()
-			if err := n.d.ACL.SetPeer(cx, id, value, caller(c).ID); err != nil {
+			if err := n.d.ACL.SetPeer(cx, id, value, httpx.Caller(c).ID); err != nil {
 				return n.fail(c, err)
 			}
 		}

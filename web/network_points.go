@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"maps"
 	"net/netip"
 	"slices"
@@ -181,9 +182,9 @@ func (n *network) patchPoint(c *fiber.Ctx) error {
 		}
 	}
 	if body.ACL != nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
-		if err := n.d.ACL.SetPoint(cx, ap, *body.ACL, caller(c).ID); err != nil {
+		if err := n.d.ACL.SetPoint(cx, ap, *body.ACL, httpx.Caller(c).ID); err != nil {
 			return n.fail(c, err)
 		}
 	}
@@ -223,9 +224,9 @@ func (n *network) pointOp(op string) fiber.Handler {
 		}
 		trusted := n.d.ACL.Trusted(ap.Addr())
 		if value, apply := deprecatedACL(op, trusted); apply {
-			cx, cancel := ctx(c)
+			cx, cancel := httpx.Ctx(c)
 			defer cancel()
-			if err := n.d.ACL.SetPoint(cx, ap, value, caller(c).ID); err != nil {
+			if err := n.d.ACL.SetPoint(cx, ap, value, httpx.Caller(c).ID); err != nil {
 				return n.fail(c, err)
 			}
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
@@ -118,16 +119,16 @@ type createPeerReq struct {
 
 func (a *api_) createPeer(c *fiber.Ctx) error {
 	var req createPeerReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	if req.Name == nil {
 		return a.fail(c, core.Invalid("name", "is required"))
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	created, err := a.d.Overlay.CreatePeer(cx, overlay.NewPeer{
-		Name: *req.Name, PublicKey: deref(req.WGPubKey), Groups: req.Groups, CreatedBy: caller(c).ID})
+		Name: *req.Name, PublicKey: deref(req.WGPubKey), Groups: req.Groups, CreatedBy: httpx.Caller(c).ID})
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -177,7 +178,7 @@ type updatePeerReq struct {
 
 func (a *api_) updatePeer(c *fiber.Ctx) error {
 	var req updatePeerReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	v := &core.ValidationError{}
@@ -197,7 +198,7 @@ func (a *api_) updatePeer(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return a.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	p, err := a.d.Overlay.UpdatePeer(cx, c.Params("id"), overlay.PeerUpdate{
 		Name: *req.Name, SSHEnabled: *req.SSHEnabled, LoginExpirationEnabled: *req.LoginExpirationEnabled,
@@ -210,7 +211,7 @@ func (a *api_) updatePeer(c *fiber.Ctx) error {
 }
 
 func (a *api_) deletePeer(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := a.d.Overlay.DeletePeer(cx, c.Params("id")); err != nil {
 		return a.fail(c, err)
@@ -259,7 +260,7 @@ type tempAccessJSON struct {
 
 func (a *api_) tempAccess(c *fiber.Ctx) error {
 	var req tempAccessReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	v := &core.ValidationError{}
@@ -277,10 +278,10 @@ func (a *api_) tempAccess(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return a.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	res, err := a.d.Overlay.CreateTempAccess(cx, c.Params("id"), overlay.TempAccess{
-		Name: *req.Name, PublicKey: *req.WGPubKey, Rules: req.Rules, CreatedBy: caller(c).ID})
+		Name: *req.Name, PublicKey: *req.WGPubKey, Rules: req.Rules, CreatedBy: httpx.Caller(c).ID})
 	if err != nil {
 		return a.fail(c, err)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
 
 	"github.com/edgeward/edgeward/core"
@@ -176,14 +177,14 @@ func (a *api_) updatePolicy(c *fiber.Ctx) error { return a.savePolicy(c, c.Param
 
 func (a *api_) savePolicy(c *fiber.Ctx, id string) error {
 	var req policyReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	p, err := toPolicy(req)
 	if err != nil {
 		return a.fail(c, err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	saved, err := a.d.Overlay.SavePolicy(cx, id, p)
 	if err != nil {
@@ -193,7 +194,7 @@ func (a *api_) savePolicy(c *fiber.Ctx, id string) error {
 }
 
 func (a *api_) deletePolicy(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := a.d.Overlay.DeletePolicy(cx, c.Params("id")); err != nil {
 		return a.fail(c, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
@@ -37,7 +38,7 @@ type tokenReq struct {
 
 func (a *api_) createToken(c *fiber.Ctx) error {
 	var req tokenReq
-	if err := decode(c, &req); err != nil {
+	if err := httpx.Decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
 	if req.Name == nil {
@@ -47,24 +48,24 @@ func (a *api_) createToken(c *fiber.Ctx) error {
 	if req.Role != nil {
 		role = *req.Role
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	tok, secret, err := a.d.Tokens.Create(cx, *req.Name, role)
 	if err != nil {
 		return a.fail(c, err)
 	}
-	a.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", caller(c).ID)
+	a.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", httpx.Caller(c).ID)
 	out := toTokenJSON(tok)
 	out.Token = secret
 	return ok(c, out)
 }
 
 func (a *api_) revokeToken(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := a.d.Tokens.Revoke(cx, c.Params("id")); err != nil {
 		return a.fail(c, err)
 	}
-	a.d.Log.Info("api token revoked", "token_id", c.Params("id"), "by", caller(c).ID)
+	a.d.Log.Info("api token revoked", "token_id", c.Params("id"), "by", httpx.Caller(c).ID)
 	return ok(c, fiber.Map{})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 	"strings"
 	"time"
@@ -247,7 +248,7 @@ func (u *ui) setupFirst(c *fiber.Ctx) error {
 // needSession lets only logged-in browsers through; the others go to the
 // login page (htmx requests are told to go there with HX-Redirect).
 func (u *ui) needSession(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	check := u.d.Admin.Check
 	stream := strings.HasPrefix(c.Get(fiber.HeaderAccept), "text/event-stream")
@@ -296,13 +297,13 @@ func (u *ui) errorsAsPages(c *fiber.Ctx) (err error) {
 	case errors.As(err, &fe):
 		return u.errorPage(c, fe.Code, fe.Message)
 	case errors.As(err, &pub):
-		return u.errorPage(c, statusOf(pub.Kind), sentence(pub.Msg))
+		return u.errorPage(c, httpx.StatusOf(pub.Kind), sentence(pub.Msg))
 	}
 	return u.internalError(c, err)
 }
 
 func (u *ui) internalError(c *fiber.Ctx, err error) error {
-	u.d.Log.Error("page failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+	u.d.Log.Error("page failed", "request_id", httpx.RequestID(c), "method", c.Method(), "path", c.Path(), "err", err)
 	return u.errorPage(c, fiber.StatusInternalServerError, "Internal error.")
 }
 
@@ -310,7 +311,7 @@ func (u *ui) errorPage(c *fiber.Ctx, status int, msg string) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return render(c, status, pages.Error(pages.ErrorProps{
 		Page:    layouts.Page{Title: fmt.Sprintf("%d %s", status, statusText(status)), CSRF: csrfOf(c)},
-		Message: msg, RequestID: requestID(c),
+		Message: msg, RequestID: httpx.RequestID(c),
 	}))
 }
 

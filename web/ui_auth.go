@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,7 +29,7 @@ func (u *ui) setup(c *fiber.Ctx) error {
 	if password != c.FormValue("repeat") {
 		return u.renderSetup(c, fiber.StatusUnprocessableEntity, map[string]string{"repeat": "The passwords do not match."})
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	sess, err := u.d.Admin.Setup(cx, code, password)
 	switch {
@@ -45,7 +46,7 @@ func (u *ui) setup(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	u.d.Log.Info("admin password set", "request_id", requestID(c), "remote", c.IP())
+	u.d.Log.Info("admin password set", "request_id", httpx.RequestID(c), "remote", c.IP())
 	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)
@@ -63,7 +64,7 @@ func (u *ui) renderLogin(c *fiber.Ctx, status int, msg string) error {
 // the limiter and reported to OnAuthFailure, so that the firewall
 // greylists addresses that keep guessing.
 func (u *ui) login(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	sess, err := u.d.Admin.Login(cx, c.FormValue("password"))
 	if errors.Is(err, core.ErrPermission) {
@@ -73,14 +74,14 @@ func (u *ui) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u.d.Log.Info("admin logged in", "request_id", requestID(c), "remote", c.IP())
+	u.d.Log.Info("admin logged in", "request_id", httpx.RequestID(c), "remote", c.IP())
 	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
 func (u *ui) authFailed(c *fiber.Ctx, msg string) {
-	u.d.Log.Warn(msg, "request_id", requestID(c), "remote", c.IP())
+	u.d.Log.Warn(msg, "request_id", httpx.RequestID(c), "remote", c.IP())
 	if u.d.OnAuthFailure != nil {
 		u.d.OnAuthFailure(c.IP())
 	}
@@ -88,7 +89,7 @@ func (u *ui) authFailed(c *fiber.Ctx, msg string) {
 
 // logout ends the session, if any, and goes back to the login page.
 func (u *ui) logout(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := u.d.Admin.Logout(cx, c.Cookies(sessionCookieName(c))); err != nil {
 		return err

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
 	"strings"
 	"time"
@@ -76,13 +77,13 @@ func (u *ui) eventStream(c *fiber.Ctx) error {
 	// The stream outlives the handler: take the session id now. The beat
 	// peeks (no sliding), so an unattended page does not stay logged in.
 	sid := c.Cookies(sessionCookieName(c))
-	return feed(c, u.d.Log, sub, "text/event-stream", head.Bytes(), func(e events.Event) []byte {
+	return httpx.Feed(c, u.d.Log, sub, "text/event-stream", head.Bytes(), func(e events.Event) []byte {
 		if e.Seq <= last {
 			return nil
 		}
 		return sseMessage(e)
 	}, sseBeat, func() ([]byte, bool) {
-		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), httpx.CallTimeout)
 		defer cancel()
 		if _, err := u.d.Admin.Peek(ctx, sid); err != nil {
 			return nil, false

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"errors"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"maps"
 	"slices"
 	"strconv"
@@ -76,7 +77,7 @@ func pageFormErrors(err error, field formFieldMap) (fields map[string]string, st
 	status = fiber.StatusUnprocessableEntity
 	var pub *core.Error
 	if errors.As(err, &pub) {
-		status = statusOf(pub.Kind)
+		status = httpx.StatusOf(pub.Kind)
 	}
 	return fields, status, true
 }
@@ -151,7 +152,7 @@ func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, lines re
 	if len(lines.bad) > 0 {
 		return again(fiber.StatusUnprocessableEntity, nil, lines.bad)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	g, err := u.d.Overlay.SaveGroup(cx, id, spec)
 	if err != nil {
@@ -161,7 +162,7 @@ func (u *ui) groupSave(c *fiber.Ctx, id string, spec overlay.GroupSpec, lines re
 		}
 		return err
 	}
-	u.d.Log.Info("group saved", "request_id", requestID(c), "remote", c.IP(), "group_id", g.ID)
+	u.d.Log.Info("group saved", "request_id", httpx.RequestID(c), "remote", c.IP(), "group_id", g.ID)
 	return c.Redirect("/groups", fiber.StatusSeeOther)
 }
 
@@ -194,7 +195,7 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := u.d.Overlay.DeleteGroup(cx, id); err != nil {
 		fields, status, ok := pageFormErrors(err, formField)
@@ -204,7 +205,7 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 		return render(c, status, pages.GroupDelete(pages.GroupDeleteProps{
 			Page: u.navPage(c, "Delete group", "/peers"), ID: g.ID, Name: g.Name, Error: fields["id"]}))
 	}
-	u.d.Log.Info("group deleted", "request_id", requestID(c), "remote", c.IP(), "group_id", id)
+	u.d.Log.Info("group deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "group_id", id)
 	return c.Redirect("/groups", fiber.StatusSeeOther)
 }
 
@@ -354,11 +355,11 @@ func (u *ui) policyUpdate(c *fiber.Ctx) error {
 func (u *ui) policySave(c *fiber.Ctx, id string, req policyReq, again func(int, map[string]string) error) error {
 	p, err := toPolicy(req)
 	if err == nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		var saved overlay.PolicyInfo
 		if saved, err = u.d.Overlay.SavePolicy(cx, id, p); err == nil {
-			u.d.Log.Info("policy saved", "request_id", requestID(c), "remote", c.IP(), "policy_id", saved.ID)
+			u.d.Log.Info("policy saved", "request_id", httpx.RequestID(c), "remote", c.IP(), "policy_id", saved.ID)
 			return c.Redirect("/policies", fiber.StatusSeeOther)
 		}
 	}
@@ -403,12 +404,12 @@ func (u *ui) policyDeleteForm(c *fiber.Ctx) error {
 }
 
 func (u *ui) policyDelete(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	id := c.Params("id")
 	if err := u.d.Overlay.DeletePolicy(cx, id); err != nil {
 		return err
 	}
-	u.d.Log.Info("policy deleted", "request_id", requestID(c), "remote", c.IP(), "policy_id", id)
+	u.d.Log.Info("policy deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "policy_id", id)
 	return c.Redirect("/policies", fiber.StatusSeeOther)
 }

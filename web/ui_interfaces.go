@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -70,7 +71,7 @@ func ifacePathNum(c *fiber.Ctx, name, what string) (int, error) {
 func ifacePath(id int) string { return "/interfaces/" + strconv.Itoa(id) }
 
 func (u *ui) ifacesPage(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	p := pages.IfacesProps{Page: u.navPage(c, "Interfaces", "/interfaces")}
 	now := time.Now()
@@ -179,7 +180,7 @@ func (u *ui) ifaceProps(c *fiber.Ctx, id int) (pages.IfaceProps, error) {
 	if err != nil {
 		return pages.IfaceProps{}, err
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	sts, err := u.d.Links.Status(cx, id)
 	if err != nil {
@@ -241,7 +242,7 @@ func (u *ui) ifaceSet(c *fiber.Ctx) error {
 		MTU: ifaceFormInt(v, c, "mtu", true)}
 	opts := ifaceWriteOpts(c, v)
 	if err = v.Err(); err == nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		err = u.d.Links.SetInterface(cx, id, patch, opts)
 	}
@@ -264,7 +265,7 @@ func (u *ui) ifaceSet(c *fiber.Ctx) error {
 		p.Form = f
 		return render(c, status, pages.Iface(p))
 	}
-	u.d.Log.Info("interface config changed", "request_id", requestID(c), "remote", c.IP(), "interface_id", id,
+	u.d.Log.Info("interface config changed", "request_id", httpx.RequestID(c), "remote", c.IP(), "interface_id", id,
 		"confirm_within", opts.ConfirmWithin.String())
 	return c.Redirect(ifacePath(id)+"?saved=1", fiber.StatusSeeOther)
 }
@@ -276,7 +277,7 @@ func (u *ui) ifaceConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	err = u.d.Links.Confirm(cx, id)
 	var pub *core.Error
@@ -291,7 +292,7 @@ func (u *ui) ifaceConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u.d.Log.Info("interface change confirmed", "request_id", requestID(c), "remote", c.IP(), "interface_id", id)
+	u.d.Log.Info("interface change confirmed", "request_id", httpx.RequestID(c), "remote", c.IP(), "interface_id", id)
 	return c.Redirect(ifacePath(id), fiber.StatusSeeOther)
 }
 
@@ -372,7 +373,7 @@ func (u *ui) ifaceWriteNet(c *fiber.Ctx, write func(context.Context, int, links.
 	}
 	opts := ifaceWriteOpts(c, v)
 	if err = v.Err(); err == nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		err = write(cx, id, patch, opts)
 	}
@@ -396,7 +397,7 @@ func (u *ui) ifaceWriteNet(c *fiber.Ctx, write func(context.Context, int, links.
 		p.Errors, p.Error = ifacePlaceErrors(fields, ifaceNetFields)
 		return render(c, status, pages.IfaceNetwork(p))
 	}
-	u.d.Log.Info("interface network written", "request_id", requestID(c), "remote", c.IP(), "interface_id", id,
+	u.d.Log.Info("interface network written", "request_id", httpx.RequestID(c), "remote", c.IP(), "interface_id", id,
 		"network_id", c.Params("nid"), "confirm_within", opts.ConfirmWithin.String())
 	return c.Redirect(ifacePath(id)+"?saved=1", fiber.StatusSeeOther)
 }
@@ -443,7 +444,7 @@ func (u *ui) ifaceDeleteNet(c *fiber.Ctx) error {
 	v := &core.ValidationError{}
 	opts := ifaceWriteOpts(c, v)
 	if err = v.Err(); err == nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		err = u.d.Links.DeleteNetwork(cx, p.IfaceID, p.NetID, opts)
 	}
@@ -459,7 +460,7 @@ func (u *ui) ifaceDeleteNet(c *fiber.Ctx) error {
 		p.Errors, p.Error = ifacePlaceErrors(fields, ifaceDeleteFields)
 		return render(c, status, pages.IfaceNetworkDelete(p))
 	}
-	u.d.Log.Info("interface network deleted", "request_id", requestID(c), "remote", c.IP(), "interface_id", p.IfaceID,
+	u.d.Log.Info("interface network deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "interface_id", p.IfaceID,
 		"network_id", p.NetID, "confirm_within", opts.ConfirmWithin.String())
 	return c.Redirect(ifacePath(p.IfaceID)+"?saved=1", fiber.StatusSeeOther)
 }
@@ -548,7 +549,7 @@ func ifaceRefusal(err error) (status int, fields map[string]string, ok bool) {
 	}
 	var pub *core.Error
 	if errors.As(err, &pub) {
-		return statusOf(pub.Kind), fields, true
+		return httpx.StatusOf(pub.Kind), fields, true
 	}
 	return fiber.StatusUnprocessableEntity, fields, true
 }

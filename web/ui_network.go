@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -219,7 +220,7 @@ func (u *ui) p2pACL(c *fiber.Ctx) error {
 		return u.p2pRefuseForm(c, f, fiber.StatusUnprocessableEntity,
 			map[string]string{"duration": "A peer id is banned or trusted for good: leave this empty."})
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	addr, addrErr := netip.ParseAddr(f.Address)
 	switch {
@@ -238,7 +239,7 @@ func (u *ui) p2pACL(c *fiber.Ctx) error {
 		return u.p2pRefuseForm(c, f, p2pStatus(err), p2pFields(fields, "address",
 			map[string]string{"entries[0]": "address", "acl": "action", "ttl": "duration"}))
 	}
-	u.d.Log.Info("acl changed", "request_id", requestID(c), "remote", c.IP(), "target", f.Address, "acl", f.Action, "ttl", ttl)
+	u.d.Log.Info("acl changed", "request_id", httpx.RequestID(c), "remote", c.IP(), "target", f.Address, "acl", f.Action, "ttl", ttl)
 	return u.p2pDone(c, f.Action)
 }
 
@@ -259,7 +260,7 @@ func (u *ui) p2pBulk(c *fiber.Ctx) error {
 		return u.p2pRefuseBulk(c, f, fiber.StatusUnprocessableEntity, map[string]string{"bulk_duration": sentence(err.Error())}, nil)
 	}
 	entries, lines := entryLines(f.Entries)
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	count, err := u.d.ACL.Bulk(cx, f.Action, entries, ttl, p2pBy)
 	if err != nil {
@@ -269,7 +270,7 @@ func (u *ui) p2pBulk(c *fiber.Ctx) error {
 		}
 		return u.p2pRefuseBulk(c, f, p2pStatus(err), fields, bad)
 	}
-	u.d.Log.Info("acl bulk change", "request_id", requestID(c), "remote", c.IP(), "acl", f.Action, "count", count, "ttl", ttl)
+	u.d.Log.Info("acl bulk change", "request_id", httpx.RequestID(c), "remote", c.IP(), "acl", f.Action, "count", count, "ttl", ttl)
 	return u.p2pDone(c, fmt.Sprintf("bulk-%s&n=%d", f.Action, count))
 }
 
@@ -300,12 +301,12 @@ func (u *ui) p2pRefuseBulk(c *fiber.Ctx, f pages.NetBulkForm, status int, errs m
 }
 
 func (u *ui) p2pClearGreylist(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := u.d.ACL.ClearGreylist(cx); err != nil {
 		return err
 	}
-	u.d.Log.Info("greylist cleared", "request_id", requestID(c), "remote", c.IP())
+	u.d.Log.Info("greylist cleared", "request_id", httpx.RequestID(c), "remote", c.IP())
 	return u.p2pDone(c, "clear")
 }
 
@@ -315,7 +316,7 @@ func (u *ui) p2pClearGreylist(c *fiber.Ctx) error {
 // hidden field has no input to show the message next to.
 func (u *ui) p2pLift(c *fiber.Ctx) error {
 	target := strings.TrimSpace(c.FormValue("target"))
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if _, err := u.d.ACL.Lift(cx, []string{target}, p2pBy); err != nil {
 		var ve *core.ValidationError
@@ -324,7 +325,7 @@ func (u *ui) p2pLift(c *fiber.Ctx) error {
 		}
 		return err // a NotFound becomes the 404 page
 	}
-	u.d.Log.Info("acl lifted", "request_id", requestID(c), "remote", c.IP(), "target", target)
+	u.d.Log.Info("acl lifted", "request_id", httpx.RequestID(c), "remote", c.IP(), "target", target)
 	return u.p2pDone(c, "lift")
 }
 
@@ -341,12 +342,12 @@ func (u *ui) p2pPointOp(op string) fiber.Handler {
 				return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("The ACL holds nothing for %s.", ap.Addr()))
 			}
 		}
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		if err := u.d.ACL.SetPoint(cx, ap, op, p2pBy); err != nil {
 			return err
 		}
-		u.d.Log.Info("acl changed", "request_id", requestID(c), "remote", c.IP(), "point", ap.String(), "acl", op)
+		u.d.Log.Info("acl changed", "request_id", httpx.RequestID(c), "remote", c.IP(), "point", ap.String(), "acl", op)
 		return u.p2pDone(c, op)
 	}
 }
@@ -362,12 +363,12 @@ func (u *ui) p2pPeerOp(op string) fiber.Handler {
 		if op == acl.Open && u.d.ACL.Peer(id) == (acl.PeerState{}) {
 			return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("The ACL holds nothing for peer %s.", id))
 		}
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		if err := u.d.ACL.SetPeer(cx, id, op, p2pBy); err != nil {
 			return err
 		}
-		u.d.Log.Info("acl changed", "request_id", requestID(c), "remote", c.IP(), "peer_id", id, "acl", op)
+		u.d.Log.Info("acl changed", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id, "acl", op)
 		return u.p2pDone(c, op)
 	}
 }
@@ -379,7 +380,7 @@ func (u *ui) p2pDisconnect(c *fiber.Ctx) error {
 	if err != nil {
 		return p2pNotFound(err)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	was, err := u.d.Overlay.Disconnect(cx, id)
 	if err != nil {
@@ -388,7 +389,7 @@ func (u *ui) p2pDisconnect(c *fiber.Ctx) error {
 	if !was {
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("Peer %s is not connected.", id))
 	}
-	u.d.Log.Info("peer disconnected", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	u.d.Log.Info("peer disconnected", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
 	return u.p2pDone(c, "disconnect")
 }
 
@@ -422,7 +423,7 @@ func p2pNotFound(err error) error {
 func p2pStatus(err error) int {
 	var pub *core.Error
 	if errors.As(err, &pub) {
-		return statusOf(pub.Kind)
+		return httpx.StatusOf(pub.Kind)
 	}
 	return fiber.StatusUnprocessableEntity
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/views/pages"
@@ -22,7 +23,7 @@ func (u *ui) changePassword(c *fiber.Ctx) error {
 	if next != c.FormValue("repeat") {
 		return u.renderPassword(c, fiber.StatusUnprocessableEntity, map[string]string{"repeat": "The passwords do not match."}, false)
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	sess, err := u.d.Admin.ChangePassword(cx, c.FormValue("current"), next)
 	if err != nil {
@@ -36,7 +37,7 @@ func (u *ui) changePassword(c *fiber.Ctx) error {
 		}
 		return u.renderPassword(c, status, fields, false)
 	}
-	u.d.Log.Info("admin password changed", "request_id", requestID(c), "remote", c.IP())
+	u.d.Log.Info("admin password changed", "request_id", httpx.RequestID(c), "remote", c.IP())
 	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/settings/password?changed=1", fiber.StatusSeeOther)

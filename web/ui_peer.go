@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func (u *ui) peerJobs(c *fiber.Ctx, id string) ([]pages.JobRow, error) {
 	if u.d.Jobs == nil {
 		return nil, nil
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	js, err := u.d.Jobs.List(cx, id)
 	if err != nil {
@@ -139,7 +140,7 @@ func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, field formFieldMap,
 		if !errors.As(err, &pub) || (!errors.Is(err, core.ErrConflict) && !errors.Is(err, core.ErrBusy)) {
 			return err
 		}
-		errs, status = map[string]string{"": sentence(pub.Msg)}, statusOf(pub.Kind)
+		errs, status = map[string]string{"": sentence(pub.Msg)}, httpx.StatusOf(pub.Kind)
 	}
 	pi, perr := u.d.Overlay.Peer(id)
 	if perr != nil {
@@ -169,14 +170,14 @@ func (u *ui) editPeer(c *fiber.Ctx) error {
 	if f.IP != "" {
 		upd.IP = &f.IP
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if _, err := u.d.Overlay.UpdatePeer(cx, id, upd); err != nil {
 		return u.peerRefused(c, id, err, peerSameField, func(p *pages.PeerProps, errs map[string]string) {
 			p.Edit, p.EditErrors = f, errs
 		})
 	}
-	u.d.Log.Info("peer updated", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	u.d.Log.Info("peer updated", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
 	return c.Redirect(peerPagePath(id)+"?saved=1", fiber.StatusSeeOther)
 }
 
@@ -193,7 +194,7 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	f := pages.TempAccessForm{Name: strings.TrimSpace(c.FormValue("temp_name")),
 		PublicKey: strings.TrimSpace(c.FormValue("temp_wg_pub_key")), Rules: strings.TrimSpace(c.FormValue("temp_rules"))}
 	rules := strings.FieldsFunc(f.Rules, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	res, err := u.d.Overlay.CreateTempAccess(cx, id, overlay.TempAccess{Name: f.Name, PublicKey: f.PublicKey, Rules: rules,
 		CreatedBy: "admin"})
@@ -202,7 +203,7 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 			p.Temp, p.TempErrors = f, errs
 		})
 	}
-	u.d.Log.Info("temporary access granted", "request_id", requestID(c), "remote", c.IP(), "peer_id", id, "temp_peer_id", res.ID)
+	u.d.Log.Info("temporary access granted", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id, "temp_peer_id", res.ID)
 	pi, err := u.d.Overlay.Peer(id)
 	if err != nil {
 		return err
@@ -247,7 +248,7 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 		LogFileCount:  wholeNumber(v, params+"log_file_count", peerFormNumber(v, params+"log_file_count", f.LogFileCount))}
 	err := v.Err()
 	if err == nil {
-		cx, cancel := ctx(c)
+		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		_, err = u.d.Jobs.Create(cx, id, jobs.TypeBundle, p, "admin")
 	}
@@ -255,7 +256,7 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 		return u.peerRefused(c, id, err, func(k, msg string) (string, string) { return strings.TrimPrefix(k, params), msg },
 			func(p *pages.PeerProps, errs map[string]string) { p.JobForm, p.JobErrors = f, errs })
 	}
-	u.d.Log.Info("debug bundle requested", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	u.d.Log.Info("debug bundle requested", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
 	return c.Redirect(peerPagePath(id)+"#jobs", fiber.StatusSeeOther)
 }
 
@@ -278,7 +279,7 @@ func peerFormNumber(v *core.ValidationError, field, s string) *float64 {
 // the peer, so one peer's page cannot fetch another's bundle, and
 // Jobs.Open checks the file against its hash as for the API.
 func (u *ui) peerBundle(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	j, err := u.d.Jobs.Get(cx, c.Params("id"), c.Params("job"))
 	if err != nil {

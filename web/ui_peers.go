@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func peerRow(p overlay.PeerInfo, now time.Time) pages.PeerRow {
 func (u *ui) createPeer(c *fiber.Ctx) error {
 	name, key := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("wg_pub_key"))
 	keep := peerFormFlag(c, "keep_key")
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	// The core records an API token id as the creator; a page has none.
 	created, err := u.d.Overlay.CreatePeer(cx, overlay.NewPeer{Name: name, PublicKey: key, CreatedBy: "admin", KeepKey: keep})
@@ -72,7 +73,7 @@ func (u *ui) createPeer(c *fiber.Ctx) error {
 		return render(c, status, pages.Peers(p))
 	}
 	kept := keep && created.PrivateKey != ""
-	u.d.Log.Info("peer created", "request_id", requestID(c), "remote", c.IP(), "peer_id", created.ID, "key_kept", kept)
+	u.d.Log.Info("peer created", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", created.ID, "key_kept", kept)
 	p := u.peersProps(c, "", "")
 	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept}
 	if created.PrivateKey != "" {
@@ -92,12 +93,12 @@ func (u *ui) peerDeleteForm(c *fiber.Ctx) error {
 }
 
 func (u *ui) deletePeer(c *fiber.Ctx) error {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	id := c.Params("id")
 	if err := u.d.Overlay.DeletePeer(cx, id); err != nil {
 		return err
 	}
-	u.d.Log.Info("peer deleted", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	u.d.Log.Info("peer deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
 	return c.Redirect("/peers", fiber.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,7 +38,7 @@ func (u *ui) tokensProps(c *fiber.Ctx) pages.TokensProps {
 // the core keeps only a hash, so there is nothing a redirect could show.
 func (u *ui) createToken(c *fiber.Ctx) error {
 	name, role := strings.TrimSpace(c.FormValue("name")), c.FormValue("role")
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	tok, secret, err := u.d.Tokens.Create(cx, name, role)
 	if err != nil {
@@ -49,7 +50,7 @@ func (u *ui) createToken(c *fiber.Ctx) error {
 		p.Name, p.Role, p.Errors = name, role, fields
 		return render(c, fiber.StatusUnprocessableEntity, pages.Tokens(p))
 	}
-	u.d.Log.Info("api token created", "request_id", requestID(c), "remote", c.IP(), "token_id", tok.ID, "role", tok.Role, "by", "admin")
+	u.d.Log.Info("api token created", "request_id", httpx.RequestID(c), "remote", c.IP(), "token_id", tok.ID, "role", tok.Role, "by", "admin")
 	p := u.tokensProps(c)
 	p.Created = &pages.CreatedToken{Name: tok.Name, Role: tok.Role, Secret: secret}
 	return render(c, fiber.StatusOK, pages.Tokens(p))
@@ -72,7 +73,7 @@ func (u *ui) tokenRevokeProps(c *fiber.Ctx, t auth.Token) pages.TokenRevokeProps
 // admin token) is shown on the confirmation page with its reason.
 func (u *ui) revokeToken(c *fiber.Ctx) error {
 	id := c.Params("id")
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	err := u.d.Tokens.Revoke(cx, id)
 	var pub *core.Error
@@ -88,6 +89,6 @@ func (u *ui) revokeToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u.d.Log.Info("api token revoked", "request_id", requestID(c), "remote", c.IP(), "token_id", id, "by", "admin")
+	u.d.Log.Info("api token revoked", "request_id", httpx.RequestID(c), "remote", c.IP(), "token_id", id, "by", "admin")
 	return c.Redirect("/settings/tokens", fiber.StatusSeeOther)
 }

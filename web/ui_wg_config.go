@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/edgeward/edgeward/web/internal/httpx"
 	"regexp"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,7 +26,7 @@ func (u *ui) peerConfigRoutes(app *fiber.App) {
 // keptConfig is pi's client configuration when the gateway keeps its
 // private key, else nil.
 func (u *ui) keptConfig(c *fiber.Ctx, pi overlay.PeerInfo) (*pages.PeerConfig, error) {
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	kept, ok, err := u.d.Overlay.Kept(cx, pi.ID)
 	if err != nil || !ok {
@@ -63,7 +64,7 @@ func (u *ui) peerConfigDownload(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.conf"`)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	u.d.Log.Info("peer config downloaded", "request_id", requestID(c), "remote", c.IP(), "peer_id", pi.ID)
+	u.d.Log.Info("peer config downloaded", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", pi.ID)
 	return c.Status(fiber.StatusOK).SendString(cfg.Text)
 }
 
@@ -74,7 +75,7 @@ func (u *ui) peerForgetKeyForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if _, ok, err := u.d.Overlay.Kept(cx, pi.ID); err != nil || !ok {
 		if err != nil {
@@ -90,11 +91,11 @@ func (u *ui) peerForgetKeyForm(c *fiber.Ctx) error {
 // Forgetting a key that is not kept changes nothing and is not an error.
 func (u *ui) peerForgetKey(c *fiber.Ctx) error {
 	id := c.Params("id")
-	cx, cancel := ctx(c)
+	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	if err := u.d.Overlay.ForgetKey(cx, id); err != nil {
 		return err
 	}
-	u.d.Log.Info("peer key forgotten", "request_id", requestID(c), "remote", c.IP(), "peer_id", id)
+	u.d.Log.Info("peer key forgotten", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
 	return c.Redirect(peerPagePath(id)+"?forgotten=1", fiber.StatusSeeOther)
 }

@@ -1,0 +1,69 @@
+// Package httpx holds the HTTP plumbing every part of the web layer shares:
+// the call timeout, request ids, the access log, JSON encoding and body
+// decoding, token authentication and streaming. It knows no dialect: each
+// dialect writes its own error body from what Classify tells it.
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// CallTimeout bounds every core call a request makes.
+const CallTimeout = 15 * time.Second
+
+// Ctx gives a core call the request's context with the call timeout.
+func Ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.UserContext(), CallTimeout)
+}
+
+// RequestID is the id the request-id middleware gave this request.
+func RequestID(c *fiber.Ctx) string {
+	return c.GetRespHeader(fiber.HeaderXRequestID)
+}
+
+// AccessLog logs one line per request with the status the client saw.
+func AccessLog(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			// Let the error handler write the body first, so the status we
+			// log is the one the client saw.
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				return herr
+			}
+		}
+		log.Info("request", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(),
+			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.IP())
+		return nil
+	}
+}
+
+// EncodeJSON is the app's JSON encoder: plain "<token>" rather than
+// "\u003ctoken\u003e" in messages, no trailing newline.
+func EncodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// OK writes v as a 200 JSON answer.
+func OK(c *fiber.Ctx, v any) error {
+	return c.Status(fiber.StatusOK).JSON(v)
+}
+
+// LogFailure logs an error whose text does not go to the client, with what
+// ties it to the request.
+func LogFailure(log *slog.Logger, c *fiber.Ctx, err error) {
+	log.Error("request failed", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+}

@@ -27,7 +27,7 @@ func eventJSON(e events.Event) map[string]string {
 		m[k] = v
 	}
 	delete(m, "subject")
-	m["event"], m["time"], m["message"] = e.Kind, stamp(e.Time), e.Message
+	m["event"], m["time"], m["message"] = string(e.Kind), stamp(e.Time), e.Message
 	if e.Subject != "" {
 		m["subject"] = e.Subject
 	}

@@ -55,7 +55,7 @@ func eventRow(e events.Event, now time.Time) eventlog.Row {
 	if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
 		layout = "2006-01-02 15:04"
 	}
-	return eventlog.Row{Seq: e.Seq, Time: t.Format(layout), Kind: e.Kind, Subject: e.Subject, Message: e.Message}
+	return eventlog.Row{Seq: e.Seq, Time: t.Format(layout), Kind: string(e.Kind), Subject: e.Subject, Message: e.Message}
 }
 
 // eventStream sends every new event as a Server-Sent Event carrying the

@@ -157,13 +157,13 @@ func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
 	}
 	subject := strconv.Itoa(id)
 	es := u.d.Journal.Recent(1, func(e events.Event) bool {
-		return e.Subject == subject && (e.Kind == "link_config_confirmed" || e.Kind == "link_config_rolled_back")
+		return e.Subject == subject && (e.Kind == events.LinkConfigConfirmed || e.Kind == events.LinkConfigRolledBack)
 	})
 	if len(es) == 0 {
 		return pages.IfaceConfirm{}
 	}
 	state := "confirmed"
-	if es[0].Kind == "link_config_rolled_back" {
+	if es[0].Kind == events.LinkConfigRolledBack {
 		state = "rolled_back"
 	}
 	return pages.IfaceConfirm{State: state, At: pageTime(es[0].Time)}

@@ -273,7 +273,7 @@ func reason(err error) string {
 	return "kernel firewall error: " + err.Error()
 }
 
-func (s *Service) publish(kind, subject, msg string, fields map[string]string) {
+func (s *Service) publish(kind events.Kind, subject, msg string, fields map[string]string) {
 	if s.journal != nil {
 		s.journal.Publish(events.Event{Kind: kind, Subject: subject, Message: msg, Fields: fields})
 	}

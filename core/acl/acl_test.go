@@ -76,7 +76,7 @@ func addr(s string) netip.Addr   { return netip.MustParseAddr(s) }
 func kinds(j *events.Journal) []string {
 	var out []string
 	for _, e := range j.Recent(100, nil) {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return out
 }

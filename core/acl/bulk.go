@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
@@ -59,7 +60,7 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 	if err := s.bulkStore(ctx, acl, targets, e); err != nil {
 		return 0, err
 	}
-	s.publish("bulk_"+acl, "", fmt.Sprintf("%d entries %s in one call", len(targets), map[string]string{Ban: "banned", Trust: "trusted"}[acl]),
+	s.publish(map[string]events.Kind{Ban: events.BulkBan, Trust: events.BulkTrust}[acl], "", fmt.Sprintf("%d entries %s in one call", len(targets), map[string]string{Ban: "banned", Trust: "trusted"}[acl]),
 		map[string]string{"count": fmt.Sprint(len(targets)), "by": by})
 	return len(targets), nil
 }

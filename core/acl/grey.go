@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"slices"
 	"time"
@@ -58,7 +59,7 @@ func (s *Service) Greylist(ctx context.Context, addr netip.Addr, reason string) 
 	s.greyPeersLocked(a)
 	s.mu.Unlock()
 	s.enforce(ctx, Delta{Add: []Element{greyElement(a, e, now)}})
-	s.publish("greylisted", a.String(), fmt.Sprintf("%s greylisted until %s: %s", a, e.Until.Format(time.RFC3339), reason),
+	s.publish(events.Greylisted, a.String(), fmt.Sprintf("%s greylisted until %s: %s", a, e.Until.Format(time.RFC3339), reason),
 		map[string]string{"until": e.Until.Format(time.RFC3339), "reason": reason, "offences": fmt.Sprint(off.N)})
 	s.warnFill(count + 1)
 	return d, nil
@@ -108,7 +109,7 @@ func (s *Service) overflow(now time.Time) {
 	s.mu.Unlock()
 	if first {
 		s.cfg.Log.Warn("greylist full: new offenders are not greylisted", "size", s.cfg.GreySize)
-		s.publish("greylist_full", "", fmt.Sprintf("greylist holds %d entries, its limit: new offenders are not greylisted", s.cfg.GreySize), nil)
+		s.publish(events.GreylistFull, "", fmt.Sprintf("greylist holds %d entries, its limit: new offenders are not greylisted", s.cfg.GreySize), nil)
 	}
 }
 
@@ -122,7 +123,7 @@ func (s *Service) warnFill(n int) {
 	s.mu.Unlock()
 	if warn {
 		s.cfg.Log.Warn("greylist past 80% full", "entries", n, "size", s.cfg.GreySize)
-		s.publish("greylist_filling", "", fmt.Sprintf("greylist holds %d of %d entries", n, s.cfg.GreySize), nil)
+		s.publish(events.GreylistFilling, "", fmt.Sprintf("greylist holds %d of %d entries", n, s.cfg.GreySize), nil)
 	}
 }
 
@@ -141,7 +142,7 @@ func (s *Service) AuthFailed(ctx context.Context, addr netip.Addr) {
 		s.authFail[a] = recent
 	}
 	s.authMu.Unlock()
-	s.publish("authentication_failed", a.String(), "API token refused from "+a.String(), nil)
+	s.publish(events.AuthenticationFailed, a.String(), "API token refused from "+a.String(), nil)
 	if hit {
 		if _, err := s.Greylist(ctx, a, fmt.Sprintf("%d failed API authentications within %s", s.cfg.AuthLimit, s.cfg.AuthWindow)); err != nil {
 			s.cfg.Log.Error("greylist after failed authentications", "addr", a, "err", err)
@@ -217,6 +218,6 @@ func (s *Service) ClearGreylist(ctx context.Context) error {
 	if err := s.Install(ctx); err != nil {
 		s.cfg.Log.Warn("rebuild table after clearing the greylist", "err", err)
 	}
-	s.publish("greylist_cleared", "", fmt.Sprintf("greylist cleared (%d entries); bans and trusts kept", n), nil)
+	s.publish(events.GreylistCleared, "", fmt.Sprintf("greylist cleared (%d entries); bans and trusts kept", n), nil)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"slices"
 	"strings"
 
@@ -215,11 +216,11 @@ func (s *Service) Lift(ctx context.Context, targets []string, by string) (int, e
 		if i == liftEvents {
 			// The journal is a small ring: a long list would push out
 			// everything else.
-			s.publish("acl_lifted", "", fmt.Sprintf("%d more entries lifted", len(found)-i),
+			s.publish(events.ACLLifted, "", fmt.Sprintf("%d more entries lifted", len(found)-i),
 				map[string]string{"count": fmt.Sprint(len(found) - i), "by": by})
 			break
 		}
-		s.publish("acl_lifted", l.target, l.what+" of "+l.target+" lifted",
+		s.publish(events.ACLLifted, l.target, l.what+" of "+l.target+" lifted",
 			map[string]string{"target": l.target, "lifted": l.what, "by": by})
 	}
 	return len(found), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"slices"
 
 	"github.com/edgeward/edgeward/core"
@@ -56,7 +57,7 @@ func (s *Service) SetPeer(ctx context.Context, id, acl, by string) error {
 	}
 	s.mu.Unlock()
 	past := map[string]string{Ban: "banned", Trust: "trusted", Open: "opened"}[acl]
-	s.publish("peer_"+past, id, "peer "+id+" "+past, map[string]string{"by": by})
+	s.publish(map[string]events.Kind{Ban: events.PeerBanned, Trust: events.PeerTrusted, Open: events.PeerOpened}[acl], id, "peer "+id+" "+past, map[string]string{"by": by})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"slices"
 	"time"
@@ -43,7 +44,7 @@ func (s *Service) SetPoint(ctx context.Context, p netip.AddrPort, acl, by string
 		return err
 	}
 	past := map[string]string{Ban: "banned", Trust: "trusted", Open: "opened"}[acl]
-	s.publish("point_"+past, addr.String(), "point "+p.String()+" "+past, map[string]string{"point": p.String(), "by": by})
+	s.publish(map[string]events.Kind{Ban: events.PointBanned, Trust: events.PointTrusted, Open: events.PointOpened}[acl], addr.String(), "point "+p.String()+" "+past, map[string]string{"point": p.String(), "by": by})
 	return nil
 }
 
@@ -125,7 +126,7 @@ func (s *Service) change(ctx context.Context, steps []change) error {
 			if n, err := s.fw.Cut(ctx, p); err != nil {
 				s.cfg.Log.Warn("cut connections of banned source", "prefix", p, "err", err)
 			} else if n > 0 {
-				s.publish("connections_cut", p.String(), fmt.Sprintf("%d connections of %s ended", n, p), nil)
+				s.publish(events.ConnectionsCut, p.String(), fmt.Sprintf("%d connections of %s ended", n, p), nil)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package acl
 import (
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"time"
 )
 
@@ -64,7 +65,7 @@ func (s *Service) Reconcile(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("repair firewall table: %w", err)
 	}
 	s.cfg.Log.Warn("firewall table repaired", "why", why)
-	s.publish("reconcile_repaired", "", "firewall table rebuilt from the store: "+why, map[string]string{"why": why})
+	s.publish(events.ReconcileRepaired, "", "firewall table rebuilt from the store: "+why, map[string]string{"why": why})
 	return true, nil
 }
 
@@ -125,7 +126,7 @@ func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time) e
 	if d > g.Expires+time.Second {
 		s.enforce(ctx, Delta{Add: []Element{greyElement(g.Addr, e, now)}})
 	}
-	s.publish("greylisted", g.Addr.String(), fmt.Sprintf("%s greylisted by the kernel until %s: %s", g.Addr, e.Until.Format(time.RFC3339), reason),
+	s.publish(events.Greylisted, g.Addr.String(), fmt.Sprintf("%s greylisted by the kernel until %s: %s", g.Addr, e.Until.Format(time.RFC3339), reason),
 		map[string]string{"until": e.Until.Format(time.RFC3339), "reason": reason, "offences": fmt.Sprint(off.N)})
 	return nil
 }

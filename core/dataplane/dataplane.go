@@ -149,8 +149,8 @@ func (p *Plane) Changed() {
 
 // aclKinds are the journal events after which the peers excluded from the
 // device may differ.
-var aclKinds = map[string]bool{"peer_banned": true, "peer_trusted": true, "peer_opened": true,
-	"greylisted": true, "greylist_cleared": true}
+var aclKinds = map[events.Kind]bool{events.PeerBanned: true, events.PeerTrusted: true, events.PeerOpened: true,
+	events.Greylisted: true, events.GreylistCleared: true}
 
 // Status returns the data plane's state.
 func (p *Plane) Status() Status {
@@ -460,7 +460,7 @@ func (p *Plane) publishRepair(had, want int) {
 	why := fmt.Sprintf("device %s held %d peers not as the store has them (%d)", p.cfg.Interface, had, want)
 	p.cfg.Log.Warn("data plane repaired", "why", why)
 	if p.cfg.Journal != nil {
-		p.cfg.Journal.Publish(events.Event{Kind: "reconcile_repaired", Message: "WireGuard peers rebuilt from the store: " + why,
+		p.cfg.Journal.Publish(events.Event{Kind: events.ReconcileRepaired, Message: "WireGuard peers rebuilt from the store: " + why,
 			Fields: map[string]string{"why": why}})
 	}
 }

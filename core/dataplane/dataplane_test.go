@@ -190,12 +190,12 @@ func TestPollConnectsAndRepairs(t *testing.T) {
 	if p, _ := f.ov.Peer(a.ID); p.Connected {
 		t.Fatal("a peer silent for 200 s still counts as connected")
 	}
-	var kinds []string
+	var kinds []events.Kind
 	for _, e := range f.journal.Since(0) {
 		kinds = append(kinds, e.Kind)
 	}
-	if !slices.Contains(kinds, overlay.EventPeerConnected) || !slices.Contains(kinds, overlay.EventPeerDisconnected) ||
-		!slices.Contains(kinds, overlay.EventNewPoint) {
+	if !slices.Contains(kinds, events.PeerConnected) || !slices.Contains(kinds, events.PeerDisconnected) ||
+		!slices.Contains(kinds, events.NewPoint) {
 		t.Fatalf("events %v, want connected, new point and disconnected", kinds)
 	}
 

@@ -21,7 +21,7 @@ import (
 type Event struct {
 	Seq     uint64            // assigned by Publish, from 1, strictly increasing
 	Time    time.Time         // set by Publish when zero
-	Kind    string            // snake_case, e.g. "peer_created"; no dots, so anonymizing keeps it
+	Kind    Kind              // one of the kinds in kinds.go
 	Subject string            // id of what the event is about, e.g. a peer id; may be empty
 	Message string            // human-readable summary
 	Fields  map[string]string // extra key/value detail; may be nil

@@ -27,9 +27,9 @@ func fakeClock() func() time.Time {
 // alternating between "peer.created" (odd i) and "peer.connected" (even i).
 func publishN(j *Journal, n int) {
 	for i := 1; i <= n; i++ {
-		kind := "peer.created"
+		kind := PeerCreated
 		if i%2 == 0 {
-			kind = "peer.connected"
+			kind = PeerConnected
 		}
 		j.Publish(Event{Kind: kind, Subject: fmt.Sprintf("p%d", i)})
 	}
@@ -96,7 +96,7 @@ func TestRingWraparound(t *testing.T) {
 }
 
 func TestRecent(t *testing.T) {
-	connected := func(e Event) bool { return e.Kind == "peer.connected" }
+	connected := func(e Event) bool { return e.Kind == PeerConnected }
 	none := func(Event) bool { return false }
 	tests := []struct {
 		name  string

@@ -170,7 +170,7 @@ func (s *Service) Create(ctx context.Context, peerID, typ string, p Params, by s
 	}
 	s.queue = append(s.queue, jobKey(peerID, j.ID))
 	s.pending[peerID] = j.ID
-	s.publish("job_created", j, "debug bundle job "+j.ID+" queued")
+	s.publish(events.JobCreated, j, "debug bundle job "+j.ID+" queued")
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -223,7 +223,7 @@ func (s *Service) Get(ctx context.Context, peerID, jobID string) (Job, error) {
 	return j, err
 }
 
-func (s *Service) publish(kind string, j Job, msg string) {
+func (s *Service) publish(kind events.Kind, j Job, msg string) {
 	if s.cfg.Events != nil {
 		s.cfg.Events.Publish(events.Event{Kind: kind, Subject: j.PeerID, Message: msg, Fields: map[string]string{"job": j.ID}})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,7 +91,7 @@ func (s *Service) runOne(ctx context.Context, key string) error {
 	err = s.put(ctx, j)
 	s.done(key, j)
 	s.cfg.Log.Info("job finished", "job", j.ID, "peer", j.PeerID, "status", j.Status)
-	s.publish("job_"+j.Status, j, "debug bundle job "+j.ID+" "+j.Status)
+	s.publish(map[string]events.Kind{StatusSucceeded: events.JobSucceeded, StatusFailed: events.JobFailed}[j.Status], j, "debug bundle job "+j.ID+" "+j.Status)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"slices"
 	"time"
@@ -139,7 +140,7 @@ func (s *Service) apply(ctx context.Context, r *record, all []Link) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		s.cfg.Log.Warn("link apply failed", "interface_id", id, "generation", r.Gen, "err", err)
-		s.publish("link_apply_failed", id, fmt.Sprintf("interface %d: config %d not applied", id, r.Gen), nil)
+		s.publish(events.LinkApplyFailed, id, fmt.Sprintf("interface %d: config %d not applied", id, r.Gen), nil)
 		return err
 	}
 	s.setApplied(id, r.Gen)

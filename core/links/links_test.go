@@ -95,7 +95,7 @@ func (f *fixture) status(t *testing.T, id int) string {
 func (f *fixture) kinds() []string {
 	var out []string
 	for _, e := range f.journal.Recent(100, nil) {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return out
 }

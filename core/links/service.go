@@ -237,7 +237,7 @@ func (s *Service) ids() []int {
 	return out
 }
 
-func (s *Service) publish(kind string, id int, msg string, fields map[string]string) {
+func (s *Service) publish(kind events.Kind, id int, msg string, fields map[string]string) {
 	if s.journal == nil {
 		return
 	}

@@ -3,6 +3,7 @@ package links
 import (
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func (s *Service) write(ctx context.Context, id int, opts WriteOpts, what string
 	if p != nil {
 		fields["confirm_by"] = p.Deadline.UTC().Format("2006-01-02T15:04:05Z")
 	}
-	s.publish("link_config_changed", id, fmt.Sprintf("interface %d: %s", id, what), fields)
+	s.publish(events.LinkConfigChanged, id, fmt.Sprintf("interface %d: %s", id, what), fields)
 	if kerr == nil {
 		_ = s.apply(ctx, next, links) // logged and published; status shows it pending
 	}
@@ -163,7 +164,7 @@ func (s *Service) Confirm(ctx context.Context, id int) error {
 	s.mu.Lock()
 	delete(s.pend, id)
 	s.mu.Unlock()
-	s.publish("link_config_confirmed", id, fmt.Sprintf("interface %d: change confirmed", id), nil)
+	s.publish(events.LinkConfigConfirmed, id, fmt.Sprintf("interface %d: change confirmed", id), nil)
 	return nil
 }
 
@@ -208,7 +209,7 @@ func (s *Service) rollbackLocked(ctx context.Context, id int, p *pending) error 
 		return err
 	}
 	s.cfg.Log.Warn("unconfirmed link config rolled back", "interface_id", id, "generation", prev.Gen)
-	s.publish("link_config_rolled_back", id,
+	s.publish(events.LinkConfigRolledBack, id,
 		fmt.Sprintf("interface %d: change not confirmed by %s, previous config restored", id, p.Deadline.UTC().Format("15:04:05Z")),
 		map[string]string{"generation": fmt.Sprint(prev.Gen)})
 	if links, err := s.kernel.Links(ctx); err == nil {

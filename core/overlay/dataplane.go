@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"github.com/edgeward/edgeward/core/events"
 	"maps"
 	"net/netip"
 	"slices"
@@ -224,16 +225,16 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		}
 		if c.newAddr {
 			// The P2P dialect's point logs are by address.
-			s.publish(EventNewPoint, c.endpoint.Addr().String(), "new point "+c.endpoint.String()+" (peer "+c.name+")",
+			s.publish(events.NewPoint, c.endpoint.Addr().String(), "new point "+c.endpoint.String()+" (peer "+c.name+")",
 				map[string]string{"point": c.endpoint.String(), "peer": c.id})
 		}
 		switch {
 		case c.newPoint:
-			s.publish(EventPeerMoved, c.id, "peer "+c.name+" now connects from "+c.endpoint.String(), fields)
+			s.publish(events.PeerMoved, c.id, "peer "+c.name+" now connects from "+c.endpoint.String(), fields)
 		case c.up:
-			s.publish(EventPeerConnected, c.id, "peer "+c.name+" connected", fields)
+			s.publish(events.PeerConnected, c.id, "peer "+c.name+" connected", fields)
 		default:
-			s.publish(EventPeerDisconnected, c.id, "peer "+c.name+" disconnected", fields)
+			s.publish(events.PeerDisconnected, c.id, "peer "+c.name+" disconnected", fields)
 		}
 	}
 	for _, id := range leave {
@@ -243,17 +244,6 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 	}
 	return nil
 }
-
-// Event kinds the overlay publishes about connections.
-const (
-	EventPeerConnected    = "peer_connected"
-	EventPeerDisconnected = "peer_disconnected"
-	// EventPeerMoved is a connected peer seen at a new endpoint (roaming).
-	EventPeerMoved = "peer_moved"
-	// EventNewPoint is a peer connecting from an address it was not seen
-	// at before; its subject is the address.
-	EventNewPoint = "new_point"
-)
 
 // Resolve returns the overlay address of the peer with this DNS label
 // when the peer at from may reach it (the DNS server answers a name only

@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"slices"
 
@@ -105,7 +106,7 @@ func (s *Service) SaveGroup(ctx context.Context, id string, spec GroupSpec) (Gro
 	if err != nil {
 		return GroupInfo{}, err
 	}
-	s.publish("group_saved", g.ID, "group "+g.Name+" saved", nil)
+	s.publish(events.GroupSaved, g.ID, "group "+g.Name+" saved", nil)
 	return s.Group(g.ID)
 }
 
@@ -137,7 +138,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("group_deleted", id, "group "+g.Name+" deleted", nil)
+	s.publish(events.GroupDeleted, id, "group "+g.Name+" deleted", nil)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"strings"
 
@@ -105,7 +106,7 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	if err != nil {
 		return Created{}, err
 	}
-	s.publish("peer_created", p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
+	s.publish(events.PeerCreated, p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
 	info, _ := s.Peer(p.ID)
 	out.PeerInfo = info
 	return out, nil
@@ -149,7 +150,7 @@ func (s *Service) ForgetKey(ctx context.Context, id string) error {
 	if err := s.commit(ctx, nil, []string{keyPrefix + id}, func(*state) {}); err != nil {
 		return err
 	}
-	s.publish("peer_key_forgotten", id, "the gateway no longer keeps the private key of peer "+p.Name, nil)
+	s.publish(events.PeerKeyForgotten, id, "the gateway no longer keeps the private key of peer "+p.Name, nil)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"slices"
 
 	"github.com/edgeward/edgeward/core"
@@ -84,7 +85,7 @@ func (s *Service) SavePolicy(ctx context.Context, id string, p Policy) (PolicyIn
 	if err != nil {
 		return PolicyInfo{}, err
 	}
-	s.publish("policy_saved", id, "policy "+p.Name+" saved", nil)
+	s.publish(events.PolicySaved, id, "policy "+p.Name+" saved", nil)
 	return s.Policy(id)
 }
 
@@ -117,6 +118,6 @@ func (s *Service) DeletePolicy(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("policy_deleted", id, "policy "+p.Name+" deleted", nil)
+	s.publish(events.PolicyDeleted, id, "policy "+p.Name+" deleted", nil)
 	return nil
 }

@@ -210,7 +210,7 @@ func (s *Service) commit(ctx context.Context, puts map[string]any, dels []string
 	return nil
 }
 
-func (s *Service) publish(kind, subject, msg string, fields map[string]string) {
+func (s *Service) publish(kind events.Kind, subject, msg string, fields map[string]string) {
 	if s.journal == nil {
 		return
 	}

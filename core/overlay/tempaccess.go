@@ -3,6 +3,7 @@ package overlay
 import (
 	"context"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/rs/xid"
@@ -94,7 +95,7 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	if err != nil {
 		return TempAccessResult{}, err
 	}
-	s.publish("peer_temporary_access", p.ID, "temporary peer "+p.Name+" may reach "+t.Name,
+	s.publish(events.PeerTemporaryAccess, p.ID, "temporary peer "+p.Name+" may reach "+t.Name,
 		map[string]string{"target": target, "deadline": s.tempDeadline(p).Format("2006-01-02T15:04:05Z07:00")})
 	out.PeerInfo, _ = s.Peer(p.ID)
 	out.Rules = append([]string{}, req.Rules...)

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"context"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 
 	"github.com/edgeward/edgeward/core"
@@ -65,7 +66,7 @@ func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (Peer
 	if err != nil {
 		return PeerInfo{}, err
 	}
-	s.publish("peer_updated", id, "peer "+p.Name+" updated", nil)
+	s.publish(events.PeerUpdated, id, "peer "+p.Name+" updated", nil)
 	return s.Peer(id)
 }
 
@@ -126,7 +127,7 @@ func (s *Service) deleteLocked(ctx context.Context, id, why string) error {
 	if err != nil {
 		return err
 	}
-	s.publish("peer_deleted", id, "peer "+p.Name+" "+why, nil)
+	s.publish(events.PeerDeleted, id, "peer "+p.Name+" "+why, nil)
 	return nil
 }
 

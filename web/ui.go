@@ -292,14 +292,16 @@ func (u *ui) errorsAsPages(c *fiber.Ctx) (err error) {
 		return nil
 	}
 	var fe *fiber.Error
-	var pub *core.Error
-	switch {
-	case errors.As(err, &fe):
+	if errors.As(err, &fe) {
 		return u.errorPage(c, fe.Code, fe.Message)
-	case errors.As(err, &pub):
-		return u.errorPage(c, httpx.StatusOf(pub.Kind), sentence(pub.Msg))
 	}
-	return u.internalError(c, err)
+	// Every core error kind (validation, conflict, not found, busy, ...)
+	// has its status and a public message; only the rest is internal.
+	f := httpx.Classify(err)
+	if f.Internal {
+		return u.internalError(c, err)
+	}
+	return u.errorPage(c, f.Status, sentence(f.Msg))
 }
 
 func (u *ui) internalError(c *fiber.Ctx, err error) error {

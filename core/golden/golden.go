@@ -1,0 +1,38 @@
+// Package golden holds the test support for golden files in testdata/:
+// Check compares a test's output with its file (or rewrites the file when
+// the package's -update flag is set), and Dump and Load turn a store into
+// that text and back, so that what the kernel and the store receive is
+// reviewed as a diff and a renamed field cannot drop stored data unseen.
+package golden
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Check compares got with the file at path and fails t on a difference.
+// With update it writes got to path instead (creating its directory), so
+// that `go test -update` rewrites the files and the reviewer reads the
+// diff.
+func Check(t testing.TB, update bool, path string, got []byte) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatalf("create golden dir: %v", err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("write golden file: %v", err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run the test with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got); if the change is meant, rerun with -update and review the diff:\n%s", path, diff)
+	}
+}

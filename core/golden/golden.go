@@ -6,10 +6,13 @@
 package golden
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/edgeward/edgeward/core"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -34,5 +37,34 @@ func Check(t testing.TB, update bool, path string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s (-want +got); if the change is meant, rerun with -update and review the diff:\n%s", path, diff)
+	}
+}
+
+// CheckStore dumps kv (see Dump) below note, a comment saying what the
+// test normalised and how to rewrite the file, and compares the result
+// with the file at path (see Check).
+func CheckStore(t testing.TB, update bool, path string, kv core.KV, repl map[string]string, note string) {
+	t.Helper()
+	dump, err := Dump(context.Background(), kv, repl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for line := range strings.Lines(strings.TrimSpace(note)) {
+		b.WriteString("# " + strings.TrimSpace(line) + "\n")
+	}
+	b.Write(dump)
+	Check(t, update, path, []byte(b.String()))
+}
+
+// LoadFile writes the records of the dump at path into kv (see Load).
+func LoadFile(t testing.TB, path string, kv core.KV) {
+	t.Helper()
+	dump, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden store dump: %v", err)
+	}
+	if err := Load(context.Background(), kv, dump); err != nil {
+		t.Fatalf("load %s: %v", path, err)
 	}
 }

@@ -227,9 +227,11 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
 		Admin: adm, NodeName: cfg.NodeName,
+		// AuthFailed only counts and queues: the greylisting runs in the
+		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {
 			if a, err := netip.ParseAddr(ip); err == nil {
-				guard.AuthFailed(context.Background(), a)
+				guard.AuthFailed(a)
 			}
 		},
 	})

@@ -5,20 +5,16 @@ import (
 	"encoding/json"
 	"flag"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/golden"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-var recordsGolden = filepath.Join("testdata", "records.golden")
 
 const goldenNote = `Stored records of core/acl, written through its API (TestGoldenRecordsWritten)
 and read back (TestGoldenRecordsRead). go test ./core/acl -run Golden -update rewrites this file.
@@ -70,7 +66,7 @@ func TestGoldenRecordsWritten(t *testing.T) {
 	must(f.svc.PollKernel(ctx))
 	must(f.svc.SetPeer(ctx, goldenBannedPeer, Ban, "tok-admin"))
 	must(f.svc.SetPeer(ctx, goldenTrustedPeer, Trust, "tok-admin"))
-	golden.CheckStore(t, *update, recordsGolden, f.db, bulkIDs(t, f.db), goldenNote)
+	golden.CheckStore(t, *update, golden.RecordsFile, f.db, bulkIDs(t, f.db), goldenNote)
 }
 
 // bulkIDs names the bulk records' ids after their ACL.
@@ -98,14 +94,7 @@ func bulkIDs(t *testing.T, kv core.KV) map[string]string {
 // checks that the ACL reads every field of them.
 func TestGoldenRecordsRead(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), store.Options{Dir: dir}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.LoadFile(t, recordsGolden, db)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	golden.LoadStore(t, golden.RecordsFile, dir)
 	f := goldenFixture(t, dir)
 	f.clock.Add(5 * time.Minute)
 	t1, t2 := goldenT0.Add(time.Minute), goldenT0.Add(2*time.Minute)

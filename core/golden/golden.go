@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -57,14 +58,28 @@ func CheckStore(t testing.TB, update bool, path string, kv core.KV, repl map[str
 	Check(t, update, path, []byte(b.String()))
 }
 
-// LoadFile writes the records of the dump at path into kv (see Load).
-func LoadFile(t testing.TB, path string, kv core.KV) {
+// RecordsFile is where a package keeps the golden dump of its stored
+// records.
+var RecordsFile = filepath.Join("testdata", "records.golden")
+
+// LoadStore writes the records of the dump at path into a new store in
+// dir (see Load) and closes it, so that the service under test opens the
+// records as it would after a restart.
+func LoadStore(t testing.TB, path, dir string) {
 	t.Helper()
 	dump, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read golden store dump: %v", err)
 	}
-	if err := Load(context.Background(), kv, dump); err != nil {
+	db, err := store.Open(context.Background(), store.Options{Dir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Load(context.Background(), db, dump)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}
 }

@@ -9,14 +9,11 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core/golden"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-var recordsGolden = filepath.Join("testdata", "records.golden")
 
 const goldenNote = `Stored records of core/links, written through its API (TestGoldenRecordsWritten)
 and read back (TestGoldenRecordsRead). go test ./core/links -run Golden -update rewrites this file.
@@ -43,7 +40,7 @@ func TestGoldenRecordsWritten(t *testing.T) {
 	if err := f.svc.SetInterface(ctx, 2, InterfacePatch{MTU: ptr(1480)}, WriteOpts{ConfirmWithin: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	golden.CheckStore(t, *update, recordsGolden, f.db, nil, goldenNote)
+	golden.CheckStore(t, *update, golden.RecordsFile, f.db, nil, goldenNote)
 }
 
 // TestGoldenRecordsRead loads the golden records into a fresh store and
@@ -51,14 +48,7 @@ func TestGoldenRecordsWritten(t *testing.T) {
 func TestGoldenRecordsRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, store.Options{Dir: filepath.Join(dir, "db")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.LoadFile(t, recordsGolden, db)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	golden.LoadStore(t, golden.RecordsFile, filepath.Join(dir, "db"))
 	f := &fixture{dir: dir, k: lab(), resolv: filepath.Join(dir, "resolv.conf"), clock: &clock{t: time.Unix(1800000000, 0)}}
 	f.open(t)
 	a := netip.MustParseAddr

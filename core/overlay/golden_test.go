@@ -5,20 +5,16 @@ import (
 	"encoding/base64"
 	"flag"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgeward/edgeward/core/golden"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-var recordsGolden = filepath.Join("testdata", "records.golden")
 
 // fixedKey is a valid WireGuard key made of one repeated byte.
 func fixedKey(b byte) string {
@@ -103,21 +99,14 @@ func TestGoldenRecordsWritten(t *testing.T) {
 	if err := f.svc.SetConnected(ctx, keyAnn, true, netip.MustParseAddrPort("198.51.100.7:51820")); err != nil {
 		t.Fatal(err)
 	}
-	golden.CheckStore(t, *update, recordsGolden, f.db, repl, goldenNote)
+	golden.CheckStore(t, *update, golden.RecordsFile, f.db, repl, goldenNote)
 }
 
 // TestGoldenRecordsRead loads the golden records into a fresh store and
 // checks that the overlay reads every field of them.
 func TestGoldenRecordsRead(t *testing.T) {
 	f := &fixture{dir: t.TempDir(), clock: &clock{t: time.Date(2026, 1, 2, 5, 0, 0, 0, time.UTC)}}
-	db, err := store.Open(context.Background(), store.Options{Dir: f.dir}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden.LoadFile(t, recordsGolden, db)
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	golden.LoadStore(t, golden.RecordsFile, f.dir)
 	f.open(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -81,6 +81,14 @@ func goldenPolicy() tunnel.Policy {
 // Install that follows (the whole table: ACL and policy in one
 // transaction).
 func TestGoldenInstall(t *testing.T) {
+	_, k := installGolden(t)
+	checkBatches(t, "install.golden", k, "InstallPolicy", "Install")
+}
+
+// installGolden installs the golden policy and then the golden ruleset on
+// a fake kernel.
+func installGolden(t *testing.T) (*Firewall, *fakeKernel) {
+	t.Helper()
 	f, k := newFake(t)
 	ctx := context.Background()
 	if err := f.InstallPolicy(ctx, goldenPolicy()); err != nil {
@@ -89,20 +97,14 @@ func TestGoldenInstall(t *testing.T) {
 	if err := f.Install(ctx, goldenRuleset()); err != nil {
 		t.Fatalf("Install: %v", err)
 	}
-	checkBatches(t, "install.golden", k, "InstallPolicy", "Install")
+	return f, k
 }
 
 // TestGoldenDeltas records the batches of an Apply (removes, new interval
 // sets, refreshed and fresh elements) and of an ApplyMembers.
 func TestGoldenDeltas(t *testing.T) {
-	f, k := newFake(t)
+	f, k := installGolden(t)
 	ctx := context.Background()
-	if err := f.InstallPolicy(ctx, goldenPolicy()); err != nil {
-		t.Fatalf("InstallPolicy: %v", err)
-	}
-	if err := f.Install(ctx, goldenRuleset()); err != nil {
-		t.Fatalf("Install: %v", err)
-	}
 	a := netip.MustParseAddr
 	d := acl.Delta{
 		Remove: []acl.Element{{Kind: acl.KindBan, Addr: a("192.0.2.2")}, {Kind: acl.KindGrey, Addr: a("2001:db8::5")}},

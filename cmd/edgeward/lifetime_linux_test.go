@@ -59,24 +59,10 @@ func (w *watchedStore) Close() error {
 	return w.DB.Close()
 }
 
-// syncBuf is a log sink the test reads while serve writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
 // messages returns the log's records as message → the record's fields.
-func (s *syncBuf) messages() map[string]map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (l *logBuf) messages() map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for line := range strings.Lines(s.b.String()) {
+	for line := range strings.Lines(l.String()) {
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil {
 			msg, _ := rec["msg"].(string)
@@ -121,7 +107,7 @@ func TestShutdownWaitsForBackgroundWork(t *testing.T) {
 	dir := t.TempDir()
 	iface := uniqueIface()
 	t.Cleanup(func() { os.Remove("/var/run/wireguard/" + iface + ".sock") })
-	var logs syncBuf
+	var logs logBuf
 	cfg, err := parseServe([]string{"--listen", "127.0.0.1:0", "--data", dir, "--netns", ns, "--wg-interface", iface,
 		"--manage-links", "--bundle-minute", "200ms"}, &logs, func(string) (string, bool) { return "", false })
 	if err != nil {

@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/links"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/hw/dhcp"
 	"github.com/edgeward/edgeward/hw/nic"
 )
@@ -38,7 +38,7 @@ func openNIC(cfg config) (k *nic.NIC, fd int, close func(), err error) {
 // edgeward never changes a link: a binary started on a workstation or in a
 // test must not rewrite the host's addresses and routes. fd is k's
 // namespace (0: here).
-func openLinks(ctx context.Context, cfg config, db *store.DB, k *nic.NIC, fd int, journal *events.Journal, log *slog.Logger) (*links.Service, error) {
+func openLinks(ctx context.Context, cfg config, db core.KV, k *nic.NIC, fd int, journal *events.Journal, log *slog.Logger) (*links.Service, error) {
 	if !cfg.ManageLinks {
 		return nil, nil
 	}

@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
@@ -42,8 +44,8 @@ var migrations []store.Migration
 // storeDir is where the store lives inside the data directory.
 func storeDir(data string) string { return filepath.Join(data, "store") }
 
-// serve runs the appliance until ctx is done, then stops accepting, lets
-// in-flight requests finish, stops the workers and closes the store.
+// serve runs the appliance until ctx is done, then shuts it down (see
+// serveStore).
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	// Routers are small: make the GC work harder before RSS grows, unless
 	// the operator set GOMEMLIMIT.
@@ -59,11 +61,32 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	app, workers, err := wire(ctx, cfg, db, log, ring)
+	return serveStore(ctx, cfg, db, log, ring)
+}
+
+// appStore is the store as serve uses it: the services' KV, its value
+// log GC, and Close.
+type appStore interface {
+	core.KV
+	RunGC(ctx context.Context, every time.Duration)
+	Close() error
+}
+
+// serveStore runs the appliance on db until ctx is done, then shuts down
+// in this order: stop accepting requests and let those in flight finish
+// (within ShutdownTimeout), cancel the background work and wait for all
+// of it, close the kernel handles (firewall, WireGuard device, DNS, NICs),
+// close db. So no worker ever meets a closed store or kernel handle.
+func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring) (err error) {
+	defer func() { err = errors.Join(err, db.Close()) }()
+	a, err := wire(ctx, cfg, db, log, ring)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		a.closeKernel()
+		log.Info("kernel handles closed")
+	}()
 	tc, err := tlsConfig(cfg, log)
 	if err != nil {
 		return err
@@ -80,26 +103,52 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "data", cfg.Data, "version", version)
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		workers(wctx)
-	}()
+	workers := a.start(wctx)
 	served := make(chan error, 1)
-	go func() { served <- app.Listener(ln) }()
+	go func() { served <- a.app.Listener(ln) }()
 	select {
 	case err = <-served:
 	case <-ctx.Done():
 		log.Info("shutting down")
-		err = app.ShutdownWithTimeout(cfg.ShutdownTimeout)
+		err = a.app.ShutdownWithTimeout(cfg.ShutdownTimeout)
+		<-served // the listener is closed: Listener returns
 	}
 	stopWorkers()
-	<-done
+	workers.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// appliance is what wire builds: the web app, the background workers and
+// the kernel handles the workers and the app use.
+type appliance struct {
+	app     *fiber.App
+	workers []worker
+	// closeKernel closes the kernel handles; only after every worker
+	// returned (the links release DHCP leases and the ACL and data plane
+	// write to the kernel until they return).
+	closeKernel func()
+}
+
+// worker is a background loop that returns once its context is done and
+// its work ended.
+type worker struct {
+	name string
+	run  func(ctx context.Context)
+}
+
+// start runs each worker on a goroutine of its own labelled
+// worker=<name>. Goroutines a worker starts inherit the label, so a
+// goroutine profile shows what is left of the background work.
+func (a *appliance) start(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for _, w := range a.workers {
+		wg.Go(func() { pprof.Do(ctx, pprof.Labels("worker", w.name), w.run) })
+	}
+	return &wg
 }
 
 // firstToken writes an admin token to DIR/admin.token on first start, so
@@ -144,41 +193,41 @@ func setupCode(ctx context.Context, adm *admin.Service, dir string, log *slog.Lo
 	return nil
 }
 
-// wire builds the core services and the web app, and returns a function
-// that runs the background workers until its context is done.
-func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring *logring.Ring) (*fiber.App, func(context.Context), error) {
+// wire builds the core services, the web app and the background workers.
+// On error it closes what it opened of the kernel.
+func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring) (*appliance, error) {
 	journal := events.New(1024, nil)
 	toks, err := auth.New(ctx, db, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := firstToken(ctx, toks, cfg.Data, log); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	adm, err := admin.New(ctx, db, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := setupCode(ctx, adm, cfg.Data, log); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	node, err := identity.Load(ctx, db)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ov, err := overlay.New(ctx, db, journal, overlay.Config{
 		Network: cfg.Overlay, DNSDomain: cfg.DNSDomain, TempAccessTimeout: cfg.TempAccessTimeout,
 		Log: log.With("component", "core/overlay"),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// The NIC layer reads (and with --manage-links configures) the links of
 	// --netns: the traffic sampler, the debug bundles and the links service
 	// all go through it.
 	k, fd, closeNIC, err := openNIC(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	js, err := jobs.New(ctx, db, ov, jobs.Config{
 		Dir:      filepath.Join(cfg.Data, "bundles"),
@@ -191,7 +240,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	})
 	if err != nil {
 		closeNIC()
-		return nil, nil, err
+		return nil, err
 	}
 	ov.OnDelete(js.Forget)
 	fw, unavailable, closeFW := openFirewall(cfg, log)
@@ -199,7 +248,7 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	guards, err := guardPorts(cfg)
 	if err != nil {
 		closeKernel()
-		return nil, nil, err
+		return nil, err
 	}
 	guard, err := acl.New(ctx, db, fw, journal, acl.Config{
 		GuardPorts: guards, Rate: uint32(cfg.GreyRate), Burst: uint32(cfg.GreyRate),
@@ -208,12 +257,12 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 	})
 	if err != nil {
 		closeKernel()
-		return nil, nil, err
+		return nil, err
 	}
 	ls, err := openLinks(ctx, cfg, db, k, fd, journal, log)
 	if err != nil {
 		closeKernel()
-		return nil, nil, err
+		return nil, err
 	}
 	dp := openDataPlane(cfg, node, ov, fw, fd, log)
 	closeKernel = func() { dp.close(); closeFW(); closeNIC() }
@@ -227,29 +276,26 @@ func wire(ctx context.Context, cfg config, db *store.DB, log *slog.Logger, ring 
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
 		Admin: adm, NodeName: cfg.NodeName,
+		// AuthFailed only counts and queues: the greylisting runs in the
+		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {
 			if a, err := netip.ParseAddr(ip); err == nil {
-				guard.AuthFailed(context.Background(), a)
+				guard.AuthFailed(a)
 			}
 		},
 	})
-	workers := func(ctx context.Context) {
-		defer closeKernel()
-		// The links and the ACL use the kernel until they return (DHCP
-		// leases are released on the way out): wait before closing it.
-		var wg sync.WaitGroup
-		if ls != nil {
-			wg.Go(func() { _ = ls.Run(ctx) })
-		}
-		wg.Go(func() { guard.Run(ctx) })
-		wg.Go(func() { plane.Run(ctx) })
-		go db.RunGC(ctx, 10*time.Minute)
-		go ov.Run(ctx, 10*time.Second)
-		go stats.Run(ctx, time.Second)
-		js.Run(ctx)
-		wg.Wait()
+	workers := []worker{
+		{"store-gc", func(ctx context.Context) { db.RunGC(ctx, 10*time.Minute) }},
+		{"overlay-sweep", func(ctx context.Context) { ov.Run(ctx, 10*time.Second) }},
+		{"traffic", func(ctx context.Context) { stats.Run(ctx, time.Second) }},
+		{"acl", guard.Run},
+		{"dataplane", plane.Run},
+		{"jobs", js.Run},
 	}
-	return app, workers, nil
+	if ls != nil {
+		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
+	}
+	return &appliance{app: app, workers: workers, closeKernel: closeKernel}, nil
 }
 
 // guardPorts are the ports the kernel guards against connection floods:

@@ -116,8 +116,7 @@ type Service struct {
 	mu  sync.RWMutex
 	st  state
 
-	authMu   sync.Mutex
-	authFail map[netip.Addr][]time.Time
+	auth *authFailures
 
 	enfMu sync.Mutex
 	enf   Enforcement
@@ -154,7 +153,7 @@ type Enforcement struct {
 // ACL then records everything and reports enforcement as unavailable.
 func New(ctx context.Context, kv core.KV, fw Firewall, journal *events.Journal, cfg Config) (*Service, error) {
 	cfg.defaults()
-	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, authFail: map[netip.Addr][]time.Time{}}
+	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, auth: newAuthFailures()}
 	s.st = state{bans: map[Target]*Entry{}, rangeBans: map[Target]*Entry{}, trusts: map[netip.Prefix]*Entry{}, greys: map[netip.Addr]Entry{},
 		offences: map[netip.Addr]offence{}, peerBans: map[string]Entry{}, peerTrusts: map[string]Entry{}}
 	if err := s.load(ctx); err != nil {

@@ -325,30 +325,6 @@ func TestBulkRefusesAll(t *testing.T) {
 	}
 }
 
-func TestAuthFailuresGreylist(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	a := addr("192.0.2.66")
-	for range 4 {
-		f.svc.AuthFailed(ctx, a)
-	}
-	if f.svc.Banned(a) {
-		t.Fatal("greylisted before the limit")
-	}
-	f.svc.AuthFailed(ctx, a)
-	if !f.svc.Banned(a) {
-		t.Fatal("five failures within a minute did not greylist")
-	}
-	b := addr("192.0.2.67")
-	for range 4 {
-		f.svc.AuthFailed(ctx, b)
-		f.clock.Add(30 * time.Second)
-	}
-	if f.svc.Banned(b) {
-		t.Fatal("failures spread over two minutes greylisted")
-	}
-}
-
 func TestNoFirewall(t *testing.T) {
 	db, err := store.Open(context.Background(), store.Options{Dir: t.TempDir()}, nil)
 	if err != nil {

@@ -127,29 +127,6 @@ func (s *Service) warnFill(n int) {
 	}
 }
 
-// AuthFailed counts a refused API token from addr; too many within the
-// window greylist the source.
-func (s *Service) AuthFailed(ctx context.Context, addr netip.Addr) {
-	a := addr.Unmap()
-	now := s.cfg.Now()
-	s.authMu.Lock()
-	recent := slices.DeleteFunc(s.authFail[a], func(t time.Time) bool { return now.Sub(t) > s.cfg.AuthWindow })
-	recent = append(recent, now)
-	hit := len(recent) >= s.cfg.AuthLimit
-	if hit {
-		delete(s.authFail, a)
-	} else {
-		s.authFail[a] = recent
-	}
-	s.authMu.Unlock()
-	s.publish(events.AuthenticationFailed, a.String(), "API token refused from "+a.String(), nil)
-	if hit {
-		if _, err := s.Greylist(ctx, a, fmt.Sprintf("%d failed API authentications within %s", s.cfg.AuthLimit, s.cfg.AuthWindow)); err != nil {
-			s.cfg.Log.Error("greylist after failed authentications", "addr", a, "err", err)
-		}
-	}
-}
-
 // GreylistIPs returns the greylisted addresses, and when the greylist
 // overflowed (zero when it never did, or since it was last cleared).
 func (s *Service) GreylistIPs() ([]netip.Addr, time.Time) {

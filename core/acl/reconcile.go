@@ -8,9 +8,10 @@ import (
 )
 
 // Run installs the table from the store, then until ctx is done reads back
-// the kernel's greylist, repairs drift and drops expired entries. Without
-// a firewall it only drops expired entries, so that they do not stay in
-// memory (and in every count) until a restart.
+// the kernel's greylist, repairs drift, drops expired entries and
+// greylists the sources AuthFailed queued. Without a firewall it does the
+// rest, so that expired entries do not stay in memory (and in every
+// count) until a restart. It returns once ctx is done and its work ended.
 func (s *Service) Run(ctx context.Context) {
 	if err := s.Install(ctx); err != nil {
 		s.cfg.Log.Error("install firewall table", "err", err)
@@ -27,7 +28,10 @@ func (s *Service) Run(ctx context.Context) {
 			if err := s.PollKernel(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Log.Warn("read kernel greylist", "err", err)
 			}
+		case a := <-s.auth.queue:
+			s.greylistFailed(ctx, a)
 		case <-check.C:
+			s.auth.sweep(s.cfg.Now(), s.cfg.AuthWindow)
 			s.sweep(ctx)
 			if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Log.Warn("reconcile firewall", "err", err)

@@ -64,4 +64,8 @@ const (
 	LinkConfigConfirmed  Kind = "link_config_confirmed"
 	LinkConfigRolledBack Kind = "link_config_rolled_back"
 	LinkApplyFailed      Kind = "link_apply_failed"
+	LinkDiscovered       Kind = "link_discovered"
+	LinkRenamed          Kind = "link_renamed"
+	LinkGone             Kind = "link_gone"
+	VLANUnavailable      Kind = "vlan_unavailable"
 )

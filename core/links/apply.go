@@ -177,7 +177,7 @@ func (s *Service) ApplyAll(ctx context.Context) error {
 		r, _ := s.get(id)
 		if present[r.Key] == nil {
 			if s.appliedGen(id) != 0 {
-				s.publish("link_gone", id, fmt.Sprintf("interface %d (%s) is gone", id, r.Iface.Name), nil)
+				s.publish(events.LinkGone, id, fmt.Sprintf("interface %d (%s) is gone", id, r.Iface.Name), nil)
 			}
 			s.setApplied(id, 0) // re-apply when it comes back
 			continue
@@ -237,7 +237,7 @@ func (s *Service) addVLANs(ctx context.Context, r *record, parent *Link, missing
 			key := fmt.Sprintf("%s.%d", parent.Name, n.VLANID)
 			if _, said := s.vlanFailed.LoadOrStore(key, true); !said {
 				s.cfg.Log.Warn("add vlan link", "parent", parent.Name, "vlan_id", n.VLANID, "err", err)
-				s.publish("vlan_unavailable", r.Iface.ID, fmt.Sprintf("VLAN %d on %s cannot be created: %v", n.VLANID, parent.Name, err), nil)
+				s.publish(events.VLANUnavailable, r.Iface.ID, fmt.Sprintf("VLAN %d on %s cannot be created: %v", n.VLANID, parent.Name, err), nil)
 			}
 			return nil, false
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/edgeward/edgeward/core/events"
 	"net/netip"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func (s *Service) discover(ctx context.Context) ([]Link, error) {
 			if err := s.commit(ctx, r, nil, false); err != nil {
 				return nil, err
 			}
-			s.publish("link_renamed", id, fmt.Sprintf("interface %d is now %s (was %s)", id, l.Name, old), nil)
+			s.publish(events.LinkRenamed, id, fmt.Sprintf("interface %d is now %s (was %s)", id, l.Name, old), nil)
 		}
 	}
 	return links, nil
@@ -112,7 +113,7 @@ func (s *Service) adopt(ctx context.Context, key string, l *Link) error {
 	s.recs[id], s.keys[key] = r, id
 	s.mu.Unlock()
 	s.cfg.Log.Info("link adopted", "interface_id", id, "name", l.Name, "key", key)
-	s.publish("link_discovered", id, fmt.Sprintf("interface %d is %s", id, l.Name), map[string]string{"key": key})
+	s.publish(events.LinkDiscovered, id, fmt.Sprintf("interface %d is %s", id, l.Name), map[string]string{"key": key})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"testing"
@@ -19,8 +20,8 @@ import (
 )
 
 // fakeKernel answers the netlink requests of a Firewall without a kernel:
-// it records each batch, acknowledges every message and counts
-// generations.
+// it records each batch, acknowledges every message, counts generations
+// and holds no table (a dump of tables is empty).
 type fakeKernel struct {
 	mu      sync.Mutex
 	gen     uint32
@@ -46,6 +47,8 @@ func (k *fakeKernel) dial(req []netlink.Message) ([]netlink.Message, error) {
 		h := req[0].Header
 		h.Type = genHeader
 		return []netlink.Message{{Header: h, Data: append([]byte{unix.AF_UNSPEC, 0, 0, 0}, attrs...)}}, nil
+	case req[0].Header.Type == nftType(unix.NFT_MSG_GETTABLE) && req[0].Header.Flags&netlink.Dump != 0:
+		return nil, io.EOF // no table yet: an empty dump
 	case req[0].Header.Type == netlink.HeaderType(unix.NFNL_MSG_BATCH_BEGIN):
 		k.batches = append(k.batches, req)
 		k.gen++

@@ -25,7 +25,7 @@ func (f *fixture) run(t *testing.T) {
 }
 
 // waitEvent waits for an event of kind about subject.
-func waitEvent(t *testing.T, sub *events.Subscription, kind, subject string) {
+func waitEvent(t *testing.T, sub *events.Subscription, kind events.Kind, subject string) {
 	t.Helper()
 	timeout := time.After(stuck)
 	for {

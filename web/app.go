@@ -4,9 +4,11 @@
 package web
 
 import (
+	"context"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/edgeward/edgeward/core/acl"
@@ -59,6 +61,13 @@ type Deps struct {
 	// nil leaves the pages out. NodeName is shown on the dashboard.
 	Admin    *admin.Service
 	NodeName string
+
+	// Requests, when not nil, is held by every request while its handler
+	// runs, so the caller can wait for requests still in flight after a
+	// shutdown timeout before it closes the store. Stop, when not nil,
+	// ends the context of every request (and so its core calls) once done.
+	Requests *sync.WaitGroup
+	Stop     context.Context
 }
 
 // New builds the fiber app with every route.
@@ -81,6 +90,9 @@ func New(d Deps) *fiber.App {
 			return writeError(c, d.Log, err)
 		},
 	})
+	if d.Requests != nil || d.Stop != nil {
+		app.Use(inFlight(d.Requests, d.Stop))
+	}
 	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
@@ -136,3 +148,21 @@ func ok(c *fiber.Ctx, v any) error {
 }
 
 func (a *api_) fail(c *fiber.Ctx, err error) error { return writeError(c, a.d.Log, err) }
+
+// inFlight holds reqs while a request's handler runs and ends its context
+// when stop is done.
+func inFlight(reqs *sync.WaitGroup, stop context.Context) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if reqs != nil {
+			reqs.Add(1)
+			defer reqs.Done()
+		}
+		if stop != nil {
+			ctx, cancel := context.WithCancel(c.UserContext())
+			defer context.AfterFunc(stop, cancel)()
+			defer cancel()
+			c.SetUserContext(ctx)
+		}
+		return c.Next()
+	}
+}

@@ -83,6 +83,7 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	defer a.stopRequests()
 	defer func() {
 		a.closeKernel()
 		log.Info("kernel handles closed")
@@ -113,6 +114,10 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 		err = a.app.ShutdownWithTimeout(cfg.ShutdownTimeout)
 		<-served // the listener is closed: Listener returns
 	}
+	// Requests still running past the timeout have their core calls
+	// cancelled and are waited for: none may meet a closed store.
+	a.stopRequests()
+	a.requests.Wait()
 	stopWorkers()
 	workers.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
@@ -131,6 +136,10 @@ type appliance struct {
 	// returned (the links release DHCP leases and the ACL and data plane
 	// write to the kernel until they return).
 	closeKernel func()
+	// requests holds the requests in flight; stopRequests ends their
+	// contexts, for those still running when the shutdown timeout ends.
+	requests     *sync.WaitGroup
+	stopRequests context.CancelFunc
 }
 
 // worker is a background loop that returns once its context is done and
@@ -271,7 +280,10 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Excluded: excluded(ov, guard), Unavailable: dp.why, Journal: journal, Log: log.With("component", "core/dataplane"),
 	})
 	stats := netstat.New(k.Traffic, nil)
+	requests := &sync.WaitGroup{}
+	stop, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
 	app := web.New(web.Deps{
+		Requests: requests, Stop: stop,
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
@@ -295,7 +307,8 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 	if ls != nil {
 		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
 	}
-	return &appliance{app: app, workers: workers, closeKernel: closeKernel}, nil
+	return &appliance{app: app, workers: workers, closeKernel: closeKernel,
+		requests: requests, stopRequests: stopRequests}, nil
 }
 
 // guardPorts are the ports the kernel guards against connection floods:

@@ -5,11 +5,14 @@ package web
 
 import (
 	"context"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
@@ -20,9 +23,8 @@ import (
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/edgeward/edgeward/web/internal/apispec"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // Deps are the core services the web layer calls.
@@ -115,7 +117,7 @@ func New(d Deps) *fiber.App {
 type api_ struct{ d Deps }
 
 func (a *api_) routes(r fiber.Router) {
-	r.Get("/openapi.json", serveOpenAPI)
+	r.Get("/openapi.json", apispec.Serve)
 	r.Get("/peers", a.listPeers)
 	r.Post("/peers", a.createPeer)
 	r.Get("/peers/:id", a.getPeer)

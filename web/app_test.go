@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/events"
@@ -23,7 +25,7 @@ import (
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
 // services are the core services behind the app in web tests: real ones
@@ -176,7 +178,7 @@ func (e *env) do(t testing.TB, method, path, token string, body any) resp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	checkResponse(t, method, path, req.Header, res.StatusCode, res.Header, raw)
+	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
 	return resp{status: res.StatusCode, header: res.Header, body: raw}
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
 // doV2 is do with extra request headers (If-Match).
@@ -40,7 +42,7 @@ func (e *env) doV2(t *testing.T, method, path string, body any, hdr map[string]s
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	checkResponse(t, method, path, req.Header, res.StatusCode, res.Header, raw)
+	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
 	return resp{status: res.StatusCode, header: res.Header, body: raw}
 }
 
@@ -164,7 +166,7 @@ func TestInterfaceWritesNeedAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := io.ReadAll(res.Body)
-	checkResponse(t, "PATCH", "/v2/network/interfaces/1", req.Header, res.StatusCode, res.Header, raw)
+	apicheck.Response(t, "PATCH", "/v2/network/interfaces/1", req.Header, res.StatusCode, res.Header, raw)
 	if res.StatusCode != 403 {
 		t.Errorf("viewer PATCH: %d %s", res.StatusCode, raw)
 	}

@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgeward/edgeward/core/events"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
 // serve runs the app on a real listener on 127.0.0.1, as streams need one,
@@ -71,7 +73,7 @@ func (e *env) live(t *testing.T, base, method, path, token string, body any) res
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	checkResponse(t, method, path, req.Header, res.StatusCode, res.Header, raw)
+	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
 	return resp{status: res.StatusCode, header: res.Header, body: raw}
 }
 
@@ -156,7 +158,7 @@ func (s *stream) end(t *testing.T) (int, error) {
 
 func checkSchema(t *testing.T, name string, raw []byte) {
 	t.Helper()
-	doc, _, err := loadOpenAPI()
+	doc, _, err := apicheck.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

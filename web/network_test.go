@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
 // tsPattern is the dialect's timestamp: RFC 3339, UTC, milliseconds.
@@ -26,7 +28,7 @@ func scrub(t testing.TB, body []byte) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		t.Fatalf("decode %s: %v", shorten(body, 512), err)
+		t.Fatalf("decode %s: %v", apicheck.Shorten(body, 512), err)
 	}
 	var walk func(v any) any
 	walk = func(v any) any {
@@ -64,7 +66,7 @@ func (e *env) run(t *testing.T, token string, steps []step) {
 	for _, s := range steps {
 		r := e.do(t, s.method, s.path, token, s.body)
 		if r.status != s.status {
-			t.Fatalf("%s: %s %s: status %d (%s), want %d", s.name, s.method, s.path, r.status, shorten(r.body, 512), s.status)
+			t.Fatalf("%s: %s %s: status %d (%s), want %d", s.name, s.method, s.path, r.status, apicheck.Shorten(r.body, 512), s.status)
 		}
 		if s.status != 200 {
 			netErrOf(t, r)
@@ -100,7 +102,7 @@ func (e *env) doType(t testing.TB, method, path, token, ctype, body string) resp
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	checkResponse(t, method, path, req.Header, res.StatusCode, res.Header, raw)
+	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
 	return resp{status: res.StatusCode, header: res.Header, body: raw}
 }
 

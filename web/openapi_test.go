@@ -9,14 +9,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/web/internal/apispec"
+	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
 func TestOpenAPIValid(t *testing.T) {
-	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI)
+	doc, err := openapi3.NewLoader().LoadFromData(apispec.Document)
 	if err != nil {
 		t.Fatalf("load openapi.json: %v", err)
 	}
@@ -98,7 +100,7 @@ func apiRoutes() []string {
 }
 
 func TestOpenAPICoversRoutes(t *testing.T) {
-	doc, _, err := loadOpenAPI()
+	doc, _, err := apicheck.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +135,6 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 // handlers write or read: the same JSON field names, compatible JSON types,
 // and for responses a field is required exactly when it is not omitempty.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
-	doc, _, err := loadOpenAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var job jobReq
 	workload := reflect.TypeOf(job.Workload).Elem()
 	params := workload.Field(1).Type.Elem()
@@ -194,93 +192,6 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"qError", reflect.TypeFor[qError](), true, nil, nil},
 		{"MonitorURI", reflect.TypeFor[monitorJSON](), true, nil, nil},
 	} {
-		ref := doc.Components.Schemas[tc.schema]
-		if ref == nil || ref.Value == nil {
-			t.Errorf("openapi.json has no schema %s", tc.schema)
-			continue
-		}
-		compareSchema(t, tc.schema, ref.Value, tc.typ, tc.response, tc.without, tc.required)
+		apicheck.Schema(t, tc.schema, tc.typ, tc.response, tc.without, tc.required)
 	}
-}
-
-func compareSchema(t *testing.T, name string, s *openapi3.Schema, typ reflect.Type, response bool, without, alsoRequired []string) {
-	t.Helper()
-	fields := map[string]reflect.Type{}
-	var wantRequired []string
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		tag := f.Tag.Get("json")
-		field, opts, _ := strings.Cut(tag, ",")
-		if tag == "-" || !f.IsExported() || slices.Contains(without, field) {
-			continue
-		}
-		fields[field] = f.Type
-		if !strings.Contains(opts, "omitempty") || slices.Contains(alsoRequired, field) {
-			wantRequired = append(wantRequired, field)
-		}
-	}
-	for field, ft := range fields {
-		p := s.Properties[field]
-		if p == nil || p.Value == nil {
-			t.Errorf("schema %s lacks field %s of %s", name, field, typ)
-			continue
-		}
-		if got, want := p.Value.Type.Slice(), jsonTypesOf(ft, !response); !slices.Contains(want, strings.Join(got, ",")) {
-			t.Errorf("schema %s field %s has type %v; Go type %s is JSON %v", name, field, got, ft, want)
-		}
-		if ft == reflect.TypeFor[time.Time]() && p.Value.Format != "date-time" {
-			t.Errorf("schema %s field %s: a time needs format date-time", name, field)
-		}
-	}
-	for field := range s.Properties {
-		if _, ok := fields[field]; !ok {
-			t.Errorf("schema %s has field %s, which %s does not", name, field, typ)
-		}
-	}
-	if response {
-		slices.Sort(wantRequired)
-		got := slices.Sorted(slices.Values(s.Required))
-		if !slices.Equal(got, wantRequired) {
-			t.Errorf("schema %s requires %v; %s always writes %v", name, got, typ, wantRequired)
-		}
-		if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
-			t.Errorf("schema %s should forbid additional properties", name)
-		}
-		return
-	}
-	for _, field := range s.Required {
-		if ft, ok := fields[field]; ok && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Slice {
-			t.Errorf("schema %s requires %s, but the handler cannot tell it was left out", name, field)
-		}
-	}
-}
-
-// jsonTypesOf lists the schema types that describe Go type t. A request
-// number may be documented as integer when the handler wants whole values.
-func jsonTypesOf(t reflect.Type, request bool) []string {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == reflect.TypeFor[time.Time]() {
-		return []string{"string"}
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return []string{"string"}
-	case reflect.Bool:
-		return []string{"boolean"}
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return []string{"integer"}
-	case reflect.Float64, reflect.Float32:
-		if request {
-			return []string{"number", "integer"}
-		}
-		return []string{"number"}
-	case reflect.Slice, reflect.Array:
-		return []string{"array"}
-	case reflect.Struct, reflect.Map:
-		// A $ref to an object schema: the ref's own type is what counts.
-		return []string{"object"}
-	}
-	return []string{t.Kind().String()}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/apispec"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 )
@@ -56,7 +57,10 @@ type Deps struct {
 	// state. nil leaves kicks to the overlay's bookkeeping alone.
 	Plane *dataplane.Plane
 
-	// Links serves the network-interface dialect (/v2/network); nil leaves it out.
+	// Links serves the network-interface dialect (/v2/network) and the
+	// interfaces pages; nil leaves them out. A read-only service (no
+	// --manage-links) serves both read-only. With Admin set, the dialect's
+	// clients may sign in at /v1/session/login for a bearer token.
 	Links *links.Service
 
 	// Admin is the admin account behind the web pages (/, /login, ...);
@@ -106,7 +110,11 @@ func New(d Deps) *fiber.App {
 		n.routes(app.Group("/network", authenticate(d)))
 	}
 	if d.Links != nil {
-		(&ifaces{d: d}).routes(app.Group("/v2", authenticate(d)))
+		nic := interfaces.Deps{Log: d.Log, Links: d.Links, Guard: guard(d)}
+		if d.Admin != nil {
+			nic.Sessions = d.Admin
+		}
+		interfaces.Mount(app, nic)
 	}
 	if d.Admin != nil {
 		mountUI(app, d)

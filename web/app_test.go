@@ -20,6 +20,7 @@ import (
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/links/linkstest"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
@@ -31,7 +32,7 @@ import (
 // services are the core services behind the app in web tests: real ones
 // over a real store in a temp dir, with no kernel firewall (enforcement
 // is reported as unavailable) and the fake NIC layer of
-// interfaces_fake_test.go (the real one is tested against the kernel in
+// core/links/linkstest (the real one is tested against the kernel in
 // hw/nic and cmd/edgeward).
 type services struct {
 	db      *store.DB
@@ -40,14 +41,14 @@ type services struct {
 	ov      *overlay.Service
 	acl     *acl.Service
 	jobs    *jobs.Service
-	kernel  *fakeKernel // nil when the links run over the real kernel
+	kernel  *linkstest.Kernel // nil when the links run over the real kernel
 	links   *links.Service
 }
 
 // newServices builds them; nodeName is the node the interface status names.
 func newServices(t testing.TB, nodeName string) services {
 	t.Helper()
-	k := newFakeKernel()
+	k := linkstest.New()
 	s := newServicesOn(t, nodeName, k, nil)
 	s.kernel = k
 	return s

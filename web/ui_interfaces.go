@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -14,13 +14,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
-	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // The interfaces pages make the same core/links calls as the /v2/network
-// dialect and shape the status with its toNodeStatusJSON. A form carries
+// dialect and build their view models from core/links' types. A form carries
 // what the API takes from headers and the query: the ETag it was read at
 // (If-Match) and the rollback deadline (confirm_within), which the forms
 // offer by default because a network change can cut the admin off.
@@ -73,7 +73,7 @@ func ifacePath(id int) string { return "/interfaces/" + strconv.Itoa(id) }
 func (u *ui) ifacesPage(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	p := pages.IfacesProps{Page: u.navPage(c, "Interfaces", "/interfaces")}
+	p := pages.IfacesProps{Page: u.navPage(c, "Interfaces", "/interfaces"), ReadOnly: u.d.Links.ReadOnly()}
 	now := time.Now()
 	for _, s := range u.d.Links.Statuses(cx) {
 		p.Rows = append(p.Rows, ifaceRow(s, u.ifaceConfirmState(s.Interface.ID, now)))
@@ -84,19 +84,29 @@ func (u *ui) ifacesPage(c *fiber.Ctx) error {
 var ifaceUpdateWords = map[string]string{links.ChangesApplied: "applied", links.ChangesPending: "pending", links.Unavailable: "unavailable"}
 
 func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
-	j := toNodeStatusJSON(s)
-	d, i := j.InterfaceDetails, j.InterfaceStatus
-	r := pages.IfaceRow{ID: i.InterfaceID, Name: i.Name, MAC: d.MACAddress, State: d.InterfaceStatus, Cable: d.CableStatus,
-		Speed: linkSpeed(d.Speed), MTU: strconv.Itoa(i.MTU), Gateway: i.DefaultGateway, GatewayV6: i.DefaultGatewayIPv6,
-		Rx: ifaceBytes(s.Details.BytesReceived), Tx: ifaceBytes(s.Details.BytesSent), RxBytes: d.BytesReceived, TxBytes: d.BytesSent,
-		Update: ifaceUpdateWords[j.UpdateStatus], Sampled: pageTime(s.Details.SampledAt), Confirm: cf}
-	for _, n := range j.NetworkStatuses {
+	d, i := s.Details, s.Interface
+	r := pages.IfaceRow{ID: i.ID, Name: i.Name, MAC: d.MAC, State: d.State, Cable: d.CableStatus,
+		Speed: linkSpeed(d.SpeedMbps), MTU: strconv.Itoa(i.MTU), Gateway: ifaceAddr(i.DefaultGateway), GatewayV6: ifaceAddr(i.DefaultGatewayV6),
+		Rx: ifaceBytes(d.BytesReceived), Tx: ifaceBytes(d.BytesSent), RxBytes: strconv.FormatUint(d.BytesReceived, 10),
+		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: pageTime(d.SampledAt), Confirm: cf}
+	if d.OperState != d.State {
+		r.OperState = d.OperState
+	}
+	for _, n := range s.Networks {
 		r.Networks = append(r.Networks, pages.IfaceNetStatus{Name: n.Name, AssignedBy: n.AssignedBy, Address: n.Address,
 			CIDR: ifaceCIDR(n.Address, n.Netmask), Netmask: n.Netmask, Floating: strings.Join(n.FloatingAddresses, ", "),
 			DNS: strings.Join(n.DNSServers, ", "), Search: strings.Join(n.DNSSearchDomains, ", "), MTU: strconv.Itoa(n.MTU),
 			VLAN: ifaceVLAN(n.VLANID)})
 	}
 	return r
+}
+
+// ifaceAddr is a, or "" for none.
+func ifaceAddr(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // ifaceCIDR writes an address with its netmask, dotted or CIDR, as
@@ -136,37 +146,25 @@ func ifaceBytes(n uint64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// ifaceConfirmState tells whether interface id has a change awaiting
-// confirmation, from the core, which keeps the deadline across restarts.
-// When none waits, the newest confirmation or rollback in the journal
-// tells what became of the last one.
+// ifaceConfirmState is where interface id's last change with a deadline
+// stands, as the core tells it (pending, expired, confirmed, rolled back).
 func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
-	if deadline, ok := u.d.Links.Pending(id); ok {
-		cf := pages.IfaceConfirm{State: "pending", Deadline: pageTime(deadline)}
+	st := u.d.Links.ConfirmState(id, now)
+	cf := pages.IfaceConfirm{State: st.State}
+	switch st.State {
+	case links.ConfirmPending:
+		cf.Deadline = pageTime(st.Deadline)
 		// Whole seconds, rounded down: never more time than the core gives.
-		if left := deadline.Sub(now); left > 0 {
-			cf.Remaining = int(left / time.Second)
-		}
+		cf.Remaining = int(st.Deadline.Sub(now) / time.Second)
 		if cf.Remaining < 1 {
-			cf.State = "expired"
+			cf.State = links.ConfirmExpired
 		}
-		return cf
+	case links.ConfirmExpired:
+		cf.Deadline = pageTime(st.Deadline)
+	case links.ConfirmConfirmed, links.ConfirmRolledBack:
+		cf.At = pageTime(st.At)
 	}
-	if u.d.Journal == nil {
-		return pages.IfaceConfirm{}
-	}
-	subject := strconv.Itoa(id)
-	es := u.d.Journal.Recent(1, func(e events.Event) bool {
-		return e.Subject == subject && (e.Kind == events.LinkConfigConfirmed || e.Kind == events.LinkConfigRolledBack)
-	})
-	if len(es) == 0 {
-		return pages.IfaceConfirm{}
-	}
-	state := "confirmed"
-	if es[0].Kind == events.LinkConfigRolledBack {
-		state = "rolled_back"
-	}
-	return pages.IfaceConfirm{State: state, At: pageTime(es[0].Time)}
+	return cf
 }
 
 // ifaceProps is interface id's page as stored and as the kernel runs it.
@@ -190,18 +188,18 @@ func (u *ui) ifaceProps(c *fiber.Ctx, id int) (pages.IfaceProps, error) {
 		return pages.IfaceProps{}, core.NotFound("interface %d has no status", id)
 	}
 	s := sts[0]
-	i := toIfaceJSON(s.Interface)
+	i := s.Interface
 	p := pages.IfaceProps{Page: u.navPage(c, "Interface "+i.Name, "/interfaces"), NodeName: s.NodeName,
-		Status: ifaceRow(s, u.ifaceConfirmState(id, time.Now())), Saved: c.Query("saved") == "1",
-		Form: pages.IfaceForm{IfMatch: tag, MTU: strconv.Itoa(i.MTU), Gateway: i.DefaultGateway, GatewayV6: i.DefaultGatewayIPv6,
-			Bonding: i.BondingMode, ConfirmWithin: ifaceConfirmDefault}}
+		Status: ifaceRow(s, u.ifaceConfirmState(id, time.Now())), Saved: c.Query("saved") == "1", ReadOnly: u.d.Links.ReadOnly(),
+		Form: pages.IfaceForm{IfMatch: tag, MTU: strconv.Itoa(i.MTU), Gateway: ifaceAddr(i.DefaultGateway),
+			GatewayV6: ifaceAddr(i.DefaultGatewayV6), Bonding: i.BondingMode, ConfirmWithin: ifaceConfirmDefault}}
 	for _, n := range ns {
-		p.Networks = append(p.Networks, ifaceNet(toNetworkJSON(n)))
+		p.Networks = append(p.Networks, ifaceNet(n))
 	}
 	return p, nil
 }
 
-func ifaceNet(n networkJSON) pages.IfaceNet {
+func ifaceNet(n links.Network) pages.IfaceNet {
 	vlan := ""
 	if n.VLANID != 0 {
 		vlan = strconv.Itoa(n.VLANID)
@@ -322,7 +320,7 @@ func (u *ui) ifaceNetProps(c *fiber.Ctx, id int) (pages.IfaceNetworkProps, error
 		return p, err
 	}
 	p.Page = u.navPage(c, "Network "+n.Name+" of "+i.Name, "/interfaces")
-	p.NetID, p.Values = nid, ifaceNet(toNetworkJSON(n))
+	p.NetID, p.Values = nid, ifaceNet(n)
 	return p, nil
 }
 
@@ -469,10 +467,11 @@ func (u *ui) ifaceDeleteNet(c *fiber.Ctx) error {
 // the address it came in on, which the lockout guard needs), with If-Match
 // and the deadline from the form. Shape errors go to v.
 func ifaceWriteOpts(c *fiber.Ctx, v *core.ValidationError) links.WriteOpts {
-	o, err := writeOpts(c, false)
-	if err != nil {
-		// Without its client address the write would skip the guard.
-		v.Add(ifaceConfirmField, "%s", err.Error())
+	var o links.WriteOpts
+	if ta, ok := c.Context().LocalAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			o.ClientAddr = a.Unmap()
+		}
 	}
 	if s := ifaceFormText(c, ifaceMatchField); s != nil {
 		o.IfMatch = *s

@@ -187,7 +187,7 @@ func TestUIInterfaceEdit(t *testing.T) {
 		{"ipv6 gateway of the wrong family", map[string]string{"mtu": "1500", "default_gateway_ipv6": "10.0.0.1"}, 422,
 			"default_gateway_ipv6-error", `"10.0.0.1" is not an IPv6 address.`},
 		{"bonding mode unknown", map[string]string{"mtu": "1500", "bonding_mode": "ROUND_ROBIN"}, 422,
-			"bonding_mode-error", `"ROUND_ROBIN" is not one of ACTIVE_BACKUP, IEEE_8023AD.`},
+			"bonding_mode-error", `"ROUND_ROBIN" is not one of ACTIVE_BACKUP, IEEE_8023AD, UNSPECIFIED.`},
 		{"deadline not a number", map[string]string{"mtu": "1400", "confirm_within": "soon"}, 422,
 			"confirm_within-error", "Must be a number of seconds from 0 (no rollback) to 86400."},
 		{"deadline too long", map[string]string{"mtu": "1400", "confirm_within": "86401"}, 422,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeward/edgeward/core/links/linkstest"
 	"github.com/edgeward/edgeward/hw/nft"
 )
 
@@ -25,7 +26,7 @@ func TestUINetworkRealKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fw.Close() })
-	e := newUIEnvWith(t, newServicesOn(t, testNodeName, newFakeKernel(), fw))
+	e := newUIEnvWith(t, newServicesOn(t, testNodeName, linkstest.New(), fw))
 	b := e.browser(t)
 	e.setUp(t, b)
 	table := func() string {

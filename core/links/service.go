@@ -252,3 +252,6 @@ func (s *Service) publish(kind events.Kind, id int, msg string, fields map[strin
 	}
 	s.journal.Publish(events.Event{Kind: kind, Subject: fmt.Sprint(id), Message: msg, Fields: fields})
 }
+
+// ReadOnly reports whether the service refuses every write (Config.ReadOnly).
+func (s *Service) ReadOnly() bool { return s.cfg.ReadOnly }

@@ -1,4 +1,4 @@
-package web
+package interfaces
 
 import (
 	"github.com/edgeward/edgeward/core/links"
@@ -12,7 +12,7 @@ func (r networkReq) patch() links.NetworkPatch {
 		DNSSearchDomains: r.DNSSearchDomains, MTU: r.MTU, VLANID: r.VLANID}
 }
 
-func (h *ifaces) listNetworks(c *fiber.Ctx) error {
+func (h *handler) listNetworks(c *fiber.Ctx) error {
 	id, _, err := ifaceArgs(c, "")
 	if err != nil {
 		return h.fail(c, err)
@@ -28,10 +28,10 @@ func (h *ifaces) listNetworks(c *fiber.Ctx) error {
 	for _, n := range ns {
 		out = append(out, toNetworkJSON(n))
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (h *ifaces) getNetwork(c *fiber.Ctx) error {
+func (h *handler) getNetwork(c *fiber.Ctx) error {
 	id, nid, err := ifaceArgs(c, "network_id")
 	if err != nil {
 		return h.fail(c, err)
@@ -43,10 +43,10 @@ func (h *ifaces) getNetwork(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return ok(c, toNetworkJSON(n))
+	return httpx.OK(c, toNetworkJSON(n))
 }
 
-func (h *ifaces) addNetwork(c *fiber.Ctx) error {
+func (h *handler) addNetwork(c *fiber.Ctx) error {
 	id, _, err := ifaceArgs(c, "")
 	if err != nil {
 		return h.fail(c, err)
@@ -67,7 +67,7 @@ func (h *ifaces) addNetwork(c *fiber.Ctx) error {
 	return accepted(c, id)
 }
 
-func (h *ifaces) setNetwork(replace bool) fiber.Handler {
+func (h *handler) setNetwork(replace bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, nid, err := ifaceArgs(c, "network_id")
 		if err != nil {
@@ -90,7 +90,7 @@ func (h *ifaces) setNetwork(replace bool) fiber.Handler {
 	}
 }
 
-func (h *ifaces) deleteNetwork(c *fiber.Ctx) error {
+func (h *handler) deleteNetwork(c *fiber.Ctx) error {
 	id, nid, err := ifaceArgs(c, "network_id")
 	if err != nil {
 		return h.fail(c, err)

@@ -1,28 +1,95 @@
-package web
+// Package interfaces serves the network-interface dialect under /v2/network:
+// the shape of Qumulo's v2 network API (interface and network configs,
+// per-node status), backed by core/links, and the session login
+// (/v1/session) its clients use to get a bearer token. Writes answer 202
+// with a monitor_uri; GETs carry an ETag that PUT, PATCH and DELETE may
+// send back as If-Match. Every error, the token check's included, is a
+// qError body.
+package interfaces
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
 	"time"
 
-	"github.com/edgeward/edgeward/core/links"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
-// ifaces serves the network-interface dialect under /v2/network: the shape
-// of Qumulo's v2 network API (interface and network configs, per-node
-// status), backed by core/links. Writes answer 202 with a monitor_uri;
-// GETs carry an ETag that PUT, PATCH and DELETE may send back as If-Match.
-// Its errors are qError bodies; 401 and the method check stay with the
-// shared token middleware.
-type ifaces struct{ d Deps }
+// Config reads the stored interface and network configs.
+type Config interface {
+	Interfaces(ctx context.Context) []links.Interface
+	Interface(id int) (links.Interface, error)
+	Networks(id int) ([]links.Network, error)
+	Network(id, nid int) (links.Network, error)
+	ETag(id int) (string, error)
+}
 
-func (h *ifaces) routes(r fiber.Router) {
+// Status samples how the kernel runs an interface.
+type Status interface {
+	Status(ctx context.Context, id int) ([]links.NodeStatus, error)
+	StatusOf(ctx context.Context, id, nodeID int) (links.NodeStatus, error)
+}
+
+// Writer changes the configs. A read-only links service (edgeward started
+// without --manage-links) refuses every write with links.ErrReadOnly.
+type Writer interface {
+	SetInterface(ctx context.Context, id int, p links.InterfacePatch, opts links.WriteOpts) error
+	AddNetwork(ctx context.Context, id int, p links.NetworkPatch, opts links.WriteOpts) (int, error)
+	SetNetwork(ctx context.Context, id, nid int, p links.NetworkPatch, opts links.WriteOpts) error
+	DeleteNetwork(ctx context.Context, id, nid int, opts links.WriteOpts) error
+	Confirm(ctx context.Context, id int) error
+}
+
+// Links is what the dialect needs of core/links (*links.Service).
+type Links interface {
+	Config
+	Status
+	Writer
+}
+
+// Deps are what the dialect consumes. The zero Deps is enough to mount
+// (and list) the routes, not to serve them.
+type Deps struct {
+	Log   *slog.Logger
+	Links Links
+	// Guard checks API tokens (core/auth) on every /v2 route; its
+	// refusals are written as qError bodies.
+	Guard httpx.Guard
+	// Sessions, when not nil, serves /v1/session/login and logout and
+	// lets the /v2 routes accept the bearer tokens it issues.
+	Sessions Sessions
+}
+
+// handler serves the dialect's routes.
+type handler struct{ d Deps }
+
+// Mount adds the /v2 routes, /v1/session and a /v2 catch-all answering
+// unknown paths in the dialect's shape to r.
+func Mount(r fiber.Router, d Deps) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Guard.Log == nil {
+		d.Guard.Log = d.Log
+	}
+	h := &handler{d: d}
+	auth := h.authenticate()
+	h.sessionRoutes(r.Group("/v1/session"), auth)
+	v2 := r.Group("/v2", auth)
+	h.routes(v2)
+	v2.Use(h.notFound)
+}
+
+func (h *handler) routes(r fiber.Router) {
 	const one = "/network/interfaces/:interface_id"
 	r.Get("/network/interfaces/", h.list)
 	r.Get(one, h.get)
@@ -146,7 +213,7 @@ func accepted(c *fiber.Ctx, id int) error {
 }
 
 // etag sets the interface's ETag on a GET.
-func (h *ifaces) etag(c *fiber.Ctx, id int) error {
+func (h *handler) etag(c *fiber.Ctx, id int) error {
 	tag, err := h.d.Links.ETag(id)
 	if err != nil {
 		return err
@@ -155,7 +222,7 @@ func (h *ifaces) etag(c *fiber.Ctx, id int) error {
 	return nil
 }
 
-func (h *ifaces) list(c *fiber.Ctx) error {
+func (h *handler) list(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	out := []ifaceJSON{}
@@ -166,10 +233,10 @@ func (h *ifaces) list(c *fiber.Ctx) error {
 		out = append(out, toIfaceJSON(i))
 	}
 	c.Set(fiber.HeaderETag, `"`+hex.EncodeToString(sum.Sum(nil)[:16])+`"`)
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (h *ifaces) get(c *fiber.Ctx) error {
+func (h *handler) get(c *fiber.Ctx) error {
 	id, err := idArg(c, "interface_id")
 	if err != nil {
 		return h.fail(c, err)
@@ -181,10 +248,10 @@ func (h *ifaces) get(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return ok(c, toIfaceJSON(i))
+	return httpx.OK(c, toIfaceJSON(i))
 }
 
-func (h *ifaces) setInterface(replace bool) fiber.Handler {
+func (h *handler) setInterface(replace bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		id, err := idArg(c, "interface_id")
 		if err != nil {
@@ -209,7 +276,7 @@ func (h *ifaces) setInterface(replace bool) fiber.Handler {
 	}
 }
 
-func (h *ifaces) confirm(c *fiber.Ctx) error {
+func (h *handler) confirm(c *fiber.Ctx) error {
 	id, err := idArg(c, "interface_id")
 	if err != nil {
 		return h.fail(c, err)

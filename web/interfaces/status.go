@@ -1,4 +1,4 @@
-package web
+package interfaces
 
 import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
@@ -19,13 +19,18 @@ type nodeStatusJSON struct {
 }
 
 type detailsJSON struct {
-	Speed           int    `json:"speed"`
-	BytesSent       string `json:"bytes_sent"`
-	BytesReceived   string `json:"bytes_received"`
-	CableStatus     string `json:"cable_status"`
+	Speed         int    `json:"speed"`
+	BytesSent     string `json:"bytes_sent"`
+	BytesReceived string `json:"bytes_received"`
+	CableStatus   string `json:"cable_status"`
+	// InterfaceStatus is UP, DOWN or MISSING: the original's clients
+	// (and scripts filtering on interface_status=UP) know no other value.
 	InterfaceStatus string `json:"interface_status"`
 	MACAddress      string `json:"mac_address"`
 	Timestamp       string `json:"timestamp"`
+	// OperState is the kernel's operstate as it is (UNKNOWN for WireGuard,
+	// LOWERLAYERDOWN, ...), an edgeward extension.
+	OperState string `json:"operstate"`
 }
 
 type ifaceStatusJSON struct {
@@ -54,8 +59,8 @@ func toNodeStatusJSON(s links.NodeStatus) nodeStatusJSON {
 	out := nodeStatusJSON{NodeID: s.NodeID, NodeName: s.NodeName, UpdateStatus: s.UpdateStatus,
 		InterfaceDetails: detailsJSON{Speed: s.Details.SpeedMbps, BytesSent: strconv.FormatUint(s.Details.BytesSent, 10),
 			BytesReceived: strconv.FormatUint(s.Details.BytesReceived, 10), CableStatus: s.Details.CableStatus,
-			InterfaceStatus: s.Details.OperState, MACAddress: s.Details.MAC,
-			Timestamp: strconv.FormatInt(s.Details.SampledAt.Unix(), 10)},
+			InterfaceStatus: s.Details.State, MACAddress: s.Details.MAC,
+			Timestamp: strconv.FormatInt(s.Details.SampledAt.Unix(), 10), OperState: s.Details.OperState},
 		InterfaceStatus: ifaceStatusJSON{InterfaceID: i.ID, Name: i.Name, DefaultGateway: i.DefaultGateway,
 			DefaultGatewayIPv6: i.DefaultGatewayIPv6, BondingMode: i.BondingMode, MTU: i.MTU},
 		NetworkStatuses: []networkStatusJSON{}}
@@ -67,7 +72,7 @@ func toNodeStatusJSON(s links.NodeStatus) nodeStatusJSON {
 	return out
 }
 
-func (h *ifaces) statuses(c *fiber.Ctx) error {
+func (h *handler) statuses(c *fiber.Ctx) error {
 	id, _, err := ifaceArgs(c, "")
 	if err != nil {
 		return h.fail(c, err)
@@ -85,10 +90,10 @@ func (h *ifaces) statuses(c *fiber.Ctx) error {
 	for _, s := range sts {
 		out = append(out, toNodeStatusJSON(s))
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (h *ifaces) status(c *fiber.Ctx) error {
+func (h *handler) status(c *fiber.Ctx) error {
 	id, node, err := ifaceArgs(c, "node_id")
 	if err != nil {
 		return h.fail(c, err)
@@ -102,5 +107,5 @@ func (h *ifaces) status(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	return ok(c, toNodeStatusJSON(s))
+	return httpx.OK(c, toNodeStatusJSON(s))
 }

@@ -1,8 +1,6 @@
-package web
+package interfaces
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -12,39 +10,6 @@ import (
 
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
-
-// doV2 is do with extra request headers (If-Match).
-func (e *env) doV2(t *testing.T, method, path string, body any, hdr map[string]string) resp {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, ok := body.(string)
-		if !ok {
-			b, err := json.Marshal(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw = string(b)
-		}
-		rd = bytes.NewReader([]byte(raw))
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Token "+e.admin)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	res, err := e.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
-	return resp{status: res.StatusCode, header: res.Header, body: raw}
-}
 
 func TestInterfaceRoutes(t *testing.T) {
 	e := newEnv(t)
@@ -142,14 +107,14 @@ func TestInterfaceIfMatchAndConfirm(t *testing.T) {
 	e.doV2(t, "GET", "/v2/network/interfaces/1/status/", nil, nil).json(t, &st)
 	want := nodeStatusJSON{NodeID: 1, NodeName: "edge-1", UpdateStatus: "CHANGES_APPLIED",
 		InterfaceDetails: detailsJSON{Speed: 1000, BytesSent: "12345", BytesReceived: "1099511627776", CableStatus: "CONNECTED",
-			InterfaceStatus: "UP", MACAddress: "02:00:00:00:00:01", Timestamp: "1700000000"},
+			InterfaceStatus: "UP", MACAddress: "02:00:00:00:00:01", Timestamp: "1700000000", OperState: "UP"},
 		InterfaceStatus: ifaceStatusJSON{InterfaceID: 1, Name: "eth0", DefaultGateway: "192.168.1.254", BondingMode: "ACTIVE_BACKUP", MTU: 1400},
 		NetworkStatuses: []networkStatusJSON{{Name: "Default", AssignedBy: "STATIC", Address: "192.168.1.1", FloatingAddresses: []string{},
 			DNSServers: []string{}, DNSSearchDomains: []string{}, Netmask: "255.255.255.0", MTU: 1400}}}
 	if diff := cmp.Diff([]nodeStatusJSON{want}, st); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
-	e.kernel.remove("eth0")
+	e.kernel.Remove("eth0")
 	var one nodeStatusJSON
 	e.doV2(t, "GET", "/v2/network/interfaces/1/status/1", nil, nil).json(t, &one)
 	if one.UpdateStatus != "UNAVAILABLE" || one.InterfaceDetails.InterfaceStatus != "MISSING" {

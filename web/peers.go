@@ -201,8 +201,8 @@ func (a *api_) updatePeer(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	p, err := a.d.Overlay.UpdatePeer(cx, c.Params("id"), overlay.PeerUpdate{
-		Name: *req.Name, SSHEnabled: *req.SSHEnabled, LoginExpirationEnabled: *req.LoginExpirationEnabled,
-		InactivityExpirationEnabled: *req.InactivityExpirationEnabled, ApprovalRequired: req.ApprovalRequired, IP: req.IP,
+		Name: *req.Name, SSHEnabled: *req.SSHEnabled, LoginExpirationEnabled: req.LoginExpirationEnabled,
+		InactivityExpirationEnabled: req.InactivityExpirationEnabled, ApprovalRequired: req.ApprovalRequired, IP: req.IP,
 	})
 	if err != nil {
 		return a.fail(c, err)

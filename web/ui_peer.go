@@ -165,8 +165,8 @@ func (u *ui) editPeer(c *fiber.Ctx) error {
 		SSHEnabled: peerFormFlag(c, "ssh_enabled"), LoginExpirationEnabled: peerFormFlag(c, "login_expiration_enabled"),
 		InactivityExpirationEnabled: peerFormFlag(c, "inactivity_expiration_enabled"),
 		ApprovalRequired:            peerFormFlag(c, "approval_required")}
-	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, LoginExpirationEnabled: f.LoginExpirationEnabled,
-		InactivityExpirationEnabled: f.InactivityExpirationEnabled, ApprovalRequired: &f.ApprovalRequired}
+	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, LoginExpirationEnabled: &f.LoginExpirationEnabled,
+		InactivityExpirationEnabled: &f.InactivityExpirationEnabled, ApprovalRequired: &f.ApprovalRequired}
 	if f.IP != "" {
 		upd.IP = &f.IP
 	}

@@ -3,7 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // peerDetailRoutes mounts one peer's page.
@@ -95,16 +96,18 @@ func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, erro
 	return p, err
 }
 
-// peerDetail shapes a peer as the API's GET /api/peers/{id} does, so the
-// page and the API never disagree (approval reason, connection state).
+// peerDetail shapes a peer for its page.
 func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
-	j := toPeerJSON(pi, false)
 	row := peerRow(pi, time.Now())
-	return pages.PeerDetail{ID: j.ID, Name: j.Name, IP: j.IP, DNSName: j.DNSLabel, PublicKey: j.WGPubKey,
+	d := pages.PeerDetail{ID: pi.ID, Name: pi.Name, IP: pi.IP.String(), DNSName: pi.FQDN, PublicKey: pi.PublicKey,
 		Conn: row.Conn, Groups: row.Groups,
-		CreatedAt: pageTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
-		LoginExpirationEnabled: j.LoginExpirationEnabled, InactivityExpirationEnabled: j.InactivityExpirationEnabled,
-		ApprovalRequired: j.ApprovalRequired, DisapprovalReason: j.DisapprovalReason, Ephemeral: j.Ephemeral}
+		CreatedAt: pageTime(pi.CreatedAt), CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
+		LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
+		ApprovalRequired: pi.ApprovalRequired, Ephemeral: pi.Ephemeral}
+	if pi.ApprovalRequired {
+		d.DisapprovalReason = "waiting for an admin to approve the peer"
+	}
+	return d
 }
 
 func peerJobRow(j jobs.Job) pages.JobRow {
@@ -214,7 +217,7 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	}
 	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", ")}
 	if res.PrivateKey != "" {
-		p.TempPeer.Config = clientConfig(u.d, res.Created)
+		p.TempPeer.Config = u.d.Overlay.ClientConfig(res.Created, gateway(u.d))
 	}
 	return render(c, fiber.StatusOK, pages.Peer(p))
 }
@@ -244,8 +247,12 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 	const params = "workload.parameters."
 	v := &core.ValidationError{}
 	p := jobs.Params{Anonymize: f.Anonymize, BundleFor: f.BundleFor,
-		BundleForTime: wholeNumber(v, params+"bundle_for_time", peerFormNumber(v, params+"bundle_for_time", f.BundleForTime)),
-		LogFileCount:  wholeNumber(v, params+"log_file_count", peerFormNumber(v, params+"log_file_count", f.LogFileCount))}
+		BundleForTime: peerFormNumber(v, params+"bundle_for_time", f.BundleForTime),
+		LogFileCount:  peerFormNumber(v, params+"log_file_count", f.LogFileCount)}
+	if f.LogFileCount != "" && p.LogFileCount == 0 {
+		// 0 would be read as "the default"; a 0 typed in asks for none.
+		v.Add(params+"log_file_count", "must be from 1 to 1000")
+	}
 	err := v.Err()
 	if err == nil {
 		cx, cancel := httpx.Ctx(c)
@@ -260,18 +267,22 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 	return c.Redirect(peerPagePath(id)+"#jobs", fiber.StatusSeeOther)
 }
 
-// peerFormNumber reads a number field as the API's JSON number: empty is
-// absent, anything else must parse.
-func peerFormNumber(v *core.ValidationError, field, s string) *float64 {
+// peerFormNumber reads a whole-number field: empty is 0 (the core's
+// "unset"), anything else must be a whole number; the core checks ranges.
+func peerFormNumber(v *core.ValidationError, field, s string) int {
 	if s == "" {
-		return nil
+		return 0
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	switch {
+	case err != nil:
 		v.Add(field, "must be a number")
-		return nil
+	case f != math.Trunc(f) || math.Abs(f) > 100000:
+		v.Add(field, "must be a whole number")
+	default:
+		return int(f)
 	}
-	return &f
+	return 0
 }
 
 // peerBundle streams a finished bundle of one of this peer's jobs: the
@@ -288,5 +299,12 @@ func (u *ui) peerBundle(c *fiber.Ctx) error {
 	if j.UploadKey == "" {
 		return core.NotFound("this job has no bundle: it is %s", j.Status)
 	}
-	return sendBundle(c, u.d.Jobs, j.UploadKey)
+	f, size, err := u.d.Jobs.Open(j.UploadKey)
+	if err != nil {
+		return err
+	}
+	_, uuid, _ := strings.Cut(j.UploadKey, "/")
+	c.Set(fiber.HeaderContentType, "application/gzip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
+	return c.SendStream(f, int(size))
 }

@@ -79,7 +79,6 @@ func (u *ui) peerJobs(c *fiber.Ctx, id string) ([]pages.JobRow, error) {
 func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, error) {
 	p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil,
 		Edit: pages.PeerEdit{Name: pi.Name, IP: pi.IP.String(), SSHEnabled: pi.SSHEnabled,
-			LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
 			ApprovalRequired: pi.ApprovalRequired}}
 	acc, err := u.d.Overlay.Accessible(pi.ID)
 	if err != nil {
@@ -160,16 +159,13 @@ func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, field formFieldMap,
 func peerSameField(field, msg string) (string, string) { return field, msg }
 
 // editPeer applies the edit form as PUT /api/peers/{id} does. Unchecked
-// boxes are not sent, which is false, so every flag the API requires has
-// a value.
+// boxes are not sent, which is false. The expiration flags are not on the
+// form (the gateway cannot expire peers) and are left as they are.
 func (u *ui) editPeer(c *fiber.Ctx) error {
 	id := c.Params("id")
 	f := pages.PeerEdit{Name: strings.TrimSpace(c.FormValue("name")), IP: strings.TrimSpace(c.FormValue("ip")),
-		SSHEnabled: peerFormFlag(c, "ssh_enabled"), LoginExpirationEnabled: peerFormFlag(c, "login_expiration_enabled"),
-		InactivityExpirationEnabled: peerFormFlag(c, "inactivity_expiration_enabled"),
-		ApprovalRequired:            peerFormFlag(c, "approval_required")}
-	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, LoginExpirationEnabled: &f.LoginExpirationEnabled,
-		InactivityExpirationEnabled: &f.InactivityExpirationEnabled, ApprovalRequired: &f.ApprovalRequired}
+		SSHEnabled: peerFormFlag(c, "ssh_enabled"), ApprovalRequired: peerFormFlag(c, "approval_required")}
+	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, ApprovalRequired: &f.ApprovalRequired}
 	if f.IP != "" {
 		upd.IP = &f.IP
 	}

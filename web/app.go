@@ -99,8 +99,12 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
 
-	peers.Mount(app.Group("/api", authenticate(d)), peers.Deps{Log: d.Log, Peers: d.Overlay, Access: d.Overlay,
-		Groups: d.Overlay, Policies: d.Overlay, Jobs: d.Jobs, Tokens: d.Tokens, Gateway: gateway(d)})
+	pd := peers.Deps{Log: d.Log, Peers: d.Overlay, Access: d.Overlay,
+		Groups: d.Overlay, Policies: d.Overlay, Tokens: d.Tokens, Gateway: gateway(d)}
+	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
+		pd.Jobs = d.Jobs
+	}
+	peers.Mount(app.Group("/api", authenticate(d)), pd)
 	if d.ACL != nil {
 		n := &network{d: d}
 		n.routes(app.Group("/network", authenticate(d)))

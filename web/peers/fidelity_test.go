@@ -2,9 +2,14 @@ package peers
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // netbirdBundleParameters and netbirdJobRequest are the job request as
@@ -150,5 +155,28 @@ func TestUpdatePeerRefusesWhatItCannotHonour(t *testing.T) {
 	if got.Name != "work laptop" || !got.SSHEnabled || !got.ApprovalRequired || got.IP != "100.64.3.4" ||
 		got.DNSLabel != "work-laptop.ew.test" || got.LoginExpirationEnabled || got.InactivityExpirationEnabled {
 		t.Fatalf("peer after PUT = %+v", got)
+	}
+}
+
+// TestJobsOff: a gateway running without jobs refuses every job route as
+// the original refuses a job its peer cannot run (412), not with a 500.
+func TestJobsOff(t *testing.T) {
+	e := newEnv(t)
+	var p peerJSON
+	e.do(t, "POST", "/api/peers", e.admin, map[string]any{"name": "laptop", "wg_pub_key": newKey(t)}).json(t, &p)
+	e.app = fiber.New(fiber.Config{JSONEncoder: httpx.EncodeJSON})
+	Mount(e.app.Group("/api", httpx.Guard{Log: slog.New(slog.DiscardHandler), Tokens: e.toks}.Authenticate(Deny)),
+		Deps{Peers: e.ov, Access: e.ov, Groups: e.ov, Policies: e.ov, Tokens: e.toks})
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/peers/" + p.ID + "/jobs"},
+		{"POST", "/api/peers/" + p.ID + "/jobs"},
+		{"GET", "/api/peers/" + p.ID + "/jobs/x"},
+		{"GET", "/api/bundles/" + strings.Repeat("a", 64) + "/x"},
+	} {
+		r := e.do(t, tc.method, tc.path, e.admin, map[string]any{"workload": map[string]any{"type": "bundle"}})
+		var got Error
+		if r.json(t, &got); r.status != 412 || got != (Error{Message: "debug-bundle jobs are not enabled on this gateway", Code: 412}) {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, r.status, r.body)
+		}
 	}
 }

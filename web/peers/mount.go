@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/overlay"
@@ -99,10 +100,10 @@ func Mount(r fiber.Router, d Deps) {
 	r.Delete("/peers/:id", h.deletePeer)
 	r.Get("/peers/:id/accessible-peers", h.accessiblePeers)
 	r.Post("/peers/:id/temporary-access", h.tempAccess)
-	r.Get("/peers/:id/jobs", h.listJobs)
-	r.Post("/peers/:id/jobs", h.createJob)
-	r.Get("/peers/:id/jobs/:job", h.getJob)
-	r.Get("/bundles/:sum/:uuid", h.downloadBundle)
+	r.Get("/peers/:id/jobs", h.jobsOn, h.listJobs)
+	r.Post("/peers/:id/jobs", h.jobsOn, h.createJob)
+	r.Get("/peers/:id/jobs/:job", h.jobsOn, h.getJob)
+	r.Get("/bundles/:sum/:uuid", h.jobsOn, h.downloadBundle)
 	r.Get("/groups", h.listGroups)
 	r.Post("/groups", h.createGroup)
 	r.Get("/groups/:id", h.getGroup)
@@ -119,6 +120,14 @@ func Mount(r fiber.Router, d Deps) {
 }
 
 func (h *handler) fail(c *fiber.Ctx, err error) error { return WriteError(c, h.d.Log, err) }
+
+// jobsOn refuses the job routes when the process runs without jobs.
+func (h *handler) jobsOn(c *fiber.Ctx) error {
+	if h.d.Jobs == nil {
+		return h.fail(c, &core.Error{Kind: core.ErrUnsupported, Msg: "debug-bundle jobs are not enabled on this gateway"})
+	}
+	return c.Next()
+}
 
 func deref[T any](p *T) T {
 	var zero T

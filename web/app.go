@@ -24,8 +24,8 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/web/interfaces"
-	"github.com/edgeward/edgeward/web/internal/apispec"
 	"github.com/edgeward/edgeward/web/internal/httpx"
+	"github.com/edgeward/edgeward/web/peers"
 )
 
 // Deps are the core services the web layer calls.
@@ -93,7 +93,7 @@ func New(d Deps) *fiber.App {
 		// Plain JSON: "<token>" rather than "\u003ctoken\u003e" in messages.
 		JSONEncoder: httpx.EncodeJSON,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			return writeError(c, d.Log, err)
+			return peers.WriteError(c, d.Log, err)
 		},
 	})
 	if d.Requests != nil || d.Stop != nil {
@@ -103,8 +103,12 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
 
-	a := &api_{d: d}
-	a.routes(app.Group("/api", authenticate(d)))
+	pd := peers.Deps{Log: d.Log, Peers: d.Overlay, Access: d.Overlay,
+		Groups: d.Overlay, Policies: d.Overlay, Tokens: d.Tokens, Gateway: gateway(d)}
+	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
+		pd.Jobs = d.Jobs
+	}
+	peers.Mount(app.Group("/api", authenticate(d)), pd)
 	if d.ACL != nil {
 		n := &network{d: d}
 		n.routes(app.Group("/network", authenticate(d)))
@@ -122,34 +126,9 @@ func New(d Deps) *fiber.App {
 	return app
 }
 
-type api_ struct{ d Deps }
-
-func (a *api_) routes(r fiber.Router) {
-	r.Get("/openapi.json", apispec.Serve)
-	r.Get("/peers", a.listPeers)
-	r.Post("/peers", a.createPeer)
-	r.Get("/peers/:id", a.getPeer)
-	r.Put("/peers/:id", a.updatePeer)
-	r.Delete("/peers/:id", a.deletePeer)
-	r.Get("/peers/:id/accessible-peers", a.accessiblePeers)
-	r.Post("/peers/:id/temporary-access", a.tempAccess)
-	r.Get("/peers/:id/jobs", a.listJobs)
-	r.Post("/peers/:id/jobs", a.createJob)
-	r.Get("/peers/:id/jobs/:job", a.getJob)
-	r.Get("/bundles/:sum/:uuid", a.downloadBundle)
-	r.Get("/groups", a.listGroups)
-	r.Post("/groups", a.createGroup)
-	r.Get("/groups/:id", a.getGroup)
-	r.Put("/groups/:id", a.updateGroup)
-	r.Delete("/groups/:id", a.deleteGroup)
-	r.Get("/policies", a.listPolicies)
-	r.Post("/policies", a.createPolicy)
-	r.Get("/policies/:id", a.getPolicy)
-	r.Put("/policies/:id", a.updatePolicy)
-	r.Delete("/policies/:id", a.deletePolicy)
-	r.Get("/tokens", adminOnly, a.listTokens)
-	r.Post("/tokens", a.createToken)
-	r.Delete("/tokens/:id", a.revokeToken)
+// gateway is what client configs say about this gateway.
+func gateway(d Deps) overlay.Gateway {
+	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
 }
 
 // ok writes v as the 200 JSON answer the original gives for every success.
@@ -157,7 +136,13 @@ func ok(c *fiber.Ctx, v any) error {
 	return c.Status(fiber.StatusOK).JSON(v)
 }
 
-func (a *api_) fail(c *fiber.Ctx, err error) error { return writeError(c, a.d.Log, err) }
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
 
 // inFlight holds reqs while a request's handler runs and ends its context
 // when stop is done.

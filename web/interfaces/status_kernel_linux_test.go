@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -71,7 +72,13 @@ func TestStatusRealKernel(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.act()
+		// The kernel moves operstate asynchronously (linkwatch), up to a
+		// second or so after the change under load.
 		got := status(st.link)
+		for deadline := time.Now().Add(5 * time.Second); got.OperState != st.wantKernel && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+			got = status(st.link)
+		}
 		if got.InterfaceStatus != st.want || got.OperState != st.wantKernel {
 			t.Errorf("%s: interface_status %q operstate %q, want %q %q", st.name, got.InterfaceStatus, got.OperState, st.want, st.wantKernel)
 		}

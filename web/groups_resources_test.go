@@ -44,7 +44,10 @@ func TestGroupResources(t *testing.T) {
 	if !strings.Contains(p.ClientConfig, "AllowedIPs = 100.64.0.0/16, 10.9.9.9/32, 192.168.1.0/24\n") {
 		t.Fatalf("client config does not route the group's networks:\n%s", p.ClientConfig)
 	}
-	var st tunnelJSON
+	var st struct {
+		Running bool   `json:"running"`
+		Why     string `json:"why"`
+	}
 	if r := e.do(t, "GET", "/network/tunnel", e.viewer, nil); r.status != 200 {
 		t.Fatalf("tunnel: %d %s", r.status, r.body)
 	} else {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgeward/edgeward/web/internal/apispec"
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
+	"github.com/edgeward/edgeward/web/p2p"
 )
 
 func TestOpenAPIValid(t *testing.T) {
@@ -85,7 +86,7 @@ func errorSchema(path, code string) string {
 func apiRoutes() []string {
 	app := fiber.New()
 	(&api_{}).routes(app.Group("/api"))
-	(&network{}).routes(app.Group("/network"))
+	p2p.Mount(app.Group("/network"), p2p.Deps{})
 	(&ifaces{}).routes(app.Group("/v2"))
 	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 	var out []string
@@ -174,21 +175,6 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"JobRequest", reflect.TypeFor[jobReq](), false, nil, nil},
 		{"WorkloadRequest", workload, false, nil, nil},
 		{"BundleParametersRequest", params, false, nil, nil},
-		{"networkError", reflect.TypeFor[netError](), true, nil, nil},
-		{"ConnectionId", reflect.TypeFor[idPointJSON](), true, nil, nil},
-		{"NetworkStat", reflect.TypeFor[statJSON](), true, nil, nil},
-		{"NetworkVersion", reflect.TypeFor[versionJSON](), true, nil, nil},
-		{"ConnectionMetadata", reflect.TypeFor[metadataJSON](), true, nil, nil},
-		{"ConnectionInfo", reflect.TypeFor[connectionJSON](), true, nil, nil},
-		{"PointState", reflect.TypeFor[pointStateJSON](), true, nil, nil},
-		{"PointInfo", reflect.TypeFor[pointInfoJSON](), true, nil, nil},
-		{"PeerInfo", reflect.TypeFor[peerInfoJSON](), true, nil, nil},
-		{"GreylistIPs", reflect.TypeFor[greylistIPsJSON](), true, nil, nil},
-		{"ACLBulkResult", reflect.TypeFor[bulkJSON](), true, nil, nil},
-		{"ACLStatus", reflect.TypeFor[aclStatusJSON](), true, nil, nil},
-		{"PointACLRequest", reflect.TypeFor[aclBody](), false, nil, nil},
-		{"PeerACLRequest", reflect.TypeFor[peerACLBody](), false, nil, nil},
-		{"ACLBulkRequest", reflect.TypeFor[bulkReq](), false, nil, nil},
 		{"qError", reflect.TypeFor[qError](), true, nil, nil},
 		{"MonitorURI", reflect.TypeFor[monitorJSON](), true, nil, nil},
 	} {

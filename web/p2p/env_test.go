@@ -21,6 +21,7 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
+	"github.com/edgeward/edgeward/core/p2pview"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
@@ -36,6 +37,7 @@ type env struct {
 	journal *events.Journal
 	ov      *overlay.Service
 	acl     *acl.Service
+	view    *p2pview.View
 	app     *fiber.App
 	nodeID  string
 	admin   string
@@ -97,8 +99,9 @@ func newEnv(t testing.TB) *env {
 	}
 	guard := httpx.Guard{Log: slog.New(slog.DiscardHandler), Tokens: e.toks, Banned: e.acl.Banned}
 	e.app.Use(func(c *fiber.Ctx) error { c.Set(fiber.HeaderXRequestID, "test"); return c.Next() })
+	e.view = p2pview.New(e.acl, e.ov, nil)
 	Mount(e.app.Group("/network", guard.Authenticate(deny)),
-		Deps{ACL: e.acl, Overlay: e.ov, Journal: e.journal, Stats: stats, NodeID: e.nodeID})
+		Deps{ACL: e.acl, Overlay: e.ov, View: e.view, Journal: e.journal, Stats: stats, NodeID: e.nodeID})
 	return e
 }
 

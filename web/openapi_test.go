@@ -90,7 +90,9 @@ func apiRoutes() []string {
 	(&ifaces{}).routes(app.Group("/v2"))
 	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 	var out []string
-	for _, r := range app.GetRoutes() {
+	// GetRoutes(true) leaves out middleware such as the /network
+	// dialect's answer to unmatched paths.
+	for _, r := range app.GetRoutes(true) {
 		if r.Method == http.MethodHead || r.Method == "USE" {
 			continue
 		}

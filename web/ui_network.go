@@ -406,7 +406,7 @@ func p2pPoint(c *fiber.Ctx) (netip.AddrPort, error) {
 	if a, aerr := netip.ParseAddr(s); aerr == nil && a.Zone() == "" {
 		return netip.AddrPortFrom(a.Unmap(), 0), nil
 	}
-	return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, sentence(fmt.Sprintf("point %q: %s", s, err.Error())))
+	return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, sentence(fmt.Sprintf("point %s: %s", quote(s), err.Error())))
 }
 
 // p2pPeerID reads the :peer_id path argument; a malformed one is a 404
@@ -417,7 +417,8 @@ func p2pPeerID(c *fiber.Ctx) (string, error) {
 		_, err = p2pid.Parse(s)
 	}
 	if err != nil {
-		return "", fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("%q is not a peer id: want 30 Base58Check characters starting with \"id\".", s))
+		return "", fiber.NewError(fiber.StatusNotFound,
+			sentence(fmt.Sprintf("peer_id %s is not a peer id: want 30 Base58Check characters starting with \"id\"", quote(s))))
 	}
 	return s, nil
 }

@@ -24,9 +24,9 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pview"
-	"github.com/edgeward/edgeward/web/internal/apispec"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
+	"github.com/edgeward/edgeward/web/peers"
 )
 
 // Deps are the core services the web layer calls.
@@ -96,7 +96,7 @@ func New(d Deps) *fiber.App {
 		// Plain JSON: "<token>" rather than "\u003ctoken\u003e" in messages.
 		JSONEncoder: httpx.EncodeJSON,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			return writeError(c, d.Log, err)
+			return peers.WriteError(c, d.Log, err)
 		},
 	})
 	if d.Requests != nil || d.Stop != nil {
@@ -109,8 +109,12 @@ func New(d Deps) *fiber.App {
 	if d.P2P == nil && d.ACL != nil && d.Overlay != nil {
 		d.P2P = p2pview.New(d.ACL, d.Overlay, nil)
 	}
-	a := &api_{d: d}
-	a.routes(app.Group("/api", authenticate(d)))
+	pd := peers.Deps{Log: d.Log, Peers: d.Overlay, Access: d.Overlay,
+		Groups: d.Overlay, Policies: d.Overlay, Tokens: d.Tokens, Gateway: gateway(d)}
+	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
+		pd.Jobs = d.Jobs
+	}
+	peers.Mount(app.Group("/api", authenticate(d)), pd)
 	if d.ACL != nil {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
@@ -136,34 +140,9 @@ func p2pDeps(d Deps) p2p.Deps {
 	return out
 }
 
-type api_ struct{ d Deps }
-
-func (a *api_) routes(r fiber.Router) {
-	r.Get("/openapi.json", apispec.Serve)
-	r.Get("/peers", a.listPeers)
-	r.Post("/peers", a.createPeer)
-	r.Get("/peers/:id", a.getPeer)
-	r.Put("/peers/:id", a.updatePeer)
-	r.Delete("/peers/:id", a.deletePeer)
-	r.Get("/peers/:id/accessible-peers", a.accessiblePeers)
-	r.Post("/peers/:id/temporary-access", a.tempAccess)
-	r.Get("/peers/:id/jobs", a.listJobs)
-	r.Post("/peers/:id/jobs", a.createJob)
-	r.Get("/peers/:id/jobs/:job", a.getJob)
-	r.Get("/bundles/:sum/:uuid", a.downloadBundle)
-	r.Get("/groups", a.listGroups)
-	r.Post("/groups", a.createGroup)
-	r.Get("/groups/:id", a.getGroup)
-	r.Put("/groups/:id", a.updateGroup)
-	r.Delete("/groups/:id", a.deleteGroup)
-	r.Get("/policies", a.listPolicies)
-	r.Post("/policies", a.createPolicy)
-	r.Get("/policies/:id", a.getPolicy)
-	r.Put("/policies/:id", a.updatePolicy)
-	r.Delete("/policies/:id", a.deletePolicy)
-	r.Get("/tokens", adminOnly, a.listTokens)
-	r.Post("/tokens", a.createToken)
-	r.Delete("/tokens/:id", a.revokeToken)
+// gateway is what client configs say about this gateway.
+func gateway(d Deps) overlay.Gateway {
+	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
 }
 
 // ok writes v as the 200 JSON answer the original gives for every success.
@@ -171,7 +150,13 @@ func ok(c *fiber.Ctx, v any) error {
 	return c.Status(fiber.StatusOK).JSON(v)
 }
 
-func (a *api_) fail(c *fiber.Ctx, err error) error { return writeError(c, a.d.Log, err) }
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
 
 // inFlight holds reqs while a request's handler runs and ends its context
 // when stop is done.

@@ -26,6 +26,7 @@ import (
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
+	"github.com/edgeward/edgeward/web/peers"
 )
 
 // services are the core services behind the app in web tests: real ones
@@ -135,6 +136,10 @@ func newEnv(t testing.TB) *env {
 		ACL: e.acl, Journal: e.journal, Stats: stats, NodeID: e.nodeID, Links: e.links})
 	return e
 }
+
+// apiError is the error body the token check writes in front of every
+// dialect (the peers dialect's shape).
+type apiError = peers.Error
 
 type resp struct {
 	status int

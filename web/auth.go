@@ -2,6 +2,7 @@ package web
 
 import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
+	"github.com/edgeward/edgeward/web/peers"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -14,8 +15,9 @@ func guard(d Deps) httpx.Guard {
 	return g
 }
 
-// authenticate is the token check answering in the peers dialect.
-func authenticate(d Deps) fiber.Handler { return guard(d).Authenticate(deny) }
+// authenticate is the token check; every dialect's refusals of a token are
+// written in the peers dialect's shape, as the OpenAPI document says.
+func authenticate(d Deps) fiber.Handler { return guard(d).Authenticate(peers.Deny) }
 
 // adminOnly guards reads that expose more than a viewer should see.
-var adminOnly = httpx.AdminOnly(deny)
+var adminOnly = httpx.AdminOnly(peers.Deny)

@@ -3,7 +3,7 @@ package web
 import (
 	"cmp"
 	"errors"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -14,6 +14,7 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // groupRoutes mounts groups and policies editors.
@@ -89,16 +90,15 @@ func (u *ui) groupsPage(c *fiber.Ctx) error {
 func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
 	p := pages.GroupsProps{Page: u.navPage(c, "Groups", "/peers"), Form: form}
 	for _, g := range u.d.Overlay.Groups("") {
-		gj := toGroupJSON(g)
-		names := make([]string, len(gj.Peers))
-		for i, m := range gj.Peers {
+		names := make([]string, len(g.Members))
+		for i, m := range g.Members {
 			names[i] = m.Name
 		}
 		nets := make([]string, len(g.Resources))
 		for i, r := range g.Resources {
 			nets[i] = r.String()
 		}
-		p.Rows = append(p.Rows, pages.GroupRow{ID: gj.ID, Name: gj.Name, Peers: gj.PeersCount,
+		p.Rows = append(p.Rows, pages.GroupRow{ID: g.ID, Name: g.Name, Peers: len(g.Members),
 			Members: strings.Join(names, ", "), Resources: nets, All: g.All})
 	}
 	return p
@@ -234,12 +234,11 @@ func (u *ui) policiesPage(c *fiber.Ctx) error {
 func (u *ui) policiesProps(c *fiber.Ctx, form pages.PolicyForm) pages.PoliciesProps {
 	p := pages.PoliciesProps{Page: u.navPage(c, "Policies", "/peers"), Form: form}
 	for _, pi := range u.d.Overlay.Policies() {
-		pj := toPolicyJSON(pi)
-		row := pages.PolicyRow{ID: pj.ID, Name: pj.Name, Description: pj.Description, Enabled: pj.Enabled,
+		row := pages.PolicyRow{ID: pi.ID, Name: pi.Name, Description: pi.Description, Enabled: pi.Enabled,
 			Editable: policyEditable(pi)}
-		for _, r := range pj.Rules {
+		for _, r := range pi.Rules {
 			row.Rules = append(row.Rules, pages.PolicyRuleRow{
-				Sources: ruleSide(r.Sources, r.SourceResource), Destinations: ruleSide(r.Destinations, r.DestinationResource),
+				Sources: ruleSide(pi, r.Sources, r.SourcePeer), Destinations: ruleSide(pi, r.Destinations, r.DestinationPeer),
 				Bidirectional: r.Bidirectional, Enabled: r.Enabled, Action: r.Action, Protocol: r.Protocol, Ports: portsText(r)})
 		}
 		p.Rows = append(p.Rows, row)
@@ -254,45 +253,60 @@ func policyEditable(p overlay.PolicyInfo) bool {
 	return len(p.Rules) == 1 && p.Rules[0].SourcePeer == "" && p.Rules[0].DestinationPeer == ""
 }
 
-func ruleSide(groups []groupMinJSON, peer *resourceJSON) string {
+// ruleSide names a rule side: its groups (by the names the policy
+// resolved them to) and its peer, if any.
+func ruleSide(p overlay.PolicyInfo, groups []string, peer string) string {
 	names := make([]string, 0, len(groups)+1)
-	for _, g := range groups {
-		names = append(names, g.Name)
+	for _, id := range groups {
+		names = append(names, p.Groups[id].Name)
 	}
-	if peer != nil {
-		names = append(names, "peer "+peer.ID)
+	if peer != "" {
+		names = append(names, "peer "+peer)
 	}
 	return strings.Join(names, ", ")
 }
 
 // portsText is a rule's ports as the form takes them: "22, 443" or
 // "8000-8080"; empty for every port.
-func portsText(r ruleJSON) string {
-	parts := slices.Clone(r.Ports)
+func portsText(r overlay.Rule) string {
+	var parts []string
+	for _, p := range r.Ports {
+		parts = append(parts, strconv.Itoa(int(p)))
+	}
 	for _, pr := range r.PortRanges {
-		parts = append(parts, strconv.Itoa(pr.Start)+"-"+strconv.Itoa(pr.End))
+		parts = append(parts, strconv.Itoa(int(pr.Start))+"-"+strconv.Itoa(int(pr.End)))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// splitPorts reads the ports input. Anything malformed is passed on as is
-// (or as a 0 bound), so that toPolicy and the core name the problem.
-func splitPorts(s string) (ports []string, ranges []portRangeJSON) {
+// splitPorts reads the ports input into rule r. A single port that is not
+// one is refused here, by its index as the core would; a malformed range
+// bound goes on as 0, so that the core names the range.
+func splitPorts(v *core.ValidationError, s string, r *overlay.Rule) {
+	bound := func(s string) uint16 {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
+		if err != nil {
+			return 0
+		}
+		return uint16(n)
+	}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		lo, hi, isRange := strings.Cut(part, "-")
-		if !isRange {
-			ports = append(ports, part)
+		if isRange {
+			r.PortRanges = append(r.PortRanges, overlay.PortRange{Start: bound(lo), End: bound(hi)})
 			continue
 		}
-		start, _ := strconv.Atoi(strings.TrimSpace(lo))
-		end, _ := strconv.Atoi(strings.TrimSpace(hi))
-		ranges = append(ranges, portRangeJSON{Start: start, End: end})
+		n, err := strconv.ParseUint(part, 10, 16)
+		if err != nil || n == 0 {
+			v.Add(fmt.Sprintf("rules[0].ports[%d]", len(r.Ports)), "must be a port number from 1 to 65535")
+			continue
+		}
+		r.Ports = append(r.Ports, uint16(n))
 	}
-	return ports, ranges
 }
 
 // groupPicks is the sources and destinations checkboxes of the policy
@@ -306,33 +320,34 @@ func (u *ui) groupPicks(sources, destinations []string) (src, dst []pages.Pick) 
 	return src, dst
 }
 
-// policyForm reads the posted form into the API's request shape, so that
-// toPolicy checks it exactly as for a JSON client. Editing keeps the
-// rule's own name, description and enabled flag, which the form does
-// not show.
-func (u *ui) policyForm(c *fiber.Ctx, old *overlay.PolicyInfo) (policyReq, pages.PolicyForm) {
+// policyForm reads the posted form into a one-rule policy, with what it
+// refuses before the core sees it (a port that is not a number). Editing
+// keeps the rule's own name, description and enabled flag, which the form
+// does not show.
+func (u *ui) policyForm(c *fiber.Ctx, old *overlay.PolicyInfo) (overlay.Policy, pages.PolicyForm, error) {
 	f := pages.PolicyForm{Unenforced: u.unenforced(), Name: strings.TrimSpace(c.FormValue("name")), Description: strings.TrimSpace(c.FormValue("description")),
 		Enabled: c.FormValue("enabled") == "on", Bidirectional: c.FormValue("bidirectional") == "on",
 		Protocol: c.FormValue("protocol"), Protocols: policyProtocols, Ports: strings.TrimSpace(c.FormValue("ports"))}
 	sources, destinations := formList(c, "sources"), formList(c, "destinations")
 	f.Sources, f.Destinations = u.groupPicks(sources, destinations)
-	ports, ranges := splitPorts(f.Ports)
-	rule := ruleReq{Bidirectional: f.Bidirectional, Protocol: &f.Protocol, Ports: ports, PortRanges: ranges,
+	rule := overlay.Rule{Enabled: true, Action: "accept", Bidirectional: f.Bidirectional, Protocol: f.Protocol,
 		Sources: sources, Destinations: destinations}
+	v := &core.ValidationError{}
+	splitPorts(v, f.Ports, &rule)
 	if old != nil {
 		f.ID = old.ID
 		r := old.Rules[0]
-		rule.Description, rule.Enabled = r.Description, &r.Enabled
+		rule.Description, rule.Enabled = r.Description, r.Enabled
 		if r.Name != old.Name {
-			rule.Name = &r.Name
+			rule.Name = r.Name
 		}
 	}
-	return policyReq{Name: &f.Name, Description: f.Description, Enabled: &f.Enabled, Rules: []ruleReq{rule}}, f
+	return overlay.Policy{Name: f.Name, Description: f.Description, Enabled: f.Enabled, Rules: []overlay.Rule{rule}}, f, v.Err()
 }
 
 func (u *ui) policyCreate(c *fiber.Ctx) error {
-	req, form := u.policyForm(c, nil)
-	return u.policySave(c, "", req, func(status int, errs map[string]string) error {
+	p, form, perr := u.policyForm(c, nil)
+	return u.policySave(c, "", p, perr, func(status int, errs map[string]string) error {
 		form.Errors = errs
 		return render(c, status, pages.Policies(u.policiesProps(c, form)))
 	})
@@ -343,17 +358,17 @@ func (u *ui) policyUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	req, form := u.policyForm(c, &old)
-	return u.policySave(c, old.ID, req, func(status int, errs map[string]string) error {
+	p, form, perr := u.policyForm(c, &old)
+	return u.policySave(c, old.ID, p, perr, func(status int, errs map[string]string) error {
 		form.Errors = errs
 		return render(c, status, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
 	})
 }
 
 // policySave saves the policy and goes back to the list; refused input
-// goes to again, to show the form with its errors.
-func (u *ui) policySave(c *fiber.Ctx, id string, req policyReq, again func(int, map[string]string) error) error {
-	p, err := toPolicy(req)
+// (the form's own refusal err, or the core's) goes to again, to show the
+// form with its errors.
+func (u *ui) policySave(c *fiber.Ctx, id string, p overlay.Policy, err error, again func(int, map[string]string) error) error {
 	if err == nil {
 		cx, cancel := httpx.Ctx(c)
 		defer cancel()
@@ -387,7 +402,7 @@ func (u *ui) policyEditForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	r := toPolicyJSON(p).Rules[0]
+	r := p.Rules[0]
 	form := pages.PolicyForm{Unenforced: u.unenforced(), ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
 		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r)}
 	form.Sources, form.Destinations = u.groupPicks(p.Rules[0].Sources, p.Rules[0].Destinations)

@@ -3,7 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +15,7 @@ import (
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // peerDetailRoutes mounts one peer's page.
@@ -78,7 +79,6 @@ func (u *ui) peerJobs(c *fiber.Ctx, id string) ([]pages.JobRow, error) {
 func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, error) {
 	p := pages.PeerProps{Page: u.navPage(c, pi.Name, "/peers"), Peer: peerDetail(pi), JobsOff: u.d.Jobs == nil,
 		Edit: pages.PeerEdit{Name: pi.Name, IP: pi.IP.String(), SSHEnabled: pi.SSHEnabled,
-			LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
 			ApprovalRequired: pi.ApprovalRequired}}
 	acc, err := u.d.Overlay.Accessible(pi.ID)
 	if err != nil {
@@ -95,16 +95,18 @@ func (u *ui) peerProps(c *fiber.Ctx, pi overlay.PeerInfo) (pages.PeerProps, erro
 	return p, err
 }
 
-// peerDetail shapes a peer as the API's GET /api/peers/{id} does, so the
-// page and the API never disagree (approval reason, connection state).
+// peerDetail shapes a peer for its page.
 func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
-	j := toPeerJSON(pi, false)
 	row := peerRow(pi, time.Now())
-	return pages.PeerDetail{ID: j.ID, Name: j.Name, IP: j.IP, DNSName: j.DNSLabel, PublicKey: j.WGPubKey,
+	d := pages.PeerDetail{ID: pi.ID, Name: pi.Name, IP: pi.IP.String(), DNSName: pi.FQDN, PublicKey: pi.PublicKey,
 		Conn: row.Conn, Groups: row.Groups,
-		CreatedAt: pageTime(j.CreatedAt), CreatedBy: j.UserID, SSHEnabled: j.SSHEnabled,
-		LoginExpirationEnabled: j.LoginExpirationEnabled, InactivityExpirationEnabled: j.InactivityExpirationEnabled,
-		ApprovalRequired: j.ApprovalRequired, DisapprovalReason: j.DisapprovalReason, Ephemeral: j.Ephemeral}
+		CreatedAt: pageTime(pi.CreatedAt), CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
+		LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
+		ApprovalRequired: pi.ApprovalRequired, Ephemeral: pi.Ephemeral}
+	if pi.ApprovalRequired {
+		d.DisapprovalReason = "waiting for an admin to approve the peer"
+	}
+	return d
 }
 
 func peerJobRow(j jobs.Job) pages.JobRow {
@@ -157,16 +159,13 @@ func (u *ui) peerRefused(c *fiber.Ctx, id string, err error, field formFieldMap,
 func peerSameField(field, msg string) (string, string) { return field, msg }
 
 // editPeer applies the edit form as PUT /api/peers/{id} does. Unchecked
-// boxes are not sent, which is false, so every flag the API requires has
-// a value.
+// boxes are not sent, which is false. The expiration flags are not on the
+// form (the gateway cannot expire peers) and are left as they are.
 func (u *ui) editPeer(c *fiber.Ctx) error {
 	id := c.Params("id")
 	f := pages.PeerEdit{Name: strings.TrimSpace(c.FormValue("name")), IP: strings.TrimSpace(c.FormValue("ip")),
-		SSHEnabled: peerFormFlag(c, "ssh_enabled"), LoginExpirationEnabled: peerFormFlag(c, "login_expiration_enabled"),
-		InactivityExpirationEnabled: peerFormFlag(c, "inactivity_expiration_enabled"),
-		ApprovalRequired:            peerFormFlag(c, "approval_required")}
-	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, LoginExpirationEnabled: f.LoginExpirationEnabled,
-		InactivityExpirationEnabled: f.InactivityExpirationEnabled, ApprovalRequired: &f.ApprovalRequired}
+		SSHEnabled: peerFormFlag(c, "ssh_enabled"), ApprovalRequired: peerFormFlag(c, "approval_required")}
+	upd := overlay.PeerUpdate{Name: f.Name, SSHEnabled: f.SSHEnabled, ApprovalRequired: &f.ApprovalRequired}
 	if f.IP != "" {
 		upd.IP = &f.IP
 	}
@@ -214,7 +213,7 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	}
 	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", ")}
 	if res.PrivateKey != "" {
-		p.TempPeer.Config = clientConfig(u.d, res.Created)
+		p.TempPeer.Config = u.d.Overlay.ClientConfig(res.Created, gateway(u.d))
 	}
 	return render(c, fiber.StatusOK, pages.Peer(p))
 }
@@ -244,8 +243,12 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 	const params = "workload.parameters."
 	v := &core.ValidationError{}
 	p := jobs.Params{Anonymize: f.Anonymize, BundleFor: f.BundleFor,
-		BundleForTime: wholeNumber(v, params+"bundle_for_time", peerFormNumber(v, params+"bundle_for_time", f.BundleForTime)),
-		LogFileCount:  wholeNumber(v, params+"log_file_count", peerFormNumber(v, params+"log_file_count", f.LogFileCount))}
+		BundleForTime: peerFormNumber(v, params+"bundle_for_time", f.BundleForTime),
+		LogFileCount:  peerFormNumber(v, params+"log_file_count", f.LogFileCount)}
+	if f.LogFileCount != "" && p.LogFileCount == 0 {
+		// 0 would be read as "the default"; a 0 typed in asks for none.
+		v.Add(params+"log_file_count", "must be from 1 to 1000")
+	}
 	err := v.Err()
 	if err == nil {
 		cx, cancel := httpx.Ctx(c)
@@ -260,18 +263,22 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 	return c.Redirect(peerPagePath(id)+"#jobs", fiber.StatusSeeOther)
 }
 
-// peerFormNumber reads a number field as the API's JSON number: empty is
-// absent, anything else must parse.
-func peerFormNumber(v *core.ValidationError, field, s string) *float64 {
+// peerFormNumber reads a whole-number field: empty is 0 (the core's
+// "unset"), anything else must be a whole number; the core checks ranges.
+func peerFormNumber(v *core.ValidationError, field, s string) int {
 	if s == "" {
-		return nil
+		return 0
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	switch {
+	case err != nil:
 		v.Add(field, "must be a number")
-		return nil
+	case f != math.Trunc(f) || math.Abs(f) > 100000:
+		v.Add(field, "must be a whole number")
+	default:
+		return int(f)
 	}
-	return &f
+	return 0
 }
 
 // peerBundle streams a finished bundle of one of this peer's jobs: the
@@ -288,5 +295,12 @@ func (u *ui) peerBundle(c *fiber.Ctx) error {
 	if j.UploadKey == "" {
 		return core.NotFound("this job has no bundle: it is %s", j.Status)
 	}
-	return sendBundle(c, u.d.Jobs, j.UploadKey)
+	f, size, err := u.d.Jobs.Open(j.UploadKey)
+	if err != nil {
+		return err
+	}
+	_, uuid, _ := strings.Cut(j.UploadKey, "/")
+	c.Set(fiber.HeaderContentType, "application/gzip")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
+	return c.SendStream(f, int(size))
 }

@@ -167,11 +167,20 @@ func TestUIPeerPage(t *testing.T) {
 	if v, _ := form.Find(`[data-testid="ip"]`).Attr("value"); v != laptop.IP.String() {
 		t.Errorf("edit ip %q", v)
 	}
-	for box, on := range map[string]bool{"ssh_enabled": true, "login_expiration_enabled": false,
-		"inactivity_expiration_enabled": false, "approval_required": false} {
+	for box, on := range map[string]bool{"ssh_enabled": true, "approval_required": false} {
 		if _, checked := form.Find(`[data-testid="` + box + `"]`).Attr("checked"); checked != on {
 			t.Errorf("%s checked %v, want %v", box, checked, on)
 		}
+	}
+	// The gateway cannot expire peers, so the form offers no expiration
+	// boxes (turning one on would be refused) and says why.
+	for _, box := range []string{"login_expiration_enabled", "inactivity_expiration_enabled"} {
+		if form.Find(`[name="`+box+`"]`).Length() != 0 {
+			t.Errorf("the edit form offers %s", box)
+		}
+	}
+	if form.Find(`[data-testid="expiration-note"]`).Length() != 1 {
+		t.Error("the edit form does not say why expiration stays off")
 	}
 	if !p.has("no-jobs") || !p.has("job-form") || !p.has("temp-form") {
 		t.Errorf("page lacks jobs or forms: no-jobs %v, job-form %v, temp-form %v",

@@ -77,7 +77,7 @@ func (u *ui) createPeer(c *fiber.Ctx) error {
 	p := u.peersProps(c, "", "")
 	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept}
 	if created.PrivateKey != "" {
-		p.Created.Config = clientConfig(u.d, created)
+		p.Created.Config = u.d.Overlay.ClientConfig(created, gateway(u.d))
 	}
 	return render(c, fiber.StatusOK, pages.Peers(p))
 }

@@ -32,7 +32,7 @@ func (u *ui) keptConfig(c *fiber.Ctx, pi overlay.PeerInfo) (*pages.PeerConfig, e
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &pages.PeerConfig{Text: clientConfig(u.d, kept),
+	return &pages.PeerConfig{Text: u.d.Overlay.ClientConfig(kept, gateway(u.d)),
 		Download: peerPagePath(pi.ID) + "/wg.conf"}, nil
 }
 

@@ -126,8 +126,8 @@ func TestUIPeerConfig(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("download headers (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(clientConfig(Deps{Overlay: e.ov, GatewayKey: testGatewayKey, Endpoint: "vpn.example.test:51820",
-		DNS: netip.MustParseAddr("100.64.0.1")}, kept), string(body)); diff != "" {
+	if diff := cmp.Diff(e.ov.ClientConfig(kept, overlay.Gateway{PublicKey: testGatewayKey, Endpoint: "vpn.example.test:51820",
+		DNS: netip.MustParseAddr("100.64.0.1")}), string(body)); diff != "" {
 		t.Errorf("downloaded config (-want +got):\n%s", diff)
 	}
 	for _, want := range []string{"PrivateKey = " + kept.PrivateKey + "\n", "PublicKey = " + testGatewayKey + "\n"} {

@@ -55,12 +55,10 @@ func seedSchemas(t *testing.T) map[string]any {
 }
 
 // optional are the contract's fields that are present only in some states:
-// a reason only while approval is pending, a key only once a job succeeded,
-// a window length only when a window was asked for.
+// a reason only while approval is pending, a key only once a job succeeded.
 var optional = map[string]bool{
-	"disapproval_reason":                  true,
-	"workload.result.upload_key":          true,
-	"workload.parameters.bundle_for_time": true,
+	"disapproval_reason":         true,
+	"workload.result.upload_key": true,
 }
 
 var indexRE = regexp.MustCompile(`^\[\d+\]\.`)

@@ -33,7 +33,7 @@ const TypeBundle = "bundle"
 type Params struct {
 	Anonymize     bool
 	BundleFor     bool
-	BundleForTime int // minutes, 1-5, only with BundleFor
+	BundleForTime int // minutes, 1-5 when BundleFor; kept as sent (unused) otherwise
 	LogFileCount  int // 1-1000
 }
 
@@ -67,11 +67,10 @@ func Validate(typ string, p *Params) error {
 	if p.LogFileCount < 1 || p.LogFileCount > 1000 {
 		v.Add("workload.parameters.log_file_count", "must be from 1 to 1000")
 	}
-	switch {
-	case p.BundleFor && (p.BundleForTime < 1 || p.BundleForTime > 5):
+	// The time is checked only when it is used, as the original does:
+	// NetBird's client sends bundle_for_time 0 along with bundle_for false.
+	if p.BundleFor && (p.BundleForTime < 1 || p.BundleForTime > 5) {
 		v.Add("workload.parameters.bundle_for_time", "must be from 1 to 5 minutes when bundle_for is true")
-	case !p.BundleFor && p.BundleForTime != 0 && (p.BundleForTime < 1 || p.BundleForTime > 5):
-		v.Add("workload.parameters.bundle_for_time", "must be from 1 to 5 minutes")
 	}
 	return v.Err()
 }

@@ -106,7 +106,10 @@ func TestValidate(t *testing.T) {
 		{"log count negative", "bundle", Params{LogFileCount: -1}, Params{LogFileCount: -1}, "workload.parameters.log_file_count"},
 		{"window without time", "bundle", Params{BundleFor: true}, Params{BundleFor: true, LogFileCount: 10}, "workload.parameters.bundle_for_time"},
 		{"window too long", "bundle", Params{BundleFor: true, BundleForTime: 6}, Params{BundleFor: true, BundleForTime: 6, LogFileCount: 10}, "workload.parameters.bundle_for_time"},
-		{"time without window out of range", "bundle", Params{BundleForTime: 9}, Params{BundleForTime: 9, LogFileCount: 10}, "workload.parameters.bundle_for_time"},
+		// As the original: the time is only checked when it is used, so
+		// NetBird's client, which always sends it (0 without a window), works.
+		{"zero time without window", "bundle", Params{BundleForTime: 0, LogFileCount: 3}, Params{LogFileCount: 3}, ""},
+		{"time without window unchecked", "bundle", Params{BundleForTime: 9}, Params{BundleForTime: 9, LogFileCount: 10}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

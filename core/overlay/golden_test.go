@@ -69,8 +69,8 @@ func TestGoldenRecordsWritten(t *testing.T) {
 		"id-peer-phone", keyPhone, privPhone, pskPhone
 	yes := true
 	ip := "100.64.0.50"
-	if _, err := f.svc.UpdatePeer(ctx, srv.ID, PeerUpdate{Name: "db server", SSHEnabled: true, LoginExpirationEnabled: true,
-		InactivityExpirationEnabled: true, ApprovalRequired: &yes, IP: &ip}); err != nil {
+	if _, err := f.svc.UpdatePeer(ctx, srv.ID, PeerUpdate{Name: "db server", SSHEnabled: true,
+		ApprovalRequired: &yes, IP: &ip}); err != nil {
 		t.Fatal(err)
 	}
 	pol, err := f.svc.SavePolicy(ctx, "", Policy{Name: "Admins to servers", Description: "ssh and the app", Enabled: true,
@@ -117,8 +117,7 @@ func TestGoldenRecordsRead(t *testing.T) {
 		{ID: "id-peer-temp", Name: "contractor", PublicKey: keyTemp, IP: a("100.64.0.5"), DNSLabel: "contractor",
 			CreatedAt: t0.Add(time.Hour), CreatedBy: "tok-ops", Ephemeral: true},
 		{ID: "id-peer-srv", Name: "db server", PublicKey: keySrv, IP: a("100.64.0.50"), DNSLabel: "db-server",
-			CreatedAt: t0, CreatedBy: "tok-ops", SSHEnabled: true, LoginExpirationEnabled: true,
-			InactivityExpirationEnabled: true, ApprovalRequired: true},
+			CreatedAt: t0, CreatedBy: "tok-ops", SSHEnabled: true, ApprovalRequired: true},
 		{ID: "id-peer-phone", Name: "phone", PublicKey: keyPhone, IP: a("100.64.0.4"), DNSLabel: "phone",
 			CreatedAt: t0.Add(time.Hour), CreatedBy: "tok-admin"},
 	}

@@ -18,11 +18,16 @@ func TestUpdatePeer(t *testing.T) {
 	a, b := f.peer(t, "a"), f.peer(t, "b")
 	a, _ = f.svc.Peer(a.ID) // now All counts both
 	ip := func(s string) *string { return &s }
+	on, off := new(true), new(false)
 	tests := []struct {
 		name    string
 		u       PeerUpdate
 		wantErr error
 	}{
+		{"ipv6", PeerUpdate{Name: "a", IPv6: ip("fd00::5")}, core.ErrUnsupported},
+		{"login expiration on", PeerUpdate{Name: "a", LoginExpirationEnabled: on}, core.ErrUnsupported},
+		{"inactivity expiration on", PeerUpdate{Name: "a", InactivityExpirationEnabled: on}, core.ErrUnsupported},
+		{"expiration on with a rename", PeerUpdate{Name: "renamed", SSHEnabled: true, InactivityExpirationEnabled: on}, core.ErrUnsupported},
 		{"ip outside overlay", PeerUpdate{Name: "a", IP: ip("10.0.0.5")}, core.ErrInvalid},
 		{"gateway ip", PeerUpdate{Name: "a", IP: ip("100.64.0.1")}, core.ErrInvalid},
 		{"broadcast", PeerUpdate{Name: "a", IP: ip("100.64.0.255")}, core.ErrInvalid},
@@ -42,7 +47,10 @@ func TestUpdatePeer(t *testing.T) {
 			}
 		})
 	}
-	got, err := f.svc.UpdatePeer(ctx, a.ID, PeerUpdate{Name: "Alpha One", SSHEnabled: true, IP: ip("100.64.0.77")})
+	// What the overlay can do is done: expiration stays off, an empty
+	// IPv6 asks for nothing.
+	got, err := f.svc.UpdatePeer(ctx, a.ID, PeerUpdate{Name: "Alpha One", SSHEnabled: true, IP: ip("100.64.0.77"),
+		LoginExpirationEnabled: off, InactivityExpirationEnabled: off, IPv6: ip("")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,17 +10,45 @@ import (
 
 // PeerUpdate is the PUT body of a peer. Nil pointers keep the current value.
 type PeerUpdate struct {
-	Name                        string
-	SSHEnabled                  bool
-	LoginExpirationEnabled      bool
-	InactivityExpirationEnabled bool
+	Name       string
+	SSHEnabled bool
+	// LoginExpirationEnabled and InactivityExpirationEnabled can only be
+	// turned off: peers here never log in, so nothing could expire them.
+	LoginExpirationEnabled      *bool
+	InactivityExpirationEnabled *bool
 	ApprovalRequired            *bool
 	IP                          *string
+	// IPv6 is refused unless empty: the overlay has no IPv6 network.
+	IPv6 *string
+}
+
+// The refusals of what this overlay cannot do, in the original's words (it
+// answers them 412 Precondition Failed).
+const (
+	msgNoIPv6             = "IPv6 is not configured for this account"
+	msgNoLoginExpiry      = "this peer hasn't been added with the SSO login, therefore the login expiration can't be updated"
+	msgNoInactivityExpiry = "this peer hasn't been added with the SSO login, therefore the inactivity expiration can't be updated"
+)
+
+// unsupported refuses a field this overlay cannot honour. It is checked
+// after the shape of the request, before anything is written.
+func (u PeerUpdate) unsupported(old *Peer) error {
+	enables := func(want *bool, have bool) bool { return want != nil && *want && !have }
+	switch {
+	case u.IPv6 != nil && *u.IPv6 != "":
+		return &core.Error{Kind: core.ErrUnsupported, Field: "ipv6", Msg: msgNoIPv6}
+	case enables(u.LoginExpirationEnabled, old.LoginExpirationEnabled):
+		return &core.Error{Kind: core.ErrUnsupported, Field: "login_expiration_enabled", Msg: msgNoLoginExpiry}
+	case enables(u.InactivityExpirationEnabled, old.InactivityExpirationEnabled):
+		return &core.Error{Kind: core.ErrUnsupported, Field: "inactivity_expiration_enabled", Msg: msgNoInactivityExpiry}
+	}
+	return nil
 }
 
 // UpdatePeer replaces a peer's settings. A new name gives a new DNS label;
 // a new IP must lie in the overlay and be free. Errors: ErrNotFound,
-// ValidationError, ErrConflict (name or IP taken).
+// ValidationError, ErrConflict (name or IP taken), ErrUnsupported (an IPv6
+// address, or turning on login or inactivity expiration).
 func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (PeerInfo, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -46,6 +74,9 @@ func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (Peer
 	if err := v.Err(); err != nil {
 		return PeerInfo{}, err
 	}
+	if err := u.unsupported(old); err != nil {
+		return PeerInfo{}, err
+	}
 	if err := st.checkFree(u.Name, "", id); err != nil {
 		return PeerInfo{}, err
 	}
@@ -54,8 +85,12 @@ func (s *Service) UpdatePeer(ctx context.Context, id string, u PeerUpdate) (Peer
 	}
 	p.Name = u.Name
 	p.SSHEnabled = u.SSHEnabled
-	p.LoginExpirationEnabled = u.LoginExpirationEnabled
-	p.InactivityExpirationEnabled = u.InactivityExpirationEnabled
+	if u.LoginExpirationEnabled != nil {
+		p.LoginExpirationEnabled = *u.LoginExpirationEnabled
+	}
+	if u.InactivityExpirationEnabled != nil {
+		p.InactivityExpirationEnabled = *u.InactivityExpirationEnabled
+	}
 	if u.ApprovalRequired != nil {
 		p.ApprovalRequired = *u.ApprovalRequired
 	}

@@ -1,12 +1,13 @@
-package web
+package peers
 
 import (
 	"context"
 	"fmt"
 	"testing"
 
-	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/valyala/fasthttp"
+
+	"github.com/edgeward/edgeward/core/overlay"
 )
 
 // BenchmarkListPeers10k measures GET /api/peers over 10k real peers (made

@@ -1,13 +1,14 @@
-package web
+package peers
 
 import (
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 type peerMinJSON struct {
@@ -49,25 +50,25 @@ func toGroupJSON(g overlay.GroupInfo) groupJSON {
 	return out
 }
 
-func (a *api_) listGroups(c *fiber.Ctx) error {
+func (h *handler) listGroups(c *fiber.Ctx) error {
 	name := c.Query("name")
-	groups := a.d.Overlay.Groups(name)
+	groups := h.d.Groups.Groups(name)
 	if name != "" && len(groups) == 0 {
-		return a.fail(c, core.NotFound("group with name %q not found", name))
+		return h.fail(c, core.NotFound("group with name %q not found", name))
 	}
 	out := make([]groupJSON, len(groups))
 	for i, g := range groups {
 		out[i] = toGroupJSON(g)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (a *api_) getGroup(c *fiber.Ctx) error {
-	g, err := a.d.Overlay.Group(c.Params("id"))
+func (h *handler) getGroup(c *fiber.Ctx) error {
+	g, err := h.d.Groups.Group(c.Params("id"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toGroupJSON(g))
+	return httpx.OK(c, toGroupJSON(g))
 }
 
 type groupReq struct {
@@ -100,36 +101,36 @@ func parseResources(in []resourceJSON) ([]netip.Prefix, error) {
 	return out, v.Err()
 }
 
-func (a *api_) createGroup(c *fiber.Ctx) error { return a.saveGroup(c, "") }
+func (h *handler) createGroup(c *fiber.Ctx) error { return h.saveGroup(c, "") }
 
-func (a *api_) updateGroup(c *fiber.Ctx) error { return a.saveGroup(c, c.Params("id")) }
+func (h *handler) updateGroup(c *fiber.Ctx) error { return h.saveGroup(c, c.Params("id")) }
 
-func (a *api_) saveGroup(c *fiber.Ctx, id string) error {
+func (h *handler) saveGroup(c *fiber.Ctx, id string) error {
 	var req groupReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	if req.Name == nil {
-		return a.fail(c, core.Invalid("name", "is required"))
+		return h.fail(c, core.Invalid("name", "is required"))
 	}
 	res, err := parseResources(req.Resources)
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	g, err := a.d.Overlay.SaveGroup(cx, id, overlay.GroupSpec{Name: *req.Name, Peers: req.Peers, Resources: res})
+	g, err := h.d.Groups.SaveGroup(cx, id, overlay.GroupSpec{Name: *req.Name, Peers: req.Peers, Resources: res})
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toGroupJSON(g))
+	return httpx.OK(c, toGroupJSON(g))
 }
 
-func (a *api_) deleteGroup(c *fiber.Ctx) error {
+func (h *handler) deleteGroup(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if err := a.d.Overlay.DeleteGroup(cx, c.Params("id")); err != nil {
-		return a.fail(c, err)
+	if err := h.d.Groups.DeleteGroup(cx, c.Params("id")); err != nil {
+		return h.fail(c, err)
 	}
-	return ok(c, fiber.Map{})
+	return httpx.OK(c, fiber.Map{})
 }

@@ -1,4 +1,4 @@
-package web
+package peers
 
 import (
 	"strings"
@@ -113,7 +113,7 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do(t, tt.method, tt.path, e.admin, tt.body)
-			var got apiError
+			var got Error
 			r.json(t, &got)
 			if r.status != tt.status || got.Code != tt.status || got.Message == "" {
 				t.Fatalf("status %d body %s, want %d", r.status, r.body, tt.status)

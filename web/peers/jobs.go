@@ -1,21 +1,24 @@
-package web
+package peers
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"math"
 	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/jobs"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
+// paramsJSON is the original's BundleParameters: every field is required
+// there, so bundle_for_time is written even when it is 0.
 type paramsJSON struct {
 	Anonymize     bool `json:"anonymize"`
 	BundleFor     bool `json:"bundle_for"`
-	BundleForTime int  `json:"bundle_for_time,omitempty"`
+	BundleForTime int  `json:"bundle_for_time"`
 	LogFileCount  int  `json:"log_file_count"`
 }
 
@@ -64,14 +67,14 @@ type jobReq struct {
 	} `json:"workload"`
 }
 
-func (a *api_) createJob(c *fiber.Ctx) error {
+func (h *handler) createJob(c *fiber.Ctx) error {
 	var req jobReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	v := &core.ValidationError{}
 	if req.Workload == nil {
-		return a.fail(c, core.Invalid("workload", "is required"))
+		return h.fail(c, core.Invalid("workload", "is required"))
 	}
 	if req.Workload.Type == nil {
 		v.Add("workload.type", "is required")
@@ -79,73 +82,84 @@ func (a *api_) createJob(c *fiber.Ctx) error {
 	var p jobs.Params
 	if wp := req.Workload.Parameters; wp != nil {
 		p.Anonymize, p.BundleFor = wp.Anonymize, wp.BundleFor
+		// The ranges are the core's to check: bundle_for_time only
+		// matters, and is only checked, with bundle_for.
 		p.BundleForTime = wholeNumber(v, "workload.parameters.bundle_for_time", wp.BundleForTime)
 		p.LogFileCount = wholeNumber(v, "workload.parameters.log_file_count", wp.LogFileCount)
+		// The core reads a log_file_count of 0 as "the default"; a client
+		// that sends 0 asks for none, which the original refuses too.
+		if wp.LogFileCount != nil && *wp.LogFileCount == 0 {
+			v.Add("workload.parameters.log_file_count", "must be from 1 to 1000")
+		}
 	}
 	if err := v.Err(); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	j, err := a.d.Jobs.Create(cx, c.Params("id"), *req.Workload.Type, p, httpx.Caller(c).ID)
+	j, err := h.d.Jobs.Create(cx, c.Params("id"), *req.Workload.Type, p, httpx.Caller(c).ID)
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toJobJSON(j))
+	return httpx.OK(c, toJobJSON(j))
 }
 
-// wholeNumber accepts the seed's "number" type but only whole values.
+// wholeNumber accepts the seed's "number" type but only whole values that
+// fit the parameters; absent is 0, as NetBird's client sends when unused.
 func wholeNumber(v *core.ValidationError, field string, f *float64) int {
 	if f == nil {
 		return 0
 	}
-	if *f != math.Trunc(*f) || *f < 1 || *f > 100000 {
-		v.Add(field, "must be a whole number in range")
+	if *f != math.Trunc(*f) || *f < -maxParam || *f > maxParam {
+		v.Add(field, "must be a whole number")
 		return 0
 	}
 	return int(*f)
 }
 
-func (a *api_) listJobs(c *fiber.Ctx) error {
+// maxParam bounds a parameter well above any range the core accepts, so
+// the conversion to int cannot overflow.
+const maxParam = 100000
+
+func (h *handler) listJobs(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	js, err := a.d.Jobs.List(cx, c.Params("id"))
+	js, err := h.d.Jobs.List(cx, c.Params("id"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	out := make([]jobJSON, len(js))
 	for i, j := range js {
 		out[i] = toJobJSON(j)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (a *api_) getJob(c *fiber.Ctx) error {
+func (h *handler) getJob(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	j, err := a.d.Jobs.Get(cx, c.Params("id"), c.Params("job"))
+	j, err := h.d.Jobs.Get(cx, c.Params("id"), c.Params("job"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toJobJSON(j))
+	return httpx.OK(c, toJobJSON(j))
 }
 
 // downloadBundle serves a finished bundle to admins only: it holds logs and
 // the firewall ruleset.
-func (a *api_) downloadBundle(c *fiber.Ctx) error {
+func (h *handler) downloadBundle(c *fiber.Ctx) error {
 	if httpx.Caller(c).Role != auth.RoleAdmin {
-		return a.fail(c, &core.Error{Kind: core.ErrPermission, Msg: "downloading a bundle needs an admin token"})
+		return h.fail(c, &core.Error{Kind: core.ErrPermission, Msg: "downloading a bundle needs an admin token"})
 	}
-	if err := sendBundle(c, a.d.Jobs, c.Params("sum")+"/"+c.Params("uuid")); err != nil {
-		return a.fail(c, err)
+	if err := sendBundle(c, h.d.Jobs, c.Params("sum")+"/"+c.Params("uuid")); err != nil {
+		return h.fail(c, err)
 	}
 	return nil
 }
 
 // sendBundle streams the bundle with this upload key ("sha256/uuid") as a
-// download; Jobs.Open checks the file against its hash. The API and the
-// peer page both serve bundles through it.
-func sendBundle(c *fiber.Ctx, js *jobs.Service, key string) error {
+// download; Jobs.Open checks the file against its hash.
+func sendBundle(c *fiber.Ctx, js Jobs, key string) error {
 	f, size, err := js.Open(key)
 	if err != nil {
 		return err

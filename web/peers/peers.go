@@ -1,12 +1,13 @@
-package web
+package peers
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // peerJSON is the seed's Peer (and, with AccessiblePeersCount, PeerBatch).
@@ -94,21 +95,21 @@ func toPeerJSON(p overlay.PeerInfo, batch bool) peerJSON {
 	return out
 }
 
-func (a *api_) listPeers(c *fiber.Ctx) error {
-	peers := a.d.Overlay.Peers(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")})
+func (h *handler) listPeers(c *fiber.Ctx) error {
+	peers := h.d.Peers.Peers(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")})
 	out := make([]peerJSON, len(peers))
 	for i, p := range peers {
 		out[i] = toPeerJSON(p, true)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (a *api_) getPeer(c *fiber.Ctx) error {
-	p, err := a.d.Overlay.Peer(c.Params("id"))
+func (h *handler) getPeer(c *fiber.Ctx) error {
+	p, err := h.d.Peers.Peer(c.Params("id"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toPeerJSON(p, false))
+	return httpx.OK(c, toPeerJSON(p, false))
 }
 
 type createPeerReq struct {
@@ -117,56 +118,32 @@ type createPeerReq struct {
 	Groups   []string `json:"groups"`
 }
 
-func (a *api_) createPeer(c *fiber.Ctx) error {
+func (h *handler) createPeer(c *fiber.Ctx) error {
 	var req createPeerReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	if req.Name == nil {
-		return a.fail(c, core.Invalid("name", "is required"))
+		return h.fail(c, core.Invalid("name", "is required"))
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	created, err := a.d.Overlay.CreatePeer(cx, overlay.NewPeer{
+	created, err := h.d.Peers.CreatePeer(cx, overlay.NewPeer{
 		Name: *req.Name, PublicKey: deref(req.WGPubKey), Groups: req.Groups, CreatedBy: httpx.Caller(c).ID})
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	out := toPeerJSON(created.PeerInfo, false)
 	if created.PrivateKey != "" {
 		out.PrivateKey = created.PrivateKey
-		out.ClientConfig = clientConfig(a.d, created)
+		out.ClientConfig = h.d.Access.ClientConfig(created, h.d.Gateway)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-// clientConfig is a wg-quick file for a peer whose key the gateway made,
-// so the admin can hand it over (or show it as a QR code) in one piece.
-func clientConfig(d Deps, p overlay.Created) string {
-	cfg := "[Interface]\nPrivateKey = " + p.PrivateKey + "\nAddress = " + p.IP.String() + "/32\n"
-	if d.DNS.IsValid() {
-		cfg += "DNS = " + d.DNS.String() + "\n"
-	}
-	if d.GatewayKey != "" {
-		allowed := d.Overlay.Network().String()
-		routes, _ := d.Overlay.Routes(p.ID)
-		for _, r := range routes {
-			allowed += ", " + r.String()
-		}
-		cfg += "\n[Peer]\nPublicKey = " + d.GatewayKey + "\n"
-		if p.PresharedKey != "" {
-			cfg += "PresharedKey = " + p.PresharedKey + "\n"
-		}
-		cfg += "AllowedIPs = " + allowed + "\n"
-		if d.Endpoint != "" {
-			cfg += "Endpoint = " + d.Endpoint + "\nPersistentKeepalive = 25\n"
-		} else {
-			cfg += "# Endpoint = HOST:PORT of this gateway (start edgeward with --endpoint to fill it in)\n"
-		}
-	}
-	return cfg
-}
-
+// updatePeerReq is the original's PeerRequest. Every field goes to the
+// core, which refuses what the gateway cannot honour (ipv6, turning
+// expiration on) rather than letting it drop silently.
 type updatePeerReq struct {
 	Name                        *string `json:"name"`
 	SSHEnabled                  *bool   `json:"ssh_enabled"`
@@ -174,12 +151,13 @@ type updatePeerReq struct {
 	InactivityExpirationEnabled *bool   `json:"inactivity_expiration_enabled"`
 	ApprovalRequired            *bool   `json:"approval_required"`
 	IP                          *string `json:"ip"`
+	IPv6                        *string `json:"ipv6"`
 }
 
-func (a *api_) updatePeer(c *fiber.Ctx) error {
+func (h *handler) updatePeer(c *fiber.Ctx) error {
 	var req updatePeerReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	v := &core.ValidationError{}
 	for _, f := range []struct {
@@ -196,27 +174,27 @@ func (a *api_) updatePeer(c *fiber.Ctx) error {
 		}
 	}
 	if err := v.Err(); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	p, err := a.d.Overlay.UpdatePeer(cx, c.Params("id"), overlay.PeerUpdate{
-		Name: *req.Name, SSHEnabled: *req.SSHEnabled, LoginExpirationEnabled: *req.LoginExpirationEnabled,
-		InactivityExpirationEnabled: *req.InactivityExpirationEnabled, ApprovalRequired: req.ApprovalRequired, IP: req.IP,
+	p, err := h.d.Peers.UpdatePeer(cx, c.Params("id"), overlay.PeerUpdate{
+		Name: *req.Name, SSHEnabled: *req.SSHEnabled, LoginExpirationEnabled: req.LoginExpirationEnabled,
+		InactivityExpirationEnabled: req.InactivityExpirationEnabled, ApprovalRequired: req.ApprovalRequired, IP: req.IP, IPv6: req.IPv6,
 	})
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toPeerJSON(p, false))
+	return httpx.OK(c, toPeerJSON(p, false))
 }
 
-func (a *api_) deletePeer(c *fiber.Ctx) error {
+func (h *handler) deletePeer(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if err := a.d.Overlay.DeletePeer(cx, c.Params("id")); err != nil {
-		return a.fail(c, err)
+	if err := h.d.Peers.DeletePeer(cx, c.Params("id")); err != nil {
+		return h.fail(c, err)
 	}
-	return ok(c, fiber.Map{})
+	return httpx.OK(c, fiber.Map{})
 }
 
 type accessiblePeerJSON struct {
@@ -233,17 +211,17 @@ type accessiblePeerJSON struct {
 	LastSeen    time.Time `json:"last_seen"`
 }
 
-func (a *api_) accessiblePeers(c *fiber.Ctx) error {
-	peers, err := a.d.Overlay.Accessible(c.Params("id"))
+func (h *handler) accessiblePeers(c *fiber.Ctx) error {
+	peers, err := h.d.Access.Accessible(c.Params("id"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	out := make([]accessiblePeerJSON, len(peers))
 	for i, p := range peers {
 		out[i] = accessiblePeerJSON{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSLabel: p.FQDN,
 			UserID: p.CreatedBy, Connected: p.Connected, LastSeen: p.LastSeen}
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
 type tempAccessReq struct {
@@ -258,10 +236,10 @@ type tempAccessJSON struct {
 	Rules []string `json:"rules"`
 }
 
-func (a *api_) tempAccess(c *fiber.Ctx) error {
+func (h *handler) tempAccess(c *fiber.Ctx) error {
 	var req tempAccessReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	v := &core.ValidationError{}
 	if req.Name == nil {
@@ -276,22 +254,14 @@ func (a *api_) tempAccess(c *fiber.Ctx) error {
 		v.Add("rules", "is required")
 	}
 	if err := v.Err(); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	res, err := a.d.Overlay.CreateTempAccess(cx, c.Params("id"), overlay.TempAccess{
+	res, err := h.d.Access.CreateTempAccess(cx, c.Params("id"), overlay.TempAccess{
 		Name: *req.Name, PublicKey: *req.WGPubKey, Rules: req.Rules, CreatedBy: httpx.Caller(c).ID})
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, tempAccessJSON{Name: res.Name, ID: res.ID, Rules: res.Rules})
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return httpx.OK(c, tempAccessJSON{Name: res.Name, ID: res.ID, Rules: res.Rules})
 }

@@ -1,12 +1,13 @@
-package web
+package peers
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/auth"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 type tokenJSON struct {
@@ -22,13 +23,13 @@ func toTokenJSON(t auth.Token) tokenJSON {
 	return tokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, CreatedAt: t.CreatedAt}
 }
 
-func (a *api_) listTokens(c *fiber.Ctx) error {
-	toks := a.d.Tokens.List()
+func (h *handler) listTokens(c *fiber.Ctx) error {
+	toks := h.d.Tokens.List()
 	out := make([]tokenJSON, len(toks))
 	for i, t := range toks {
 		out[i] = toTokenJSON(t)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
 type tokenReq struct {
@@ -36,13 +37,13 @@ type tokenReq struct {
 	Role *string `json:"role"`
 }
 
-func (a *api_) createToken(c *fiber.Ctx) error {
+func (h *handler) createToken(c *fiber.Ctx) error {
 	var req tokenReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	if req.Name == nil {
-		return a.fail(c, core.Invalid("name", "is required"))
+		return h.fail(c, core.Invalid("name", "is required"))
 	}
 	role := auth.RoleViewer
 	if req.Role != nil {
@@ -50,22 +51,22 @@ func (a *api_) createToken(c *fiber.Ctx) error {
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	tok, secret, err := a.d.Tokens.Create(cx, *req.Name, role)
+	tok, secret, err := h.d.Tokens.Create(cx, *req.Name, role)
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	a.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", httpx.Caller(c).ID)
+	h.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", httpx.Caller(c).ID)
 	out := toTokenJSON(tok)
 	out.Token = secret
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (a *api_) revokeToken(c *fiber.Ctx) error {
+func (h *handler) revokeToken(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if err := a.d.Tokens.Revoke(cx, c.Params("id")); err != nil {
-		return a.fail(c, err)
+	if err := h.d.Tokens.Revoke(cx, c.Params("id")); err != nil {
+		return h.fail(c, err)
 	}
-	a.d.Log.Info("api token revoked", "token_id", c.Params("id"), "by", httpx.Caller(c).ID)
-	return ok(c, fiber.Map{})
+	h.d.Log.Info("api token revoked", "token_id", c.Params("id"), "by", httpx.Caller(c).ID)
+	return httpx.OK(c, fiber.Map{})
 }

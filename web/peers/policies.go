@@ -1,13 +1,14 @@
-package web
+package peers
 
 import (
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
-	"github.com/gofiber/fiber/v2"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // resourceJSON is the original's resource reference: a rule side naming
@@ -154,50 +155,50 @@ func peerResource(v *core.ValidationError, field string, r *resourceJSON) string
 	return r.ID
 }
 
-func (a *api_) listPolicies(c *fiber.Ctx) error {
-	pols := a.d.Overlay.Policies()
+func (h *handler) listPolicies(c *fiber.Ctx) error {
+	pols := h.d.Policies.Policies()
 	out := make([]policyJSON, len(pols))
 	for i, p := range pols {
 		out[i] = toPolicyJSON(p)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (a *api_) getPolicy(c *fiber.Ctx) error {
-	p, err := a.d.Overlay.Policy(c.Params("id"))
+func (h *handler) getPolicy(c *fiber.Ctx) error {
+	p, err := h.d.Policies.Policy(c.Params("id"))
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toPolicyJSON(p))
+	return httpx.OK(c, toPolicyJSON(p))
 }
 
-func (a *api_) createPolicy(c *fiber.Ctx) error { return a.savePolicy(c, "") }
+func (h *handler) createPolicy(c *fiber.Ctx) error { return h.savePolicy(c, "") }
 
-func (a *api_) updatePolicy(c *fiber.Ctx) error { return a.savePolicy(c, c.Params("id")) }
+func (h *handler) updatePolicy(c *fiber.Ctx) error { return h.savePolicy(c, c.Params("id")) }
 
-func (a *api_) savePolicy(c *fiber.Ctx, id string) error {
+func (h *handler) savePolicy(c *fiber.Ctx, id string) error {
 	var req policyReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	p, err := toPolicy(req)
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	saved, err := a.d.Overlay.SavePolicy(cx, id, p)
+	saved, err := h.d.Policies.SavePolicy(cx, id, p)
 	if err != nil {
-		return a.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, toPolicyJSON(saved))
+	return httpx.OK(c, toPolicyJSON(saved))
 }
 
-func (a *api_) deletePolicy(c *fiber.Ctx) error {
+func (h *handler) deletePolicy(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if err := a.d.Overlay.DeletePolicy(cx, c.Params("id")); err != nil {
-		return a.fail(c, err)
+	if err := h.d.Policies.DeletePolicy(cx, c.Params("id")); err != nil {
+		return h.fail(c, err)
 	}
-	return ok(c, fiber.Map{})
+	return httpx.OK(c, fiber.Map{})
 }

@@ -23,8 +23,10 @@ import (
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/p2pview"
 	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/httpx"
+	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
 )
 
@@ -52,6 +54,11 @@ type Deps struct {
 	Stats   *netstat.Sampler
 	// NodeID is the node's P2P id (Base58Check of its public key).
 	NodeID string
+
+	// P2P is the read model of points, peers and connections the /network
+	// dialect and the network page share; nil builds one over ACL and
+	// Overlay.
+	P2P *p2pview.View
 
 	// Plane is the WireGuard data plane: it kicks peers and reports its
 	// state. nil leaves kicks to the overlay's bookkeeping alone.
@@ -103,6 +110,9 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
 
+	if d.P2P == nil && d.ACL != nil && d.Overlay != nil {
+		d.P2P = p2pview.New(d.ACL, d.Overlay, nil)
+	}
 	pd := peers.Deps{Log: d.Log, Peers: d.Overlay, Access: d.Overlay,
 		Groups: d.Overlay, Policies: d.Overlay, Tokens: d.Tokens, Gateway: gateway(d)}
 	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
@@ -110,8 +120,7 @@ func New(d Deps) *fiber.App {
 	}
 	peers.Mount(app.Group("/api", authenticate(d)), pd)
 	if d.ACL != nil {
-		n := &network{d: d}
-		n.routes(app.Group("/network", authenticate(d)))
+		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
 	if d.Links != nil {
 		nic := interfaces.Deps{Log: d.Log, Links: d.Links, Guard: guard(d)}
@@ -124,6 +133,19 @@ func New(d Deps) *fiber.App {
 		mountUI(app, d)
 	}
 	return app
+}
+
+// p2pDeps are the /network dialect's deps. A nil pointer must not become
+// a non-nil interface: the dialect checks Stats and Plane for nil.
+func p2pDeps(d Deps) p2p.Deps {
+	out := p2p.Deps{Log: d.Log, ACL: d.ACL, Overlay: d.Overlay, View: d.P2P, Journal: d.Journal, NodeID: d.NodeID}
+	if d.Stats != nil {
+		out.Stats = d.Stats
+	}
+	if d.Plane != nil {
+		out.Plane = d.Plane
+	}
+	return out
 }
 
 // gateway is what client configs say about this gateway.

@@ -23,6 +23,9 @@ const (
 	sseBeat = 15 * time.Second
 	// eventStreamPath streams the journal to the pages.
 	eventStreamPath = "/events/stream"
+	// sseBuffer is the subscription buffer of a page's stream: a browser
+	// that falls this far behind is cut off and reconnects.
+	sseBuffer = 256
 )
 
 // eventRoutes mounts the live event stream.
@@ -64,7 +67,7 @@ func eventRow(e events.Event, now time.Time) eventlog.Row {
 // that the journal still holds.
 func (u *ui) eventStream(c *fiber.Ctx) error {
 	// Subscribe first so nothing falls between the missed and the new.
-	sub := u.d.Journal.Subscribe(logBuffer)
+	sub := u.d.Journal.Subscribe(sseBuffer)
 	var head bytes.Buffer
 	var last uint64
 	if seq, err := strconv.ParseUint(c.Get("Last-Event-ID"), 10, 64); err == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,12 +14,14 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/acl"
+	"github.com/edgeward/edgeward/core/p2pid"
+	"github.com/edgeward/edgeward/core/p2pview"
 	"github.com/edgeward/edgeward/views/pages"
 )
 
 // The network page lives under /p2p: /network is the JSON dialect's.
-// Its handlers make the same core calls as that dialect's (network*.go)
-// and reuse its argument parsing and point book.
+// Its handlers make the same core calls as that dialect's (web/p2p) and
+// read the same model of points, peers and connections (core/p2pview).
 
 // p2pListLimit caps each list on the page: the ACL may hold 100,000 bans,
 // which no browser on a phone should be sent at once.
@@ -98,46 +101,40 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 	p.Counts = pages.NetCounts(n)
 	now := time.Now()
 	u.p2pConnections(&p)
-	p2pPoints(&p, (&network{d: u.d}).pointBookFirst(p2pListLimit), now)
+	p2pPoints(&p, u.d.P2P.Points(p2pListLimit), now)
 	u.p2pLists(&p, now)
 	u.p2pGreylist(&p, now)
 	return p
 }
 
 func (u *ui) p2pConnections(p *pages.NetworkProps) {
-	for _, conn := range u.d.Overlay.Connections() {
-		if conn.PeerID == "" {
-			continue // as in the API: a key that is no WireGuard key has no P2P id
-		}
+	for _, conn := range u.d.P2P.Connections() {
 		dir := "outgoing"
-		if toConnectionJSON(conn).Incoming {
+		if conn.Incoming {
 			dir = "incoming"
 		}
 		addr := "unknown"
-		if ep := conn.Endpoint; ep.IsValid() {
-			addr = netip.AddrPortFrom(ep.Addr().Unmap(), ep.Port()).String()
+		if conn.Endpoint.IsValid() {
+			addr = conn.Endpoint.String()
 		}
-		st := u.d.ACL.Peer(conn.PeerID)
 		p.Connections = append(p.Connections, pages.NetConnRow{PeerID: conn.PeerID, Name: conn.Name, Address: addr,
-			Direction: dir, Since: pageTime(conn.Since), Banned: st.Banned, Trusted: st.Trusted})
+			Direction: dir, Since: pageTime(conn.Since), Banned: conn.Banned, Trusted: conn.Trusted})
 	}
 }
 
 // p2pPoints lists the first points of book as GET /network/points lists
 // them all.
-func p2pPoints(p *pages.NetworkProps, book pointBook, now time.Time) {
-	points := book.list()
+func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
+	points := book.List()
 	for _, ap := range points[:min(len(points), p2pListLimit)] {
-		info, _ := book.info(ap)
-		ps := book.acl[ap.Addr()]
-		r := pages.NetPointRow{Point: ap.String(), State: info.State.EventKind, PeerID: info.P2PPeerID,
-			Banned: ps.Banned, Trusted: info.Trusted}
-		if !ps.GreylistedTill.IsZero() {
-			r.GreyLeft = p2pLeft(ps.GreylistedTill.Sub(now))
+		pt, _ := book.Info(ap)
+		r := pages.NetPointRow{Point: ap.String(), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
+		if !pt.GreylistedTill.IsZero() {
+			r.GreyLeft = p2pLeft(pt.GreylistedTill.Sub(now))
 		}
 		p.Points = append(p.Points, r)
 	}
-	p.PointsMore = len(points) + book.left - len(p.Points)
+	p.PointsMore = len(points) + book.Left - len(p.Points)
 }
 
 // p2pLists fills the bans and trusts: addresses, ranges and address:port
@@ -215,7 +212,8 @@ func (u *ui) p2pACL(c *fiber.Ctx) error {
 		return u.p2pRefuseForm(c, f, fiber.StatusUnprocessableEntity,
 			map[string]string{"address": "Enter an address, a range, an address:port or a peer id."})
 	}
-	isPeer := checkPeerID("address", f.Address) == nil
+	_, perr := p2pid.Parse(f.Address)
+	isPeer := perr == nil
 	if isPeer && ttl > 0 {
 		return u.p2pRefuseForm(c, f, fiber.StatusUnprocessableEntity,
 			map[string]string{"duration": "A peer id is banned or trusted for good: leave this empty."})
@@ -259,12 +257,12 @@ func (u *ui) p2pBulk(c *fiber.Ctx) error {
 	if err != nil {
 		return u.p2pRefuseBulk(c, f, fiber.StatusUnprocessableEntity, map[string]string{"bulk_duration": sentence(err.Error())}, nil)
 	}
-	entries, lines := entryLines(f.Entries)
+	entries, lines := acl.SplitEntries(f.Entries)
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	count, err := u.d.ACL.Bulk(cx, f.Action, entries, ttl, p2pBy)
 	if err != nil {
-		fields, bad, ok := p2pBulkErrors(byLine(err, lines))
+		fields, bad, ok := p2pBulkErrors(acl.ByLine(err, lines))
 		if !ok {
 			return err
 		}
@@ -356,9 +354,9 @@ func (u *ui) p2pPointOp(op string) fiber.Handler {
 // /network/peers/{peer_id} does. Opening what the ACL does not hold is a 404.
 func (u *ui) p2pPeerOp(op string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		id, err := peerIDArg(c)
+		id, err := p2pPeerID(c)
 		if err != nil {
-			return p2pNotFound(err)
+			return err
 		}
 		if op == acl.Open && u.d.ACL.Peer(id) == (acl.PeerState{}) {
 			return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("The ACL holds nothing for peer %s.", id))
@@ -376,9 +374,9 @@ func (u *ui) p2pPeerOp(op string) fiber.Handler {
 // p2pDisconnect ends a peer's connection, as DELETE /network/connections
 // does; a peer that is not connected is a 404.
 func (u *ui) p2pDisconnect(c *fiber.Ctx) error {
-	id, err := peerIDArg(c)
+	id, err := p2pPeerID(c)
 	if err != nil {
-		return p2pNotFound(err)
+		return err
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
@@ -394,28 +392,35 @@ func (u *ui) p2pDisconnect(c *fiber.Ctx) error {
 }
 
 // p2pPoint reads the :point path argument: a point as the API takes it
-// (addr:port) or a plain address, which names port 0.
+// (addr:port) or a plain address, which names port 0. A malformed one is
+// a 404 page: such a path names nothing.
 func p2pPoint(c *fiber.Ctx) (netip.AddrPort, error) {
-	ap, err := pointArg(c)
+	s, err := url.PathUnescape(c.Params("point"))
+	if err != nil {
+		return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, "No such point.")
+	}
+	ap, err := acl.ParsePoint(s)
 	if err == nil {
 		return ap, nil
 	}
-	if s, perr := pathArg(c, "point"); perr == nil {
-		if a, aerr := netip.ParseAddr(s); aerr == nil && a.Zone() == "" {
-			return netip.AddrPortFrom(a.Unmap(), 0), nil
-		}
+	if a, aerr := netip.ParseAddr(s); aerr == nil && a.Zone() == "" {
+		return netip.AddrPortFrom(a.Unmap(), 0), nil
 	}
-	return netip.AddrPort{}, p2pNotFound(err)
+	return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, sentence(fmt.Sprintf("point %s: %s", quote(s), err.Error())))
 }
 
-// p2pNotFound turns the API's refusal of a malformed path argument into a
-// 404 page: such a path names nothing.
-func p2pNotFound(err error) error {
-	var f *netFailure
-	if errors.As(err, &f) {
-		return fiber.NewError(fiber.StatusNotFound, sentence(f.msg))
+// p2pPeerID reads the :peer_id path argument; a malformed one is a 404
+// page.
+func p2pPeerID(c *fiber.Ctx) (string, error) {
+	s, err := url.PathUnescape(c.Params("peer_id"))
+	if err == nil {
+		_, err = p2pid.Parse(s)
 	}
-	return err
+	if err != nil {
+		return "", fiber.NewError(fiber.StatusNotFound,
+			sentence(fmt.Sprintf("peer_id %s is not a peer id: want 30 Base58Check characters starting with \"id\"", quote(s))))
+	}
+	return s, nil
 }
 
 // p2pStatus is the status of a refused form: 422, or the kind of a public
@@ -451,7 +456,7 @@ func p2pTTL(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	const day = 24 * time.Hour
-	maxTTL := time.Duration(maxTTLSeconds) * time.Second
+	maxTTL := acl.MaxTTL
 	var d time.Duration
 	var err error
 	if days, ok := strings.CutSuffix(s, "d"); ok {

@@ -31,6 +31,8 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 	}
 	if ttl < 0 || (ttl > 0 && acl == Trust) {
 		v.Add("ttl", "must be positive, and only bans expire")
+	} else if ttl > MaxTTL {
+		v.Add("ttl", "must be at most %d days", MaxTTL/(24*time.Hour))
 	}
 	targets := make([]Target, 0, len(entries))
 	seen := make(map[Target]bool, len(entries))

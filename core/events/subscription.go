@@ -62,3 +62,11 @@ func (s *Subscription) Close() {
 // Dropped reports whether the subscription was cut off because its buffer
 // was full when an event was published. It stays false after a plain Close.
 func (s *Subscription) Dropped() bool { return s.dropped.Load() }
+
+// Subscribers returns how many subscriptions are live (neither closed nor
+// cut off), so a caller can check that streams end their subscriptions.
+func (j *Journal) Subscribers() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.subs)
+}

@@ -175,3 +175,27 @@ func BenchmarkPublish(b *testing.B) {
 	s.Close()
 	<-done
 }
+
+func TestSubscribersCountsLiveSubscriptions(t *testing.T) {
+	j := New(4, nil)
+	a, b := j.Subscribe(1), j.Subscribe(8)
+	if n := j.Subscribers(); n != 2 {
+		t.Fatalf("subscribers = %d, want 2", n)
+	}
+	a.Close()
+	a.Close()
+	if n := j.Subscribers(); n != 1 {
+		t.Fatalf("after a close: subscribers = %d, want 1", n)
+	}
+	// b has room for 8; a second slow subscriber is cut off by the flood.
+	c := j.Subscribe(1)
+	j.Publish(Event{Kind: PeerCreated})
+	j.Publish(Event{Kind: PeerCreated})
+	if n := j.Subscribers(); n != 1 || !c.Dropped() {
+		t.Fatalf("after a cut-off: subscribers = %d (want 1), dropped = %v", n, c.Dropped())
+	}
+	b.Close()
+	if n := j.Subscribers(); n != 0 {
+		t.Fatalf("subscribers = %d, want 0", n)
+	}
+}

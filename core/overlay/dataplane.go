@@ -159,6 +159,7 @@ type Observation struct {
 func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 	type change struct {
 		id, name string
+		key      string // the public key, whose P2P id the events carry
 		up       bool
 		newPoint bool // a connected peer now at another endpoint
 		newAddr  bool // an address this peer was not seen at before
@@ -197,7 +198,7 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 			stat.everConnected = true
 		}
 		if was != o.Connected || (o.Connected && moved) {
-			changes = append(changes, change{id: id, name: p.Name, up: o.Connected, newPoint: moved && was,
+			changes = append(changes, change{id: id, name: p.Name, key: p.PublicKey, up: o.Connected, newPoint: moved && was,
 				newAddr: newAddr, endpoint: stat.Endpoint})
 		}
 		if p.Ephemeral && !o.Connected && stat.everConnected {
@@ -219,14 +220,20 @@ func (s *Service) Observe(ctx context.Context, obs []Observation) error {
 		}
 	}
 	for _, c := range changes {
+		// peer_id is the P2P id: the /network dialect's events name
+		// peers by it, also after the peer is gone.
 		fields := map[string]string{}
+		pid := PeerID(c.key)
+		if pid != "" {
+			fields["peer_id"] = pid
+		}
 		if c.endpoint.IsValid() {
 			fields["endpoint"] = c.endpoint.String()
 		}
 		if c.newAddr {
 			// The P2P dialect's point logs are by address.
 			s.publish(events.NewPoint, c.endpoint.Addr().String(), "new point "+c.endpoint.String()+" (peer "+c.name+")",
-				map[string]string{"point": c.endpoint.String(), "peer": c.id})
+				map[string]string{"point": c.endpoint.String(), "peer": c.id, "peer_id": pid})
 		}
 		switch {
 		case c.newPoint:

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/edgeward/edgeward/core"
 )
 
@@ -173,5 +175,28 @@ func TestKeptKey(t *testing.T) {
 	}
 	if _, ok, _ := f.svc.Kept(ctx, k2.ID); ok {
 		t.Fatal("a deleted peer's key is still kept")
+	}
+}
+
+// TestConnectionEventsCarryThePeerID: the /network dialect names peers by
+// their P2P id in its logs, also once the peer is gone.
+func TestConnectionEventsCarryThePeerID(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.peer(t, "alpha")
+	ep := netip.MustParseAddrPort("198.51.100.4:40000")
+	for _, up := range []bool{true, false} {
+		if err := f.svc.Observe(ctx, []Observation{{PublicKey: a.PublicKey, Connected: up, Endpoint: ep, LastSeen: f.clock.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := PeerID(a.PublicKey)
+	var got []string
+	for _, e := range f.journal.Recent(10, nil) {
+		got = append(got, string(e.Kind)+" "+e.Fields["peer_id"])
+	}
+	wantEvents := []string{"peer_created " + want, "new_point " + want, "peer_connected " + want, "peer_disconnected " + want}
+	if diff := cmp.Diff(wantEvents, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

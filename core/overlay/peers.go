@@ -106,7 +106,11 @@ func (s *Service) CreatePeer(ctx context.Context, req NewPeer) (Created, error) 
 	if err != nil {
 		return Created{}, err
 	}
-	s.publish(events.PeerCreated, p.ID, "peer "+p.Name+" created", map[string]string{"ip": ip.String()})
+	fields := map[string]string{"ip": ip.String()}
+	if pid := PeerID(p.PublicKey); pid != "" {
+		fields["peer_id"] = pid // the /network dialect's name of the peer
+	}
+	s.publish(events.PeerCreated, p.ID, "peer "+p.Name+" created", fields)
 	info, _ := s.Peer(p.ID)
 	out.PeerInfo = info
 	return out, nil

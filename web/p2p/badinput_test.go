@@ -1,4 +1,4 @@
-package web
+package p2p
 
 import (
 	"strings"

@@ -1,11 +1,12 @@
-package web
+package p2p
 
 import (
-	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"strconv"
 
-	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core/p2pview"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // connectionJSON is the original's P2p_connection.Info of a connected
@@ -28,57 +29,56 @@ type metadataJSON struct {
 	PrivateNode    bool `json:"private_node"`
 }
 
-func toConnectionJSON(c overlay.Connection) connectionJSON {
-	return connectionJSON{Incoming: true, PeerID: c.PeerID, IDPoint: idPoint(c.Endpoint),
+func toConnectionJSON(c p2pview.Connection) connectionJSON {
+	return connectionJSON{Incoming: c.Incoming, PeerID: c.PeerID, IDPoint: idPoint(c.Endpoint),
 		RemoteSocketPort: c.Endpoint.Port(), AnnouncedVersion: netVersion}
 }
 
-func (n *network) connections(c *fiber.Ctx) error {
+func (h *handler) connectionList() []connectionJSON {
 	out := []connectionJSON{}
-	for _, conn := range n.d.Overlay.Connections() {
-		if conn.PeerID != "" {
-			out = append(out, toConnectionJSON(conn))
-		}
+	for _, conn := range h.View.Connections() {
+		out = append(out, toConnectionJSON(conn))
 	}
-	return ok(c, out)
+	return out
 }
 
-func (n *network) connection(c *fiber.Ctx) error {
+func (h *handler) connections(c *fiber.Ctx) error { return httpx.OK(c, h.connectionList()) }
+
+func (h *handler) connection(c *fiber.Ctx) error {
 	id, err := peerIDArg(c)
 	if err != nil {
-		return n.fail(c, err)
+		return h.fail(c, err)
 	}
-	for _, conn := range n.d.Overlay.Connections() {
-		if conn.PeerID == id {
-			return ok(c, toConnectionJSON(conn))
-		}
+	conn, ok := h.View.Connection(id)
+	if !ok {
+		return h.fail(c, unknown("not_connected", "peer %s is not connected", id))
 	}
-	return n.fail(c, unknown("not_connected", "peer %s is not connected", id))
+	return httpx.OK(c, toConnectionJSON(conn))
 }
 
 // disconnect ends the peer's connection; like the original it answers {}
 // whether or not the peer was connected.
-func (n *network) disconnect(c *fiber.Ctx) error {
+func (h *handler) disconnect(c *fiber.Ctx) error {
 	id, err := peerIDArg(c)
 	if err != nil {
-		return n.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if n.d.Plane == nil {
-		if _, err := n.d.Overlay.Disconnect(cx, id); err != nil {
-			return n.fail(c, err)
+	if h.Plane == nil {
+		if _, err := h.Overlay.Disconnect(cx, id); err != nil {
+			return h.fail(c, err)
 		}
-		return ok(c, fiber.Map{})
+		return httpx.OK(c, fiber.Map{})
 	}
-	p, err := n.d.Overlay.ByPeerID(id)
+	p, err := h.Overlay.ByPeerID(id)
 	if err != nil {
-		return ok(c, fiber.Map{})
+		return httpx.OK(c, fiber.Map{})
 	}
-	if _, err := n.d.Plane.Kick(cx, p.PublicKey); err != nil {
-		return n.fail(c, err)
+	if _, err := h.Plane.Kick(cx, p.PublicKey); err != nil {
+		return h.fail(c, err)
 	}
-	return ok(c, fiber.Map{})
+	return httpx.OK(c, fiber.Map{})
 }
 
 // tunnelJSON is the WireGuard data plane's state (an edgeward extension
@@ -94,15 +94,15 @@ type tunnelJSON struct {
 	LastPoll  string `json:"last_poll,omitempty"`
 }
 
-func (n *network) tunnel(c *fiber.Ctx) error {
-	if n.d.Plane == nil {
-		return ok(c, tunnelJSON{Why: "no WireGuard data plane in this process", RxBytes: "0", TxBytes: "0"})
+func (h *handler) tunnel(c *fiber.Ctx) error {
+	if h.Plane == nil {
+		return httpx.OK(c, tunnelJSON{Why: "no WireGuard data plane in this process", RxBytes: "0", TxBytes: "0"})
 	}
-	s := n.d.Plane.Status()
+	s := h.Plane.Status()
 	out := tunnelJSON{Running: s.Running, Why: s.Why, Interface: s.Interface, Peers: s.Peers, Connected: s.Connected,
-		RxBytes: fmt.Sprint(s.RxBytes), TxBytes: fmt.Sprint(s.TxBytes)}
+		RxBytes: strconv.FormatInt(s.RxBytes, 10), TxBytes: strconv.FormatInt(s.TxBytes, 10)}
 	if !s.LastPoll.IsZero() {
 		out.LastPoll = stamp(s.LastPoll)
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }

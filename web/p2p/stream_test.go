@@ -1,8 +1,9 @@
-package web
+package p2p
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 )
 
@@ -171,11 +174,40 @@ func checkSchema(t *testing.T, name string, raw []byte) {
 	}
 }
 
+// TestNetworkLogStream: /network/log carries the original's P2p_event
+// kinds only, mapped from the overlay's events; ACL changes stay out.
 func TestNetworkLogStream(t *testing.T) {
 	e := newEnv(t)
 	base, _ := e.serve(t)
+	s := openStream(t, base, "/network/log", e.viewer, "P2PEvent")
+	if r := e.live(t, base, "PATCH", "/network/points/203.0.113.77:9732", e.admin, obj{"acl": "ban"}); r.status != 200 {
+		t.Fatalf("ban: %d %s", r.status, r.body)
+	}
+	pid, _ := e.connect(t, "p", "198.51.100.30:51820")
+	for _, want := range []obj{
+		{"event": "new_peer", "peer_id": pid},
+		{"event": "new_point", "point": "198.51.100.30:51820"},
+		{"event": "connection_established", "id_point": obj{"addr": "::ffff:198.51.100.30", "port": 51820.0}, "peer_id": pid},
+	} {
+		if diff := cmp.Diff(want, s.next(t)); diff != "" {
+			t.Fatalf("event (-want +got):\n%s", diff)
+		}
+	}
+	if r := e.live(t, base, "DELETE", "/network/connections/"+pid, e.admin, nil); r.status != 200 {
+		t.Fatalf("disconnect: %d %s", r.status, r.body)
+	}
+	if diff := cmp.Diff(obj{"event": "disconnection", "peer_id": pid}, s.next(t)); diff != "" {
+		t.Fatalf("event (-want +got):\n%s", diff)
+	}
+}
+
+// TestEdgewardLogStream: edgeward's own events, ACL changes included, are
+// on /network/edgeward/log.
+func TestEdgewardLogStream(t *testing.T) {
+	e := newEnv(t)
+	base, _ := e.serve(t)
 	admin := e.tokenID(t, "admin")
-	s := openStream(t, base, "/network/log", e.viewer, "NetworkEvent")
+	s := openStream(t, base, "/network/edgeward/log", e.viewer, "NetworkEvent")
 	if r := e.live(t, base, "PATCH", "/network/points/203.0.113.77:9732", e.admin, obj{"acl": "ban"}); r.status != 200 {
 		t.Fatalf("ban: %d %s", r.status, r.body)
 	}
@@ -193,40 +225,44 @@ func TestNetworkLogStream(t *testing.T) {
 
 func TestNetworkLogMonitor(t *testing.T) {
 	e := newEnv(t)
-	pid, oid := e.connect(t, "p", "")
+	key := newKey(t)
+	if _, err := e.ov.CreatePeer(context.Background(), overlay.NewPeer{Name: "p", PublicKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	pid := overlay.PeerID(key)
 	base, _ := e.serve(t)
-	admin := e.tokenID(t, "admin")
 	point := "/network/points/203.0.113.78:9732"
-	pointEvent := func(kind, past string) obj {
-		return obj{"event": kind, "time": anyTS, "subject": "203.0.113.78", "message": "point 203.0.113.78:9732 " + past,
-			"point": "203.0.113.78:9732", "by": admin}
+	ep := netip.MustParseAddrPort("203.0.113.78:9732")
+	ctx := context.Background()
+	if err := e.ov.SetConnected(ctx, key, true, ep); err != nil {
+		t.Fatal(err)
 	}
-	e.live(t, base, "PATCH", point, e.admin, obj{"acl": "ban"})
-
-	ps := openStream(t, base, point+"/log?monitor", e.viewer, "NetworkEventList")
-	if diff := cmp.Diff(arr{pointEvent("point_banned", "banned")}, ps.next(t)); diff != "" {
-		t.Fatalf("past events (-want +got):\n%s", diff)
+	established := arr{anyTS, obj{"event_kind": "connection_established", "p2p_peer_id": pid}}
+	ps := openStream(t, base, point+"/log?monitor", e.viewer, "PointEventList")
+	if diff := cmp.Diff(arr{established}, ps.next(t)); diff != "" {
+		t.Fatalf("past point events (-want +got):\n%s", diff)
 	}
-	peerStream := openStream(t, base, "/network/peers/"+pid+"/log?monitor", e.viewer, "NetworkEventList")
-	created := obj{"event": "peer_created", "time": anyTS, "subject": oid, "message": "peer p created", "ip": "100.64.0.2"}
-	if diff := cmp.Diff(arr{created}, peerStream.next(t)); diff != "" {
+	at := obj{"addr": "::ffff:203.0.113.78", "port": 9732.0}
+	peerStream := openStream(t, base, "/network/peers/"+pid+"/log?monitor", e.viewer, "PeerEventList")
+	if diff := cmp.Diff(arr{obj{"kind": "connection_established", "timestamp": anyTS, "addr": at["addr"], "port": at["port"]}}, peerStream.next(t)); diff != "" {
 		t.Fatalf("past peer events (-want +got):\n%s", diff)
 	}
 
-	// Events about others are not streamed.
-	e.live(t, base, "PATCH", "/network/points/203.0.113.79:1", e.admin, obj{"acl": "ban"})
+	// Events about others, and ACL events, are not streamed.
+	e.connect(t, "other", "203.0.113.79:1")
 	e.live(t, base, "PATCH", point, e.admin, obj{"acl": "trust"})
-	e.live(t, base, "PATCH", "/network/peers/"+pid, e.admin, obj{"acl": "ban"})
-	if diff := cmp.Diff(arr{pointEvent("point_trusted", "trusted")}, ps.next(t)); diff != "" {
-		t.Fatalf("new event (-want +got):\n%s", diff)
+	if err := e.ov.SetConnected(ctx, key, false, netip.AddrPort{}); err != nil {
+		t.Fatal(err)
 	}
-	banned := obj{"event": "peer_banned", "time": anyTS, "subject": pid, "message": "peer " + pid + " banned", "by": admin}
-	if diff := cmp.Diff(arr{banned}, peerStream.next(t)); diff != "" {
+	if diff := cmp.Diff(arr{arr{anyTS, obj{"event_kind": "disconnection", "p2p_peer_id": pid}}}, ps.next(t)); diff != "" {
+		t.Fatalf("new point event (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(arr{obj{"kind": "disconnection", "timestamp": anyTS, "addr": at["addr"], "port": at["port"]}}, peerStream.next(t)); diff != "" {
 		t.Fatalf("new peer event (-want +got):\n%s", diff)
 	}
 	// Without ?monitor: one answer.
 	r := e.live(t, base, "GET", point+"/log", e.viewer, nil)
-	if diff := cmp.Diff(arr{pointEvent("point_banned", "banned"), pointEvent("point_trusted", "trusted")}, scrub(t, r.body)); diff != "" {
+	if diff := cmp.Diff(arr{established, arr{anyTS, obj{"event_kind": "disconnection", "p2p_peer_id": pid}}}, scrub(t, r.body)); diff != "" {
 		t.Fatalf("log (-want +got):\n%s", diff)
 	}
 }
@@ -236,8 +272,8 @@ func TestNetworkLogMonitor(t *testing.T) {
 func TestNetworkStreamsEndOnShutdown(t *testing.T) {
 	e := newEnv(t)
 	base, stop := e.serve(t)
-	all := openStream(t, base, "/network/log", e.admin, "NetworkEvent")
-	point := openStream(t, base, "/network/points/203.0.113.80:1/log?monitor", e.admin, "NetworkEventList")
+	all := openStream(t, base, "/network/log", e.admin, "P2PEvent")
+	point := openStream(t, base, "/network/points/203.0.113.80:1/log?monitor", e.admin, "PointEventList")
 	if diff := cmp.Diff(arr{}, point.next(t)); diff != "" {
 		t.Fatalf("past events (-want +got):\n%s", diff)
 	}
@@ -264,7 +300,7 @@ func TestNetworkLogCutsOffSlowReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /network/log HTTP/1.1\r\nHost: edgeward\r\nAuthorization: Token %s\r\n\r\n", e.admin)
+	fmt.Fprintf(conn, "GET /network/edgeward/log HTTP/1.1\r\nHost: edgeward\r\nAuthorization: Token %s\r\n\r\n", e.admin)
 	br := bufio.NewReader(conn)
 	res, err := http.ReadResponse(br, nil)
 	if err != nil || res.StatusCode != 200 {
@@ -302,7 +338,7 @@ func TestNetworkLogCutsOffSlowReaders(t *testing.T) {
 // stream's headers and ends.
 func TestNetworkStreamHead(t *testing.T) {
 	e := newEnv(t)
-	for _, path := range []string{"/network/log", "/network/points/203.0.113.1:1/log?monitor"} {
+	for _, path := range []string{"/network/log", "/network/edgeward/log", "/network/points/203.0.113.1:1/log?monitor"} {
 		req := httptest.NewRequest("HEAD", path, nil)
 		req.Header.Set("Authorization", "Token "+e.admin)
 		res, err := e.app.Test(req, 2000)

@@ -1,8 +1,9 @@
-package web
+package p2p
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // greylistIPsJSON is the original's greylist/ips answer. NotReliableSince
@@ -15,17 +16,17 @@ type greylistIPsJSON struct {
 // clearGreylist empties every greylist. Unlike the original, deliberate
 // bans and trusts stay: clearing what the system decided must not undo what
 // an admin decided.
-func (n *network) clearGreylist(c *fiber.Ctx) error {
+func (h *handler) clearGreylist(c *fiber.Ctx) error {
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	if err := n.d.ACL.ClearGreylist(cx); err != nil {
-		return n.fail(c, err)
+	if err := h.ACL.ClearGreylist(cx); err != nil {
+		return h.fail(c, err)
 	}
-	return ok(c, fiber.Map{})
+	return httpx.OK(c, fiber.Map{})
 }
 
-func (n *network) greylistIPs(c *fiber.Ctx) error {
-	addrs, since := n.d.ACL.GreylistIPs()
+func (h *handler) greylistIPs(c *fiber.Ctx) error {
+	addrs, since := h.ACL.GreylistIPs()
 	out := greylistIPsJSON{IPs: make([]string, len(addrs))}
 	for i, a := range addrs {
 		out.IPs[i] = p2pAddr(a)
@@ -34,9 +35,9 @@ func (n *network) greylistIPs(c *fiber.Ctx) error {
 		s := stamp(since)
 		out.NotReliableSince = &s
 	}
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
-func (n *network) greylistPeers(c *fiber.Ctx) error {
-	return ok(c, n.d.ACL.GreylistedPeers())
+func (h *handler) greylistPeers(c *fiber.Ctx) error {
+	return httpx.OK(c, h.ACL.GreylistedPeers())
 }

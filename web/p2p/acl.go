@@ -1,21 +1,18 @@
-package web
+package p2p
 
 import (
-	"errors"
-	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"mime"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/edgeward/edgeward/core"
-	"github.com/edgeward/edgeward/core/acl"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core/acl"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
-// maxTTLSeconds bounds ttl_seconds so that it fits a time.Duration.
-const maxTTLSeconds = 10 * 365 * 24 * 3600
+// maxTTLSeconds bounds ttl_seconds: the ACL's longest timed ban.
+const maxTTLSeconds = int64(acl.MaxTTL / time.Second)
 
 // bulkReq is the JSON body of POST /network/acl/bulk.
 type bulkReq struct {
@@ -35,7 +32,7 @@ type bulkJSON struct {
 // bulk bans or trusts many entries at once, from a JSON body or from a
 // text/plain list (one entry per line, # comments) with ?acl= and
 // ?ttl_seconds=. One bad entry refuses the whole call.
-func (n *network) bulk(c *fiber.Ctx) error {
+func (h *handler) bulk(c *fiber.Ctx) error {
 	var (
 		req   bulkReq
 		lines []int // text: the line number of each entry
@@ -51,22 +48,22 @@ func (n *network) bulk(c *fiber.Ctx) error {
 		err = badArg("bad_content_type", "content type %s: send application/json or text/plain", quote(mt))
 	}
 	if err != nil {
-		return n.fail(c, err)
+		return h.fail(c, err)
 	}
 	if req.ACL == nil {
-		return n.fail(c, badArg("bad_body", "acl is required: ban or trust"))
+		return h.fail(c, badArg("bad_body", "acl is required: ban or trust"))
 	}
 	ttl := deref(req.TTLSeconds)
 	if ttl < 0 || ttl > maxTTLSeconds {
-		return n.fail(c, badArg("bad_body", "ttl_seconds must be from 0 (for good) to %d, not %d", maxTTLSeconds, ttl))
+		return h.fail(c, badArg("bad_body", "ttl_seconds must be from 0 (for good) to %d, not %d", maxTTLSeconds, ttl))
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	count, err := n.d.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, httpx.Caller(c).ID)
+	count, err := h.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, httpx.Caller(c).ID)
 	if err != nil {
-		return n.fail(c, byLine(err, lines))
+		return h.fail(c, acl.ByLine(err, lines))
 	}
-	return ok(c, bulkJSON{ACL: *req.ACL, Count: count, Enforced: n.d.ACL.Enforcement().Applied})
+	return httpx.OK(c, bulkJSON{ACL: *req.ACL, Count: count, Enforced: h.ACL.Enforcement().Applied})
 }
 
 // bulkText reads a text/plain bulk body.
@@ -83,40 +80,8 @@ func bulkText(c *fiber.Ctx) (bulkReq, []int, error) {
 		req.TTLSeconds = &v
 	}
 	var lines []int
-	req.Entries, lines = entryLines(string(c.Body()))
+	req.Entries, lines = acl.SplitEntries(string(c.Body()))
 	return req, lines, nil
-}
-
-// entryLines splits a list of entries, a text/plain body or a pasted one:
-// one entry per line, blank lines and # comments skipped. lines holds each
-// entry's line number, for byLine.
-func entryLines(text string) (entries []string, lines []int) {
-	for i, line := range strings.Split(text, "\n") {
-		e := strings.TrimSpace(line)
-		if e == "" || strings.HasPrefix(e, "#") {
-			continue
-		}
-		entries = append(entries, e)
-		lines = append(lines, i+1)
-	}
-	return entries, lines
-}
-
-// byLine renames a text body's refused entries[i] after their line.
-func byLine(err error, lines []int) error {
-	var ve *core.ValidationError
-	if !errors.As(err, &ve) || lines == nil {
-		return err
-	}
-	out := &core.ValidationError{}
-	for _, f := range ve.Fields {
-		var i int
-		if _, serr := fmt.Sscanf(f.Field, "entries[%d]", &i); serr == nil && i >= 0 && i < len(lines) {
-			f.Field = fmt.Sprintf("line %d", lines[i])
-		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
 }
 
 // aclStatusJSON says whether the kernel enforces the ACL and how big it is.
@@ -131,9 +96,9 @@ type aclStatusJSON struct {
 	PeerTrusts int    `json:"peer_trusts"`
 }
 
-func (n *network) aclStatus(c *fiber.Ctx) error {
-	e, cnt := n.d.ACL.Enforcement(), n.d.ACL.Counts()
-	return ok(c, aclStatusJSON{Enforced: e.Applied, Reason: e.Reason, Since: stamp(e.Since), Bans: cnt.Bans,
+func (h *handler) aclStatus(c *fiber.Ctx) error {
+	e, cnt := h.ACL.Enforcement(), h.ACL.Counts()
+	return httpx.OK(c, aclStatusJSON{Enforced: e.Applied, Reason: e.Reason, Since: stamp(e.Since), Bans: cnt.Bans,
 		Trusts: cnt.Trusts, Greylisted: cnt.Greylisted, PeerBans: cnt.PeerBans, PeerTrusts: cnt.PeerTrusts})
 }
 
@@ -174,30 +139,30 @@ func toACLEntries(ls []acl.Listed) []aclEntryJSON {
 
 // aclEntries lists what is banned (?acl=ban) or trusted (?acl=trust), at
 // most ?limit= of each kind (default 1000).
-func (n *network) aclEntries(c *fiber.Ctx) error {
+func (h *handler) aclEntries(c *fiber.Ctx) error {
 	which := c.Query("acl")
 	if which != acl.Ban && which != acl.Trust {
-		return n.fail(c, badArg("bad_query", "acl must be ban or trust, not %s", quote(which)))
+		return h.fail(c, badArg("bad_query", "acl must be ban or trust, not %s", quote(which)))
 	}
 	limit := aclListLimit
 	if s := c.Query("limit"); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 1 || v > acl.MaxBulk {
-			return n.fail(c, badArg("bad_query", "limit %s must be from 1 to %d", quote(s), acl.MaxBulk))
+			return h.fail(c, badArg("bad_query", "limit %s must be from 1 to %d", quote(s), acl.MaxBulk))
 		}
 		limit = v
 	}
 	out := aclEntriesJSON{ACL: which}
 	var list, peers []acl.Listed
 	if which == acl.Ban {
-		list, out.Total = n.d.ACL.Bans(limit)
-		peers, out.PeerTotal = n.d.ACL.PeerBans(limit)
+		list, out.Total = h.ACL.Bans(limit)
+		peers, out.PeerTotal = h.ACL.PeerBans(limit)
 	} else {
-		list, out.Total = n.d.ACL.Trusts(limit)
-		peers, out.PeerTotal = n.d.ACL.PeerTrusts(limit)
+		list, out.Total = h.ACL.Trusts(limit)
+		peers, out.PeerTotal = h.ACL.PeerTrusts(limit)
 	}
 	out.Entries, out.Peers = toACLEntries(list), toACLEntries(peers)
-	return ok(c, out)
+	return httpx.OK(c, out)
 }
 
 // aclLiftReq is the body of POST /network/acl/lift.
@@ -213,16 +178,16 @@ type aclLiftJSON struct {
 
 // aclLift lifts the bans and trusts of addresses, ranges and address:port
 // points (peer ids are opened with PATCH /network/peers/{id}).
-func (n *network) aclLift(c *fiber.Ctx) error {
+func (h *handler) aclLift(c *fiber.Ctx) error {
 	var req aclLiftReq
 	if err := decodeBody(c, &req); err != nil {
-		return n.fail(c, err)
+		return h.fail(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	lifted, err := n.d.ACL.Lift(cx, req.Entries, httpx.Caller(c).ID)
+	lifted, err := h.ACL.Lift(cx, req.Entries, httpx.Caller(c).ID)
 	if err != nil {
-		return n.fail(c, err)
+		return h.fail(c, err)
 	}
-	return ok(c, aclLiftJSON{Lifted: lifted, Enforced: n.d.ACL.Enforcement().Applied})
+	return httpx.OK(c, aclLiftJSON{Lifted: lifted, Enforced: h.ACL.Enforcement().Applied})
 }

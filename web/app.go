@@ -28,6 +28,7 @@ import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // Deps are the core services the web layer calls.
@@ -130,7 +131,10 @@ func New(d Deps) *fiber.App {
 		interfaces.Mount(app, nic)
 	}
 	if d.Admin != nil {
-		mountUI(app, d)
+		ui.Mount(app, ui.Deps{Log: d.Log, Admin: d.Admin, Tokens: d.Tokens, Overlay: d.Overlay,
+			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
+			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
+			Version: d.Version, OnAuthFailure: d.OnAuthFailure})
 	}
 	return app
 }
@@ -151,19 +155,6 @@ func p2pDeps(d Deps) p2p.Deps {
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
-}
-
-// ok writes v as the 200 JSON answer the original gives for every success.
-func ok(c *fiber.Ctx, v any) error {
-	return c.Status(fiber.StatusOK).JSON(v)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // inFlight holds reqs while a request's handler runs and ends its context

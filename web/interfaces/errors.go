@@ -114,13 +114,3 @@ func (h *handler) fail(c *fiber.Ctx, err error) error {
 	}
 	return write(c, status, class, msg)
 }
-
-// quote writes a client's value into a message, cut to 64 runes so a
-// long value cannot flood the answer or the log.
-func quote(s string) string {
-	const limit = 64
-	if r := []rune(s); len(r) > limit {
-		s = string(r[:limit]) + "…"
-	}
-	return fmt.Sprintf("%q", s)
-}

@@ -184,7 +184,7 @@ func idArg(c *fiber.Ctx, name string) (int, error) {
 	raw := c.Params(name)
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 0 {
-		return 0, qBadArg("%s: %s is not a number", name, quote(raw))
+		return 0, qBadArg("%s: %s is not a number", name, httpx.Quote(raw))
 	}
 	return n, nil
 }
@@ -196,7 +196,7 @@ func writeOpts(c *fiber.Ctx, replace bool) (links.WriteOpts, error) {
 	if raw := c.Query("confirm_within"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > 86400 {
-			return o, qBadArg("confirm_within: %s is not a number of seconds from 1 to 86400", quote(raw))
+			return o, qBadArg("confirm_within: %s is not a number of seconds from 1 to 86400", httpx.Quote(raw))
 		}
 		o.ConfirmWithin = time.Duration(n) * time.Second
 	}

@@ -1,8 +1,7 @@
-package web
+package ui
 
 import (
 	"errors"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,6 +9,7 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // tokenRoutes mounts API tokens (settings).
@@ -29,7 +29,7 @@ func (u *ui) tokensProps(c *fiber.Ctx) pages.TokensProps {
 		Roles: []string{auth.RoleViewer, auth.RoleAdmin}, Role: auth.RoleViewer}
 	for _, t := range u.d.Tokens.List() {
 		p.Rows = append(p.Rows, pages.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role,
-			Created: pageTime(t.CreatedAt)})
+			Created: PageTime(t.CreatedAt)})
 	}
 	return p
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/wgkey"
-	"github.com/edgeward/edgeward/views/pages"
 )
 
 // startBundleJobs runs e's job worker until t ends.
@@ -591,46 +590,3 @@ func TestUIPeerGuards(t *testing.T) {
 
 // TestUIPeerJobRows renders each job state as the list shows it: a failed
 // job gives its reason, only a finished bundle a download link.
-func TestUIPeerJobRows(t *testing.T) {
-	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	tests := []struct {
-		name         string
-		job          jobs.Job
-		wantParams   string
-		wantDone     bool
-		wantDownload string
-		wantReason   string
-		wantPolls    bool
-	}{
-		{"pending", jobs.Job{ID: "j1", PeerID: "p1", Status: jobs.StatusPending, CreatedAt: at,
-			Params: jobs.Params{LogFileCount: 10}}, "10 log chunks", false, "", "", true},
-		{"succeeded", jobs.Job{ID: "j2", PeerID: "p1", Status: jobs.StatusSucceeded, CreatedAt: at, CompletedAt: at,
-			UploadKey: strings.Repeat("a", 64) + "/u", Params: jobs.Params{LogFileCount: 2, BundleFor: true, BundleForTime: 3}},
-			"2 log chunks, watched 3 min", true, "/peers/p1/jobs/j2/bundle", "", false},
-		{"failed", jobs.Job{ID: "j3", PeerID: "p1", Status: jobs.StatusFailed, CreatedAt: at, CompletedAt: at,
-			FailedReason: "collect nft.txt: no table", Params: jobs.Params{LogFileCount: 1, Anonymize: true}},
-			"1 log chunk, anonymized", true, "", "collect nft.txt: no table", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf strings.Builder
-			props := pages.PeerProps{Peer: pages.PeerDetail{ID: "p1"}, Jobs: []pages.JobRow{peerJobRow(tt.job)}}
-			if err := pages.Peer(props).Render(t.Context(), &buf); err != nil {
-				t.Fatal(err)
-			}
-			doc, err := goquery.NewDocumentFromReader(strings.NewReader(buf.String()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := page{doc: doc}
-			href, _ := doc.Find(`[data-testid="job-download"]`).Attr("href")
-			_, polls := doc.Find(`[data-testid="jobs"]`).Attr("hx-trigger")
-			if p.text("job-status") != tt.job.Status || p.text("job-params") != tt.wantParams ||
-				(p.text("job-completed") != "") != tt.wantDone || href != tt.wantDownload ||
-				p.text("job-failed-reason") != tt.wantReason || polls != tt.wantPolls {
-				t.Errorf("status %q, params %q, completed %q, download %q, reason %q, polls %v",
-					p.text("job-status"), p.text("job-params"), p.text("job-completed"), href, p.text("job-failed-reason"), polls)
-			}
-		})
-	}
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // TestUIDashboardLive checks what the dashboard adds to the basics
@@ -74,7 +75,7 @@ func TestUIDashboardLive(t *testing.T) {
 	if got := ev.Find(`[data-testid="event-message"]`).Text(); got != "something <happened>" {
 		t.Errorf("latest event %q\n%s", got, p.body)
 	}
-	if got, _ := p.doc.Find(`[data-testid="event-list"]`).Attr("sse-connect"); got != eventStreamPath {
+	if got, _ := p.doc.Find(`[data-testid="event-list"]`).Attr("sse-connect"); got != ui.EventStreamPath {
 		t.Errorf("event list streams from %q", got)
 	}
 	if !strings.Contains(p.body, `src="/static/htmx-sse.min.js"`) {
@@ -90,7 +91,7 @@ func TestUIEventStream(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
 	e.setUp(t, b)
-	url := e.serve(t) + eventStreamPath
+	url := e.serve(t) + ui.EventStreamPath
 	open := func(lastID string, withSession bool) *http.Response {
 		t.Helper()
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
@@ -102,7 +103,7 @@ func TestUIEventStream(t *testing.T) {
 			req.Header.Set("Last-Event-ID", lastID)
 		}
 		if withSession {
-			req.AddCookie(b.cookie(sessionCookiePlain))
+			req.AddCookie(b.cookie(ui.SessionCookiePlain))
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -189,11 +190,11 @@ func BenchmarkUIDashboard(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		header []string
-	}{{"page", nil}, {"stats-poll", []string{"HX-Request", "true", "HX-Target", "stats", backgroundHeader, "1"}}} {
+	}{{"page", nil}, {"stats-poll", []string{"HX-Request", "true", "HX-Target", "stats", ui.BackgroundHeader, "1"}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var size int
-			cookie := br.cookie(sessionCookiePlain)
+			cookie := br.cookie(ui.SessionCookiePlain)
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, "/", nil)
 				req.AddCookie(cookie)
@@ -260,7 +261,7 @@ func TestUIDashboardWireGuard(t *testing.T) {
 			tt.plane(t, e)
 			b := e.browser(t)
 			e.setUp(t, b)
-			for _, p := range []page{b.get("/"), b.get("/", "HX-Request", "true", "HX-Target", "stats", backgroundHeader, "1")} {
+			for _, p := range []page{b.get("/"), b.get("/", "HX-Request", "true", "HX-Target", "stats", ui.BackgroundHeader, "1")} {
 				got := read(p)
 				// The running state carries the time of the last read.
 				if strings.HasPrefix(got.State, "Running") {

@@ -1,7 +1,6 @@
-package web
+package ui
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"regexp"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,6 +8,7 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // A peer's client configuration, when the gateway keeps its private key
@@ -32,7 +32,7 @@ func (u *ui) keptConfig(c *fiber.Ctx, pi overlay.PeerInfo) (*pages.PeerConfig, e
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &pages.PeerConfig{Text: u.d.Overlay.ClientConfig(kept, gateway(u.d)),
+	return &pages.PeerConfig{Text: u.d.Overlay.ClientConfig(kept, u.d.Gateway),
 		Download: peerPagePath(pi.ID) + "/wg.conf"}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // TestUIPeerConnection: the peer's page shows its connection as the data
@@ -46,25 +47,25 @@ func TestUIPeerConnection(t *testing.T) {
 	hs := time.Now().Add(-2 * time.Minute)
 	e.observe(t, laptop.PublicKey, true, netip.MustParseAddrPort("198.51.100.7:41000"), hs, 5<<20, 1536)
 	since := e.apiPeerSince(t, laptop.ID)
-	f := b.get(path, "HX-Request", "true", "HX-Target", pages.PeerConnFragment, backgroundHeader, "1")
+	f := b.get(path, "HX-Request", "true", "HX-Target", pages.PeerConnFragment, ui.BackgroundHeader, "1")
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("peer-facts") || f.has("edit-form") {
 		t.Fatalf("poll: status %d\n%s", f.status, f.body)
 	}
-	want := connFacts{"connected", "just now", "2 min ago", pageTime(hs), "198.51.100.7:41000", "5.0 MiB", "1.5 KiB"}
+	want := connFacts{"connected", "just now", "2 min ago", ui.PageTime(hs), "198.51.100.7:41000", "5.0 MiB", "1.5 KiB"}
 	if got := f.text("peer-since"); regexp.MustCompile(`^[0-9]+ s ago$`).MatchString(got) {
 		want.Since = got // a slow run: the connection began a second or more ago
 	}
 	if diff := cmp.Diff(want, facts(f)); diff != "" {
 		t.Errorf("polled connection (-want +got):\n%s", diff)
 	}
-	if at := f.doc.Find(`[data-testid="peer-since"] time`).AttrOr("datetime", ""); at != pageTime(since) {
-		t.Errorf("connected since %q, want %q", at, pageTime(since))
+	if at := f.doc.Find(`[data-testid="peer-since"] time`).AttrOr("datetime", ""); at != ui.PageTime(since) {
+		t.Errorf("connected since %q, want %q", at, ui.PageTime(since))
 	}
 	if diff := cmp.Diff(want, facts(b.get(path))); diff != "" {
 		t.Errorf("full page connection (-want +got):\n%s", diff)
 	}
 	anon := e.browser(t)
-	if p := anon.get(path, "HX-Request", "true", "HX-Target", pages.PeerConnFragment, backgroundHeader, "1"); p.status != http.StatusUnauthorized ||
+	if p := anon.get(path, "HX-Request", "true", "HX-Target", pages.PeerConnFragment, ui.BackgroundHeader, "1"); p.status != http.StatusUnauthorized ||
 		p.header.Get("HX-Redirect") != "/login" {
 		t.Errorf("poll without a session: status %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
 	}

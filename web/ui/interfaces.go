@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"context"
@@ -40,7 +40,8 @@ var (
 	ifaceDeleteFields = []string{ifaceConfirmField}
 )
 
-const ifaceStale = "The configuration changed after this page was loaded. Check the current values above and submit again."
+// StaleForm is what a form says when the configuration changed after the page was loaded.
+const StaleForm = "The configuration changed after this page was loaded. Check the current values above and submit again."
 
 // interfaceRoutes mounts the interfaces pages.
 func (u *ui) interfaceRoutes(app *fiber.App) {
@@ -88,7 +89,7 @@ func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
 	r := pages.IfaceRow{ID: i.ID, Name: i.Name, MAC: d.MAC, State: d.State, Cable: d.CableStatus,
 		Speed: linkSpeed(d.SpeedMbps), MTU: strconv.Itoa(i.MTU), Gateway: ifaceAddr(i.DefaultGateway), GatewayV6: ifaceAddr(i.DefaultGatewayV6),
 		Rx: ifaceBytes(d.BytesReceived), Tx: ifaceBytes(d.BytesSent), RxBytes: strconv.FormatUint(d.BytesReceived, 10),
-		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: pageTime(d.SampledAt), Confirm: cf}
+		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: PageTime(d.SampledAt), Confirm: cf}
 	if d.OperState != d.State {
 		r.OperState = d.OperState
 	}
@@ -153,16 +154,16 @@ func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
 	cf := pages.IfaceConfirm{State: st.State}
 	switch st.State {
 	case links.ConfirmPending:
-		cf.Deadline = pageTime(st.Deadline)
+		cf.Deadline = PageTime(st.Deadline)
 		// Whole seconds, rounded down: never more time than the core gives.
 		cf.Remaining = int(st.Deadline.Sub(now) / time.Second)
 		if cf.Remaining < 1 {
 			cf.State = links.ConfirmExpired
 		}
 	case links.ConfirmExpired:
-		cf.Deadline = pageTime(st.Deadline)
+		cf.Deadline = PageTime(st.Deadline)
 	case links.ConfirmConfirmed, links.ConfirmRolledBack:
-		cf.At = pageTime(st.At)
+		cf.At = PageTime(st.At)
 	}
 	return cf
 }
@@ -541,7 +542,7 @@ func ifaceFormList(c *fiber.Ctx, name string) *[]string {
 // error, which becomes an error page.
 func ifaceRefusal(err error) (status int, fields map[string]string, ok bool) {
 	if errors.Is(err, links.ErrStale) {
-		return fiber.StatusConflict, map[string]string{"": ifaceStale}, true
+		return fiber.StatusConflict, map[string]string{"": StaleForm}, true
 	}
 	if fields, ok = formErrors(err); !ok {
 		return 0, nil, false

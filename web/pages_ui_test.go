@@ -1,18 +1,13 @@
 package web
 
 import (
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gofiber/fiber/v2"
-
-	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 func TestUISetupFlow(t *testing.T) {
@@ -68,9 +63,9 @@ func TestUISetupFlow(t *testing.T) {
 	}
 
 	e.setUp(t, b)
-	c := b.cookie(sessionCookiePlain)
+	c := b.cookie(ui.SessionCookiePlain)
 	if c == nil || c.Value == "" {
-		t.Fatalf("no %s cookie after setup", sessionCookiePlain)
+		t.Fatalf("no %s cookie after setup", ui.SessionCookiePlain)
 	}
 	p = b.get("/")
 	if p.status != http.StatusOK || p.text("node-name") != testNodeName {
@@ -91,7 +86,7 @@ func TestUISessionCookie(t *testing.T) {
 	p := b.post("/setup", form)
 	var set string
 	for _, h := range p.header.Values("Set-Cookie") {
-		if strings.HasPrefix(h, sessionCookiePlain+"=") {
+		if strings.HasPrefix(h, ui.SessionCookiePlain+"=") {
 			set = strings.ToLower(h)
 		}
 	}
@@ -137,14 +132,14 @@ func TestUILoginRateLimit(t *testing.T) {
 	login := func(pw string) page {
 		return b.post("/login", url.Values{"_csrf": {token}, "password": {pw}})
 	}
-	for i := range loginLimit {
+	for i := range ui.LoginLimit {
 		if p := login("wrong password"); p.status != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: status %d, want 401", i+1, p.status)
 		}
 	}
 	p := login(testPassword)
 	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
-		t.Errorf("attempt %d: status %d, Retry-After %q; want 429 with Retry-After", loginLimit+1, p.status, p.header.Get("Retry-After"))
+		t.Errorf("attempt %d: status %d, Retry-After %q; want 429 with Retry-After", ui.LoginLimit+1, p.status, p.header.Get("Retry-After"))
 	}
 	if !strings.Contains(p.text("error-message"), "Too many attempts") {
 		t.Errorf("429 page says %q", p.text("error-message"))
@@ -201,9 +196,9 @@ func TestUILogout(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
 	e.setUp(t, b)
-	stolen := *b.cookie(sessionCookiePlain)
+	stolen := *b.cookie(ui.SessionCookiePlain)
 	wantRedirect(t, b.logout(), "/login")
-	if c := b.cookie(sessionCookiePlain); c != nil {
+	if c := b.cookie(ui.SessionCookiePlain); c != nil {
 		t.Errorf("session cookie %q kept after logout", c.Value)
 	}
 	wantRedirect(t, b.get("/"), "/login")
@@ -351,49 +346,6 @@ func TestUIHeaders(t *testing.T) {
 }
 
 // TestUIErrorPages checks that failures render as pages without internals.
-func TestUIErrorPages(t *testing.T) {
-	e := newUIEnv(t)
-	u := &ui{d: Deps{Log: slog.New(slog.DiscardHandler), Admin: e.admin}}
-	app := fiber.New()
-	app.Get("/panic", u.errorsAsPages, func(*fiber.Ctx) error { panic("secret detail") })
-	app.Get("/raw", u.errorsAsPages, func(*fiber.Ctx) error { return errors.New("open /secret/path: no such file") })
-	app.Get("/public", u.errorsAsPages, func(*fiber.Ctx) error { return core.NotFound("no such peer") })
-	for _, tt := range []struct {
-		path, msg string
-		status    int
-	}{
-		{"/panic", "Internal error.", http.StatusInternalServerError},
-		{"/raw", "Internal error.", http.StatusInternalServerError},
-		{"/public", "No such peer.", http.StatusNotFound},
-	} {
-		b := &browser{t: t, app: app, jar: e.browser(t).jar}
-		p := b.get(tt.path)
-		if p.status != tt.status || p.text("error-message") != tt.msg {
-			t.Errorf("GET %s: status %d, message %q; want %d, %q", tt.path, p.status, p.text("error-message"), tt.status, tt.msg)
-		}
-		if strings.Contains(p.body, "secret") || strings.Contains(p.body, "goroutine") {
-			t.Errorf("GET %s leaks internals:\n%s", tt.path, p.body)
-		}
-	}
-}
-
-func TestUptime(t *testing.T) {
-	for _, tt := range []struct {
-		d    string
-		want string
-	}{
-		{"0s", "0s"}, {"59s", "59s"}, {"61s", "1m"}, {"2h5m", "2h 5m"}, {"49h1m", "2d 1h 1m"},
-	} {
-		d, err := time.ParseDuration(tt.d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := uptime(d); got != tt.want {
-			t.Errorf("uptime(%s) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 // TestUINotFound: a page path that does not exist is an HTML page, an API
 // path keeps its dialect's JSON.
 func TestUINotFound(t *testing.T) {
@@ -412,15 +364,6 @@ func TestUINotFound(t *testing.T) {
 		p := b.get(path, "Authorization", "Token "+e.token)
 		if p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "application/json") {
 			t.Errorf("GET %s: %d %q %s", path, p.status, p.header.Get("Content-Type"), p.body)
-		}
-	}
-}
-
-func TestSentence(t *testing.T) {
-	for in, want := range map[string]string{"": "", "must be set": "Must be set.", "done.": "Done.",
-		"did you mean 192.0.2.0/24?": "Did you mean 192.0.2.0/24?", "stop!": "Stop!"} {
-		if got := sentence(in); got != want {
-			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

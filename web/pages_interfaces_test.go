@@ -19,7 +19,7 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/links"
-	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // The fake kernel's links get interface ids in index order: eth0 is 1,
@@ -192,7 +192,7 @@ func TestUIInterfaceEdit(t *testing.T) {
 			"confirm_within-error", "Must be a number of seconds from 0 (no rollback) to 86400."},
 		{"deadline too long", map[string]string{"mtu": "1400", "confirm_within": "86401"}, 422,
 			"confirm_within-error", "Must be a number of seconds from 0 (no rollback) to 86400."},
-		{"stale form", map[string]string{"mtu": "1400", "if_match": `"0123"`}, 409, "form-error", ifaceStale},
+		{"stale form", map[string]string{"mtu": "1400", "if_match": `"0123"`}, 409, "form-error", ui.StaleForm},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,35 +336,6 @@ func TestUIInterfaceRollback(t *testing.T) {
 
 // TestIfaceConfirmStateFromCore: the deadline comes from the core, so the
 // countdown stays when the journal lost its events (after a restart).
-func TestIfaceConfirmStateFromCore(t *testing.T) {
-	s := newServices(t, testNodeName)
-	err := s.links.SetInterface(t.Context(), 1, links.InterfacePatch{MTU: ifacePtr(1400)},
-		links.WriteOpts{ConfirmWithin: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline, ok := s.links.Pending(1)
-	if !ok {
-		t.Fatal("no change awaits confirmation")
-	}
-	u := &ui{d: Deps{Links: s.links}} // no journal
-	at := deadline.Local().Format(time.DateTime)
-	for _, tt := range []struct {
-		name string
-		now  time.Time
-		want pages.IfaceConfirm
-	}{
-		{"before the deadline", deadline.Add(-30500 * time.Millisecond), pages.IfaceConfirm{State: "pending", Deadline: at, Remaining: 30}},
-		{"past the deadline", deadline.Add(time.Second), pages.IfaceConfirm{State: "expired", Deadline: at}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, u.ifaceConfirmState(1, tt.now)); diff != "" {
-				t.Errorf("confirm state (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestUIInterfaceNetworks(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
@@ -594,31 +565,3 @@ func ifaceHostAddr(t *testing.T) netip.Prefix {
 }
 
 func ifacePtr[T any](v T) *T { return &v }
-
-func TestIfaceFormats(t *testing.T) {
-	cidr := []struct{ addr, mask, want string }{
-		{"192.168.1.1", "255.255.255.0", "192.168.1.1/24"},
-		{"10.0.0.7", "255.0.0.0", "10.0.0.7/8"},
-		{"10.10.0.1", "10.10.0.0/24", "10.10.0.1/24"},
-		{"2001:db8::1", "2001:db8::/64", "2001:db8::1/64"},
-		{"2001:db8::1", "ffff:ffff::", "2001:db8::1/32"},
-		{"", "255.255.255.0", ""},
-		{"10.0.0.1", "", "10.0.0.1"},
-		{"10.0.0.1", "ffff:ffff::", "10.0.0.1/ffff:ffff::"},
-		{"10.0.0.1", "2001:db8::/64", "10.0.0.1/2001:db8::/64"},
-	}
-	for _, tt := range cidr {
-		if got := ifaceCIDR(tt.addr, tt.mask); got != tt.want {
-			t.Errorf("ifaceCIDR(%q, %q) = %q, want %q", tt.addr, tt.mask, got, tt.want)
-		}
-	}
-	sizes := []struct {
-		n    uint64
-		want string
-	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1.0 KiB"}, {12345, "12.1 KiB"}, {1 << 40, "1.0 TiB"}, {1<<64 - 1, "16.0 EiB"}}
-	for _, tt := range sizes {
-		if got := ifaceBytes(tt.n); got != tt.want {
-			t.Errorf("ifaceBytes(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"errors"
@@ -100,7 +100,7 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 	row := peerRow(pi, time.Now())
 	d := pages.PeerDetail{ID: pi.ID, Name: pi.Name, IP: pi.IP.String(), DNSName: pi.FQDN, PublicKey: pi.PublicKey,
 		Conn: row.Conn, Groups: row.Groups,
-		CreatedAt: pageTime(pi.CreatedAt), CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
+		CreatedAt: PageTime(pi.CreatedAt), CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
 		LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
 		ApprovalRequired: pi.ApprovalRequired, Ephemeral: pi.Ephemeral}
 	if pi.ApprovalRequired {
@@ -110,8 +110,8 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 }
 
 func peerJobRow(j jobs.Job) pages.JobRow {
-	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: pageTime(j.CreatedAt),
-		CompletedAt: pageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
+	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: PageTime(j.CreatedAt),
+		CompletedAt: PageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
 	chunks := fmt.Sprintf("%d log chunks", j.Params.LogFileCount)
 	if j.Params.LogFileCount == 1 {
 		chunks = "1 log chunk"
@@ -213,7 +213,7 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	}
 	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", ")}
 	if res.PrivateKey != "" {
-		p.TempPeer.Config = u.d.Overlay.ClientConfig(res.Created, gateway(u.d))
+		p.TempPeer.Config = u.d.Overlay.ClientConfig(res.Created, u.d.Gateway)
 	}
 	return render(c, fiber.StatusOK, pages.Peer(p))
 }

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"fmt"
@@ -15,15 +15,15 @@ import (
 // peerConn formats st as the pages show a peer's connection at now.
 func peerConn(st overlay.Status, now time.Time) pages.PeerConn {
 	c := pages.PeerConn{Connected: st.Connected, Handshake: ago(st.LastHandshake, now),
-		HandshakeAt: pageTime(st.LastHandshake), LastSeen: "never", Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
+		HandshakeAt: PageTime(st.LastHandshake), LastSeen: "never", Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
 	if !st.LastSeen.IsZero() {
-		c.LastSeen = pageTime(st.LastSeen)
+		c.LastSeen = PageTime(st.LastSeen)
 	}
 	if st.Endpoint.IsValid() {
 		c.Endpoint = st.Endpoint.String()
 	}
 	if st.Connected && !st.Since.IsZero() {
-		c.Since, c.SinceAgo = pageTime(st.Since), ago(st.Since, now)
+		c.Since, c.SinceAgo = PageTime(st.Since), ago(st.Since, now)
 	}
 	return c
 }
@@ -73,5 +73,5 @@ func wireGuardCard(p *dataplane.Plane) *pages.WireGuardCard {
 	}
 	st := p.Status()
 	return &pages.WireGuardCard{Interface: st.Interface, Running: st.Running, Why: st.Why, Peers: st.Peers,
-		Connected: st.Connected, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes), LastPoll: pageTime(st.LastPoll)}
+		Connected: st.Connected, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes), LastPoll: PageTime(st.LastPoll)}
 }

@@ -1,10 +1,15 @@
-package web
+// Package ui serves the admin pages: server-rendered templ views over the
+// core services, with a session cookie, CSRF protection and a CSP. It uses
+// the core services themselves rather than small interfaces: the pages
+// show nearly everything each service offers, so an interface would
+// repeat the service's whole method set; its tests run over real services.
+package ui
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -18,10 +23,20 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
+	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/dataplane"
+	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/jobs"
+	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/netstat"
+	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/core/p2pview"
 	csrffield "github.com/edgeward/edgeward/views/components/csrf"
 	"github.com/edgeward/edgeward/views/layouts"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // The admin pages live outside /api, /network and /v2: they authenticate
@@ -38,15 +53,15 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // unprefixed name.
 const (
 	sessionCookieTLS   = "__Host-edgeward"
-	sessionCookiePlain = "edgeward_session"
+	SessionCookiePlain = "edgeward_session"
 	csrfCookieTLS      = "__Host-edgeward_csrf"
 	csrfCookiePlain    = "edgeward_csrf"
 )
 
-// backgroundHeader marks a request a page makes on its own (htmx
+// BackgroundHeader marks a request a page makes on its own (htmx
 // polling), which must not slide the session's expiry. Pages set it with
 // hx-headers on the polling element.
-const backgroundHeader = "X-Edgeward-Background"
+const BackgroundHeader = "X-Edgeward-Background"
 
 // Locals keys.
 const (
@@ -54,9 +69,36 @@ const (
 	sessionKey = "admin_session"
 )
 
-// loginLimit is how many refused credential posts (login, setup code,
+// LoginLimit is how many refused credential posts (login, setup code,
 // current password) one address may make per minute.
-const loginLimit = 5
+const LoginLimit = 5
+
+// Deps are the core services the pages use. A nil service leaves its
+// pages out; without Admin there are no pages at all.
+type Deps struct {
+	Log     *slog.Logger
+	Admin   *admin.Service
+	Tokens  *auth.Tokens
+	Overlay *overlay.Service
+	Jobs    *jobs.Service
+	ACL     *acl.Service
+	// P2P is the read model of points, peers and connections the network
+	// page shows; set whenever ACL is.
+	P2P     *p2pview.View
+	Journal *events.Journal
+	Stats   *netstat.Sampler
+	Links   *links.Service
+	// Plane is the WireGuard data plane; nil shows the overlay's
+	// bookkeeping alone.
+	Plane *dataplane.Plane
+	// Gateway is what generated client configs say about this gateway.
+	Gateway overlay.Gateway
+	// NodeName and NodeID are shown on the dashboard, Version in the footer.
+	NodeName, NodeID, Version string
+	// OnAuthFailure is told the source address of every refused login.
+	// May be nil.
+	OnAuthFailure func(ip string)
+}
 
 // ui serves the admin pages.
 type ui struct {
@@ -70,10 +112,10 @@ type ui struct {
 	limit fiber.Handler
 }
 
-// mountUI adds the static assets and the page routes to app. Every page
+// Mount adds the static assets and the page routes to app. Every page
 // route carries its own middleware chain, so none of it reaches the API
 // groups.
-func mountUI(app *fiber.App, d Deps) {
+func Mount(app *fiber.App, d Deps) {
 	u := &ui{d: d, started: time.Now()}
 	// No HSTS: an appliance with a self-signed certificate must stay reachable.
 	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
@@ -82,7 +124,7 @@ func mountUI(app *fiber.App, d Deps) {
 
 	u.chain = []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
 	u.limit = limiter.New(limiter.Config{
-		Max: loginLimit, Expiration: time.Minute, LimiterMiddleware: limiter.SlidingWindow{},
+		Max: LoginLimit, Expiration: time.Minute, LimiterMiddleware: limiter.SlidingWindow{},
 		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
 		// Only refusals count: an admin who logs in and out is not a guesser.
 		SkipSuccessfulRequests: true,
@@ -206,7 +248,7 @@ func sessionCookieName(c *fiber.Ctx) string {
 	if c.Context().IsTLS() {
 		return sessionCookieTLS
 	}
-	return sessionCookiePlain
+	return SessionCookiePlain
 }
 
 func setSessionCookie(c *fiber.Ctx, s admin.Session) {
@@ -252,7 +294,7 @@ func (u *ui) needSession(c *fiber.Ctx) error {
 	defer cancel()
 	check := u.d.Admin.Check
 	stream := strings.HasPrefix(c.Get(fiber.HeaderAccept), "text/event-stream")
-	if stream || c.Get(backgroundHeader) == "1" {
+	if stream || c.Get(BackgroundHeader) == "1" {
 		// Polls and streams run without the admin: they must not keep
 		// the session alive.
 		check = u.d.Admin.Peek
@@ -395,9 +437,9 @@ func fieldMessage(pub *core.Error) string {
 	return sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
 }
 
-// pageTime is how every page shows a moment: local date and time, or
+// PageTime is how every page shows a moment: local date and time, or
 // nothing for the zero time.
-func pageTime(t time.Time) string {
+func PageTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}

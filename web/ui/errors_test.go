@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"bytes"
@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgeward/edgeward/core"
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/edgeward/edgeward/core"
 )
 
 // TestUIErrorsAsPagesEveryKind runs every kind of core error through the

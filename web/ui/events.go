@@ -1,9 +1,8 @@
-package web
+package ui
 
 import (
 	"bytes"
 	"context"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/views/components/eventlog"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 const (
@@ -21,8 +21,8 @@ const (
 	// proxies from closing the connection and ends the stream soon after
 	// the session does.
 	sseBeat = 15 * time.Second
-	// eventStreamPath streams the journal to the pages.
-	eventStreamPath = "/events/stream"
+	// EventStreamPath streams the journal to the pages.
+	EventStreamPath = "/events/stream"
 	// sseBuffer is the subscription buffer of a page's stream: a browser
 	// that falls this far behind is cut off and reconnects.
 	sseBuffer = 256
@@ -33,7 +33,7 @@ func (u *ui) eventRoutes(app *fiber.App) {
 	if u.d.Journal == nil {
 		return
 	}
-	app.Get(eventStreamPath, u.authed(u.eventStream)...)
+	app.Get(EventStreamPath, u.authed(u.eventStream)...)
 }
 
 // liveEvents is the event list of a page: the latest events, newest first,
@@ -43,7 +43,7 @@ func (u *ui) liveEvents(title string) eventlog.Props {
 	if u.d.Journal == nil {
 		return p
 	}
-	p.Stream = eventStreamPath
+	p.Stream = EventStreamPath
 	past := u.d.Journal.Recent(eventsShown, nil)
 	now := time.Now()
 	for i := len(past) - 1; i >= 0; i-- {

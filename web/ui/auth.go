@@ -1,13 +1,13 @@
-package web
+package ui
 
 import (
 	"errors"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // The pages before and around login: first-start setup, login, logout.

@@ -1,10 +1,10 @@
-package web
+package ui
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 func (u *ui) passwordForm(c *fiber.Ctx) error {

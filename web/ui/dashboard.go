@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"context"
@@ -55,7 +55,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 	if u.d.ACL != nil {
 		e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
 		p.Firewall, p.Enforced, p.EnforcementReason = true, e.Applied, e.Reason
-		p.EnforcementSince = pageTime(e.Since)
+		p.EnforcementSince = PageTime(e.Since)
 		p.Bans, p.Greylisted = n.Bans, n.Greylisted
 	}
 	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {

@@ -1,9 +1,8 @@
-package web
+package ui
 
 import (
 	"errors"
 	"fmt"
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -17,15 +16,16 @@ import (
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/p2pview"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 // The network page lives under /p2p: /network is the JSON dialect's.
 // Its handlers make the same core calls as that dialect's (web/p2p) and
 // read the same model of points, peers and connections (core/p2pview).
 
-// p2pListLimit caps each list on the page: the ACL may hold 100,000 bans,
+// ListLimit caps each list on the page: the ACL may hold 100,000 bans,
 // which no browser on a phone should be sent at once.
-const p2pListLimit = 200
+const ListLimit = 200
 
 // p2pBy is who the ACL records as the author of a change made on a page:
 // pages have one admin and no token id.
@@ -97,11 +97,11 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 		Form: pages.NetACLForm{Action: acl.Ban}, Bulk: pages.NetBulkForm{Action: acl.Ban}, Events: u.liveEvents("Event log")}
 	p.Page.Live = p.Events.Stream != ""
 	e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
-	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, pageTime(e.Since)
+	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, PageTime(e.Since)
 	p.Counts = pages.NetCounts(n)
 	now := time.Now()
 	u.p2pConnections(&p)
-	p2pPoints(&p, u.d.P2P.Points(p2pListLimit), now)
+	p2pPoints(&p, u.d.P2P.Points(ListLimit), now)
 	u.p2pLists(&p, now)
 	u.p2pGreylist(&p, now)
 	return p
@@ -118,7 +118,7 @@ func (u *ui) p2pConnections(p *pages.NetworkProps) {
 			addr = conn.Endpoint.String()
 		}
 		p.Connections = append(p.Connections, pages.NetConnRow{PeerID: conn.PeerID, Name: conn.Name, Address: addr,
-			Direction: dir, Since: pageTime(conn.Since), Banned: conn.Banned, Trusted: conn.Trusted})
+			Direction: dir, Since: PageTime(conn.Since), Banned: conn.Banned, Trusted: conn.Trusted})
 	}
 }
 
@@ -126,7 +126,7 @@ func (u *ui) p2pConnections(p *pages.NetworkProps) {
 // them all.
 func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
 	points := book.List()
-	for _, ap := range points[:min(len(points), p2pListLimit)] {
+	for _, ap := range points[:min(len(points), ListLimit)] {
 		pt, _ := book.Info(ap)
 		r := pages.NetPointRow{Point: ap.String(), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
 		if !pt.GreylistedTill.IsZero() {
@@ -140,11 +140,11 @@ func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
 // p2pLists fills the bans and trusts: addresses, ranges and address:port
 // points in address order, then peer ids, each list cut at p2pListLimit.
 func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
-	bans, nBans := u.d.ACL.Bans(p2pListLimit)
-	trusts, nTrusts := u.d.ACL.Trusts(p2pListLimit)
+	bans, nBans := u.d.ACL.Bans(ListLimit)
+	trusts, nTrusts := u.d.ACL.Trusts(ListLimit)
 	p.Bans, p.Trusts = p2pEntries(bans, now), p2pEntries(trusts, now)
-	peerBans, nPeerBans := u.d.ACL.PeerBans(p2pListLimit)
-	peerTrusts, nPeerTrusts := u.d.ACL.PeerTrusts(p2pListLimit)
+	peerBans, nPeerBans := u.d.ACL.PeerBans(ListLimit)
+	peerTrusts, nPeerTrusts := u.d.ACL.PeerTrusts(ListLimit)
 	p.PeerBans, p.PeerTrusts = u.p2pPeers(peerBans), u.p2pPeers(peerTrusts)
 	p.BansMore = nBans - len(bans) + nPeerBans - len(peerBans)
 	p.TrustsMore = nTrusts - len(trusts) + nPeerTrusts - len(peerTrusts)
@@ -153,9 +153,9 @@ func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
 func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	rows := make([]pages.NetEntryRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: pageTime(l.Entry.Since), Reason: l.Entry.Reason}
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
-			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), pageTime(l.Entry.Until)
+			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
 		}
 	}
 	return rows
@@ -168,7 +168,7 @@ func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 func (u *ui) p2pPeers(list []acl.Listed) []pages.NetPeerRow {
 	rows := make([]pages.NetPeerRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetPeerRow{PeerID: l.Target, Since: pageTime(l.Entry.Since)}
+		rows[i] = pages.NetPeerRow{PeerID: l.Target, Since: PageTime(l.Entry.Since)}
 		if peer, err := u.d.Overlay.ByPeerID(l.Target); err == nil {
 			rows[i].Name = peer.Name
 		}
@@ -179,7 +179,7 @@ func (u *ui) p2pPeers(list []acl.Listed) []pages.NetPeerRow {
 func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 	addrs, since := u.d.ACL.GreylistIPs()
 	for i, a := range addrs {
-		if i == p2pListLimit {
+		if i == ListLimit {
 			p.GreylistMore = len(addrs) - i
 			break
 		}
@@ -188,11 +188,11 @@ func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 			continue // expired since GreylistIPs
 		}
 		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: p2pLeft(e.Until.Sub(now)),
-			Until: pageTime(e.Until), Reason: e.Reason})
+			Until: PageTime(e.Until), Reason: e.Reason})
 	}
 	p.GreyPeers = u.d.ACL.GreylistedPeers()
 	if !since.IsZero() {
-		p.GreyUnreliableAt = pageTime(since)
+		p.GreyUnreliableAt = PageTime(since)
 	}
 }
 
@@ -406,7 +406,7 @@ func p2pPoint(c *fiber.Ctx) (netip.AddrPort, error) {
 	if a, aerr := netip.ParseAddr(s); aerr == nil && a.Zone() == "" {
 		return netip.AddrPortFrom(a.Unmap(), 0), nil
 	}
-	return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, sentence(fmt.Sprintf("point %s: %s", quote(s), err.Error())))
+	return netip.AddrPort{}, fiber.NewError(fiber.StatusNotFound, sentence(fmt.Sprintf("point %s: %s", httpx.Quote(s), err.Error())))
 }
 
 // p2pPeerID reads the :peer_id path argument; a malformed one is a 404
@@ -418,7 +418,7 @@ func p2pPeerID(c *fiber.Ctx) (string, error) {
 	}
 	if err != nil {
 		return "", fiber.NewError(fiber.StatusNotFound,
-			sentence(fmt.Sprintf("peer_id %s is not a peer id: want 30 Base58Check characters starting with \"id\"", quote(s))))
+			sentence(fmt.Sprintf("peer_id %s is not a peer id: want 30 Base58Check characters starting with \"id\"", httpx.Quote(s))))
 	}
 	return s, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // connectPeer adds a peer and marks it connected from endpoint, as the
@@ -557,24 +558,6 @@ func TestUINetworkNeedsLogin(t *testing.T) {
 	wantRedirect(t, anon.get("/p2p"), "/login")
 }
 
-func TestP2PLeft(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "0s"},
-		{42 * time.Second, "42s"},
-		{9*time.Minute + 12*time.Second, "9m 12s"},
-		{3*time.Hour + 5*time.Minute + 59*time.Second, "3h 5m"},
-		{50 * time.Hour, "2d 2h"},
-	}
-	for _, tt := range tests {
-		if got := p2pLeft(tt.d); got != tt.want {
-			t.Errorf("p2pLeft(%s) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 // TestUINetworkLift lifts a range, a port ban and a trusted range made on
 // the page, with a plain form and with htmx, and refuses targets that are
 // no entry.
@@ -658,7 +641,7 @@ func TestUINetworkListLimit(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
 	e.setUp(t, b)
-	list := make([]string, p2pListLimit+3)
+	list := make([]string, ui.ListLimit+3)
 	for i := range list {
 		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
 	}
@@ -671,7 +654,7 @@ func TestUINetworkListLimit(t *testing.T) {
 	}
 	p := b.get("/p2p")
 	got := p.texts("ban-target")
-	if len(got) != p2pListLimit || got[0] != "10.0.0.0" || got[p2pListLimit-1] != list[p2pListLimit-1] {
+	if len(got) != ui.ListLimit || got[0] != "10.0.0.0" || got[ui.ListLimit-1] != list[ui.ListLimit-1] {
 		t.Errorf("%d rows, from %q to %q", len(got), got[0], got[len(got)-1])
 	}
 	if got := p.text("bans-more"); got != "and 3 more bans, not listed here." {
@@ -691,7 +674,7 @@ func TestUINetworkPointsLimit(t *testing.T) {
 	e := newUIEnv(t)
 	b := e.browser(t)
 	e.setUp(t, b)
-	list := make([]string, p2pListLimit+3)
+	list := make([]string, ui.ListLimit+3)
 	for i := range list {
 		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
 	}
@@ -703,7 +686,7 @@ func TestUINetworkPointsLimit(t *testing.T) {
 	e.connectPeer(t, "phone", "198.51.100.5:51820")
 	p := b.get("/p2p")
 	points := p.texts("point")
-	if len(points) != p2pListLimit || points[0] != "10.0.0.0:0" || points[p2pListLimit-1] != list[p2pListLimit-1]+":0" {
+	if len(points) != ui.ListLimit || points[0] != "10.0.0.0:0" || points[ui.ListLimit-1] != list[ui.ListLimit-1]+":0" {
 		t.Errorf("%d point rows, from %q to %q", len(points), points[0], points[len(points)-1])
 	}
 	// 3 bulk bans, 198.51.100.4:51820, 198.51.100.5:0 and 198.51.100.5:51820.
@@ -725,7 +708,7 @@ func BenchmarkUINetwork100k(b *testing.B) {
 	if _, err := e.acl.Bulk(b.Context(), acl.Ban, list, 0, "test"); err != nil {
 		b.Fatal(err)
 	}
-	cookie := br.cookie(sessionCookiePlain)
+	cookie := br.cookie(ui.SessionCookiePlain)
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodGet, "/p2p", nil)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // testPubKey is a valid WireGuard public key (32 bytes, base64).
@@ -316,8 +317,8 @@ func TestUIPeersStatus(t *testing.T) {
 	if !badge.HasClass("ok") || badge.HasClass("off") {
 		t.Errorf("connected badge classes %q", badge.AttrOr("class", ""))
 	}
-	if at := p.doc.Find(`[data-peer-id="`+laptop.ID+`"] time[data-testid="peer-handshake"]`).AttrOr("datetime", ""); at != pageTime(hs) {
-		t.Errorf("handshake datetime %q, want %q", at, pageTime(hs))
+	if at := p.doc.Find(`[data-peer-id="`+laptop.ID+`"] time[data-testid="peer-handshake"]`).AttrOr("datetime", ""); at != ui.PageTime(hs) {
+		t.Errorf("handshake datetime %q, want %q", at, ui.PageTime(hs))
 	}
 
 	// The table polls every 5 s in the background, keeping the filter.
@@ -336,7 +337,7 @@ func TestUIPeersStatus(t *testing.T) {
 
 	// The poll gets the table alone, with the state as it is now.
 	e.observe(t, laptop.PublicKey, false, netip.AddrPort{}, hs, 2048, 3<<20)
-	f := b.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, backgroundHeader, "1")
+	f := b.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, ui.BackgroundHeader, "1")
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("filter-form") || f.has("peer-form") {
 		t.Fatalf("poll: status %d\n%s", f.status, f.body)
 	}
@@ -346,7 +347,7 @@ func TestUIPeersStatus(t *testing.T) {
 	}
 	// A poll whose session ended goes to the login page.
 	anon := e.browser(t)
-	if p := anon.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, backgroundHeader, "1"); p.status != http.StatusUnauthorized ||
+	if p := anon.get("/peers", "HX-Request", "true", "HX-Target", pages.PeersTableFragment, ui.BackgroundHeader, "1"); p.status != http.StatusUnauthorized ||
 		p.header.Get("HX-Redirect") != "/login" {
 		t.Errorf("poll without a session: status %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
 	}

@@ -1,7 +1,6 @@
-package web
+package ui
 
 import (
-	"github.com/edgeward/edgeward/web/internal/httpx"
 	"strings"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/views/pages"
+	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
 func (u *ui) peerRoutes(app *fiber.App) {
@@ -77,7 +77,7 @@ func (u *ui) createPeer(c *fiber.Ctx) error {
 	p := u.peersProps(c, "", "")
 	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept}
 	if created.PrivateKey != "" {
-		p.Created.Config = u.d.Overlay.ClientConfig(created, gateway(u.d))
+		p.Created.Config = u.d.Overlay.ClientConfig(created, u.d.Gateway)
 	}
 	return render(c, fiber.StatusOK, pages.Peers(p))
 }

@@ -1,15 +1,12 @@
 package interfaces
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/edgeward/edgeward/web/internal/webtest"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,8 +14,6 @@ import (
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/links/linkstest"
-	"github.com/edgeward/edgeward/core/store"
-	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
@@ -51,30 +46,11 @@ func newEnv(t testing.TB) *env { return newEnvWith(t, envOpts{}) }
 func newEnvWith(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{}
-	if o.kernel == nil {
-		e.kernel = linkstest.New()
-		o.kernel = e.kernel
-	}
-	if e.links, err = links.New(ctx, db, o.kernel, nil, links.Config{NodeName: "edge-1", ReadOnly: o.readOnly,
-		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
-		t.Fatal(err)
-	}
-	toks, err := auth.New(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, e.token, err = toks.Create(ctx, "admin", auth.RoleAdmin); err != nil {
-		t.Fatal(err)
-	}
-	if _, e.viewer, err = toks.Create(ctx, "viewer", auth.RoleViewer); err != nil {
-		t.Fatal(err)
-	}
+	c := webtest.NewCore(t, webtest.Options{Kernel: o.kernel, ReadOnlyLinks: o.readOnly})
+	e := &env{links: c.Links, kernel: c.Kernel,
+		token: c.Token(t, "admin", auth.RoleAdmin), viewer: c.Token(t, "viewer", auth.RoleViewer)}
+	toks, db := c.Tokens, c.DB
+	var err error
 	if e.admin, err = admin.New(ctx, db, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -107,47 +83,14 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
+func (r resp) json(t testing.TB, v any) { t.Helper(); webtest.Resp{Body: r.body}.JSON(t, v) }
 
 // send sends a request with the Authorization header auth ("" for none)
 // and extra headers, and checks the answer against openapi.json.
 func (e *env) send(t testing.TB, method, path, auth string, body any, hdr map[string]string) resp {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, ok := body.(string)
-		if !ok {
-			b, err := json.Marshal(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw = string(b)
-		}
-		rd = bytes.NewReader([]byte(raw))
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	res, err := e.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
-	return resp{status: res.StatusCode, header: res.Header, body: raw}
+	r := webtest.Do(t, e.app, method, path, auth, body, hdr)
+	return resp{r.Status, r.Header, r.Body}
 }
 
 // doV2 sends a request with the admin API token.

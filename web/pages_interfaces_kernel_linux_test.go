@@ -3,15 +3,13 @@
 package web
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/edgeward/edgeward/web/internal/webtest"
 
 	"github.com/edgeward/edgeward/hw/nic"
 )
@@ -22,7 +20,7 @@ import (
 // kernel, and Confirm keeps it. The other page tests use the fake NIC
 // layer for cases a namespace cannot stage (speeds, DHCP leases).
 func TestUIInterfaceRealKernel(t *testing.T) {
-	_, fd, ip := newTestNetns(t)
+	_, fd, ip := webtest.Netns(t, "ew-web-")
 	ip("link", "add", "ewa", "type", "veth", "peer", "name", "ewb")
 	ip("addr", "add", "192.0.2.1/24", "dev", "ewa")
 	ip("link", "set", "ewa", "up")
@@ -78,35 +76,4 @@ func TestUIInterfaceRealKernel(t *testing.T) {
 	if p := br.get(page); p.status != http.StatusOK || p.has("confirm-box") || p.text("iface-mtu") != "1400" {
 		t.Errorf("after Confirm: status %d, box %v, MTU shown %q", p.status, p.has("confirm-box"), p.text("iface-mtu"))
 	}
-}
-
-// newTestNetns makes a network namespace for a kernel test and removes it
-// when the test ends: its name, an open descriptor of it and a runner of
-// ip commands inside it. It skips without root.
-func newTestNetns(t *testing.T) (name string, fd int, ip func(args ...string) []byte) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name = "ew-web-" + hex.EncodeToString(b[:])
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	f, err := os.Open("/run/netns/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	ip = func(args ...string) []byte {
-		t.Helper()
-		out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-		return out
-	}
-	return name, int(f.Fd()), ip
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/links/linkstest"
 	"github.com/edgeward/edgeward/hw/nft"
+	"github.com/edgeward/edgeward/web/internal/webtest"
 )
 
 // TestUINetworkRealKernel drives the network page over hw/nft in a network
@@ -17,7 +18,7 @@ import (
 // and a range banned through the form land in the kernel's sets, and
 // lifting them from the page takes them out again.
 func TestUINetworkRealKernel(t *testing.T) {
-	ns, fd, _ := newTestNetns(t)
+	ns, fd, _ := webtest.Netns(t, "ew-web-")
 	if out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "tables").CombinedOutput(); err != nil {
 		t.Skipf("nf_tables unavailable: %v: %s", err, out)
 	}

@@ -95,14 +95,5 @@ func (s *Service) CheckAPI(ctx context.Context, token string) (Session, error) {
 // LogoutAPI ends the API session with this bearer token. Ending an
 // unknown one is not an error.
 func (s *Service) LogoutAPI(ctx context.Context, token string) error {
-	if token == "" {
-		return nil
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	err := s.kv.Update(ctx, func(tx core.Tx) error { return tx.Delete([]byte(keyAPISessionPre + digest(token))) })
-	if err != nil {
-		return fmt.Errorf("end api session: %w", err)
-	}
-	return nil
+	return s.endSession(ctx, keyAPISessionPre, token, "end api session")
 }

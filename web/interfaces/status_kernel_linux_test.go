@@ -3,14 +3,12 @@
 package interfaces
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/edgeward/edgeward/web/internal/webtest"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -24,7 +22,7 @@ import (
 // with a reader (UNKNOWN, carrier on) is UP, and a link deleted after it
 // was seen is MISSING. The raw operstate goes along in operstate.
 func TestStatusRealKernel(t *testing.T) {
-	name, fd, ip := newTestNetns(t)
+	name, fd, ip := webtest.Netns(t, "ew-nic-")
 	ip("link", "add", "ewa", "type", "veth", "peer", "name", "ewb")
 	ip("link", "set", "ewa", "up")
 	tun := openTUN(t, name, "ewt0")
@@ -142,35 +140,4 @@ func tunIn(name string) (int, error) {
 		return -1, err
 	}
 	return fd, nil
-}
-
-// newTestNetns makes a namespace with a unique name, removed when the test
-// ends, and returns its name, an open descriptor of it and a runner of ip
-// commands inside it. It skips the test without root.
-func newTestNetns(t *testing.T) (name string, fd int, ip func(args ...string) []byte) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace")
-	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name = "ew-nic-" + hex.EncodeToString(b[:])
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Skipf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	f, err := os.Open("/run/netns/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	ip = func(args ...string) []byte {
-		t.Helper()
-		out, err := exec.Command("ip", append([]string{"-n", name}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-		return out
-	}
-	return name, int(f.Fd()), ip
 }

@@ -3,10 +3,8 @@ package store
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -40,16 +38,12 @@ func buildMigrations(ran *[]string, steps ...step) []Migration {
 }
 
 // rawState reads the version key and the migration keys straight from
-// Badger, so that it works whatever version the store holds.
+// the engine, so that it works whatever version the store holds.
 func rawState(t *testing.T, dir string) (version string, keys []string) {
 	t.Helper()
-	bdb, err := badger.Open(badgerOptions(Options{Dir: dir}, slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatalf("open %s: %v", dir, err)
-	}
-	defer bdb.Close()
-	db := &DB{bdb: bdb}
-	err = db.View(context.Background(), func(tx core.Tx) error {
+	db := rawEngine(t, Options{Dir: dir})
+	defer db.Close()
+	err := db.View(context.Background(), func(tx core.Tx) error {
 		raw, err := tx.Get([]byte(SchemaVersionKey))
 		version = string(raw)
 		if err != nil && !errors.Is(err, core.ErrNotFound) {
@@ -144,7 +138,7 @@ func runSchemaCase(t *testing.T, tt schemaCase) {
 	dir := t.TempDir()
 	var ran []string
 	if tt.before != nil {
-		db, err := Open(context.Background(), Options{Dir: dir}, buildMigrations(&ran, tt.before...))
+		db, err := testOpen(context.Background(), Options{Dir: dir}, buildMigrations(&ran, tt.before...))
 		if err != nil {
 			t.Fatalf("first Open: %v", err)
 		}
@@ -153,7 +147,7 @@ func runSchemaCase(t *testing.T, tt schemaCase) {
 		}
 	}
 	ran = nil
-	db, err := Open(context.Background(), Options{Dir: dir}, buildMigrations(&ran, tt.after...))
+	db, err := testOpen(context.Background(), Options{Dir: dir}, buildMigrations(&ran, tt.after...))
 	if db != nil {
 		if err := db.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
@@ -226,7 +220,7 @@ func TestOpenRefusesBadInput(t *testing.T) {
 			if tt.noDir {
 				opts.Dir = ""
 			}
-			db, err := Open(context.Background(), opts, tt.migrations)
+			db, err := testOpen(context.Background(), opts, tt.migrations)
 			if db != nil {
 				_ = db.Close()
 			}

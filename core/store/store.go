@@ -1,10 +1,13 @@
-// Package store implements the core.KV storage port on Badger v4.
+// Package store implements the core.KV storage port, on Badger v4 for
+// 64-bit targets and on bbolt for 32-bit ones.
 //
-// It is tuned for a 64-bit router with 128 MiB of RAM and flash storage:
-// small memtables and tables, no caches, no compression, and an fsync on
-// every commit, because writes are rare admin changes that must survive a
-// power cut. 32-bit targets need another backend (Badger fails at run time
-// there). Store owns the schema version key and runs migrations on Open.
+// It is tuned for a router with 128 MiB of RAM and flash storage: writes
+// are rare admin changes, each fsynced before Update returns, so that they
+// survive a power cut. Badger fails at run time on 32-bit ARM and MIPS
+// (corrupt reads, SIGBUS, 2 GiB mmaps), so the engine is chosen by GOARCH
+// at build time (engine_64.go, engine_32.go) and a 32-bit binary does not
+// link Badger at all. Both engines pass the same test suite. Store owns the
+// schema version key and runs migrations on Open.
 package store
 
 import (
@@ -13,29 +16,43 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/edgeward/edgeward/core"
 )
 
 // Options configures Open. The zero value is not usable: set Dir or InMemory.
 type Options struct {
-	// Dir holds the Badger files. It is ignored when InMemory is set.
+	// Dir holds the store's files. It is ignored when InMemory is set.
 	Dir string
-	// InMemory keeps everything in RAM (tests, and state that may be lost
-	// on reboot); nothing touches flash.
+	// InMemory keeps everything out of Dir (tests, and state that may be
+	// lost on reboot). Badger keeps it in RAM; bbolt, which needs a file to
+	// mmap, keeps it in a temporary directory (tmpfs on OpenWrt) removed
+	// on Close.
 	InMemory bool
-	// Logger receives Badger's warnings and errors; nil discards them.
+	// Logger receives the engine's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
 
-// DB is a Badger-backed core.KV. It is safe for concurrent use.
+// engine is what a storage engine gives DB: the KV itself plus upkeep.
+// DB checks ctx before calling Update, View and backup.
+type engine interface {
+	core.KV
+	// gc does one round of upkeep (Badger's value log GC, bbolt's sweep of
+	// expired keys) and reports whether another round can ever do work.
+	gc(ctx context.Context) bool
+	// backup writes a consistent snapshot in the engine's own format.
+	backup(w io.Writer) error
+	Close() error
+}
+
+// openEngine opens an engine for opts; log is already tagged.
+type openEngine func(opts Options, log *slog.Logger) (engine, error)
+
+// DB is a core.KV on the engine built for this GOARCH. It is safe for
+// concurrent use.
 type DB struct {
-	bdb *badger.DB
+	eng engine
 	log *slog.Logger
 }
 
@@ -46,6 +63,10 @@ var _ core.KV = (*DB)(nil)
 // another process holds the directory, and core.ErrUnsupported when the
 // stored schema is newer than the newest migration.
 func Open(ctx context.Context, opts Options, migrations []Migration) (*DB, error) {
+	return open(ctx, opts, migrations, openDefault)
+}
+
+func open(ctx context.Context, opts Options, migrations []Migration, openEng openEngine) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -57,75 +78,20 @@ func Open(ctx context.Context, opts Options, migrations []Migration) (*DB, error
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "core/store")
-	bdb, err := badger.Open(badgerOptions(opts, log))
+	eng, err := openEng(opts, log)
 	if err != nil {
-		// Badger's flock error carries no sentinel; its text is all we have.
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, core.Busy("store %s is in use by another edgeward process", opts.Dir)
-		}
-		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
+		return nil, err
 	}
-	db := &DB{bdb: bdb, log: log}
+	db := &DB{eng: eng, log: log}
 	if err := db.migrate(ctx, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
 	return db, nil
 }
 
-// badgerOptions is the "router" option set from the appliance notes. The
-// defaults assume a server: 64 MiB memtables, a 256 MiB block cache and
-// 1 GiB value log files would not fit in 128 MiB of RAM.
-func badgerOptions(opts Options, log *slog.Logger) badger.Options {
-	bo := badger.DefaultOptions(opts.Dir)
-	if opts.InMemory {
-		bo = badger.DefaultOptions("").WithInMemory(true) // Badger refuses a Dir here
-	}
-	return bo.
-		// The memtable arena plus a WAL mmapped at twice this size; 4 MiB
-		// (default 64) caps that at about 12 MiB per memtable.
-		WithMemTableSize(4 << 20).
-		// One being written and one being flushed is enough for rare writes.
-		WithNumMemtables(2).
-		// Kept in step with NumMemtables so L0 is compacted early.
-		WithNumLevelZeroTables(2).
-		// Stall writes at 4 L0 tables (default 15) rather than grow memory.
-		WithNumLevelZeroTablesStall(4).
-		// Small tables and levels keep each compaction short and its
-		// buffers small (defaults 2 MiB and 10 MiB).
-		WithBaseTableSize(1 << 20).
-		WithBaseLevelSize(4 << 20).
-		// Each vlog file is mmapped at twice its size; the default 1 GiB
-		// would reserve 2 GiB of address space.
-		WithValueLogFileSize(8 << 20).
-		WithValueLogMaxEntries(100_000).
-		// Values up to 1 KiB live in the LSM tree, so deletes are reclaimed
-		// by compaction and value log GC has little to do.
-		WithValueThreshold(1 << 10).
-		// Compression needs a block cache (Badger panics without one); the
-		// data is small, so we drop both and save RAM.
-		WithCompression(options.None).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		// Two compactors is the minimum Badger accepts (1 is an error).
-		WithNumCompactors(2).
-		// Two cores on a typical router; the default is 8.
-		WithNumGoroutines(2).
-		// expvar metrics cost memory and nothing reads them.
-		WithMetricsEnabled(false).
-		// Concurrent Updates touching the same keys fail with
-		// core.ErrConflict instead of losing one of the writes.
-		WithDetectConflicts(true).
-		// Every commit is fsynced before Update returns: the API acknowledges
-		// a change only once it survives kill -9 and a power cut, and
-		// writes are rare admin changes, so the cost does not matter.
-		WithSyncWrites(true).
-		// Replaces Badger's stderr logger; slogLogger drops INFO and DEBUG.
-		WithLogger(slogLogger{log: log})
-}
-
 // Close flushes and closes the store. The DB must not be used afterwards.
 func (db *DB) Close() error {
-	if err := db.bdb.Close(); err != nil {
+	if err := db.eng.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
@@ -133,21 +99,14 @@ func (db *DB) Close() error {
 
 // Update runs fn in a read-write transaction and commits it with an fsync.
 // If fn returns an error, nothing is written and that error is returned
-// unchanged. A concurrent change to the same keys gives core.ErrConflict, a
-// change too large for one transaction core.ErrInvalid.
+// unchanged. A concurrent change to the same keys gives core.ErrConflict
+// (Badger; bbolt runs writers one at a time, so never), a change too large
+// for one transaction core.ErrInvalid.
 func (db *DB) Update(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	txn := db.bdb.NewTransaction(true)
-	defer txn.Discard()
-	if err := fn(tx{txn: txn}); err != nil {
-		return err
-	}
-	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
+	return db.eng.Update(ctx, fn)
 }
 
 // View runs fn in a read-only snapshot. fn's error is returned unchanged.
@@ -155,55 +114,36 @@ func (db *DB) View(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	txn := db.bdb.NewTransaction(false)
-	defer txn.Discard()
-	return fn(tx{txn: txn})
+	return db.eng.View(ctx, fn)
 }
 
-// RunGC runs value log garbage collection every interval until ctx is done.
-// With ValueThreshold at 1 KiB almost no value reaches the value log, so it
-// rarely finds work, but a few large values (certificates, backups) could
-// otherwise leave dead vlog files on flash forever. It returns at once for
-// an in-memory store. Run it in its own goroutine.
+// RunGC runs the engine's upkeep every interval until ctx is done: value
+// log GC on Badger (rarely any work, as values up to 1 KiB stay in the LSM
+// tree, but a few large values could otherwise leave dead files on flash
+// forever), removal of expired keys on bbolt (reads already skip them).
+// It returns at once when upkeep can never do work (in-memory Badger). Run
+// it in its own goroutine.
 func (db *DB) RunGC(ctx context.Context, every time.Duration) {
-	core.Every(ctx, every, func() bool { return db.gcOnce(ctx) })
+	core.Every(ctx, every, func() bool { return db.eng.gc(ctx) })
 }
 
-// gcOnce rewrites value log files until Badger finds nothing more to
-// reclaim. It reports whether GC can ever do work on this store.
-func (db *DB) gcOnce(ctx context.Context) bool {
-	for ctx.Err() == nil {
-		// 0.5: rewrite a file once half of it is garbage, Badger's advice.
-		err := db.bdb.RunValueLogGC(0.5)
-		switch {
-		case err == nil:
-			continue
-		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
-			return true
-		case errors.Is(err, badger.ErrGCInMemoryMode):
-			return false
-		default:
-			db.log.Warn("value log gc", "err", err)
-			return true
-		}
-	}
-	return true
-}
-
-// Backup writes a full dump of the store (Badger's backup format, readable
-// by badger.DB.Load) to w. It stops with ctx.Err() when ctx is done.
+// Backup writes a full, consistent dump of the store to w in the engine's
+// format: Badger's backup stream (read by badger.DB.Load) on 64-bit
+// targets, a copy of the bbolt file on 32-bit ones. It stops with
+// ctx.Err() when ctx is done.
 func (db *DB) Backup(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Badger's Backup takes no context; failing the next write stops it.
+	// Neither engine's backup takes a context; failing the next write
+	// stops it.
 	cw := writeFunc(func(p []byte) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
 		return w.Write(p)
 	})
-	if _, err := db.bdb.Backup(cw, 0); err != nil {
+	if err := db.eng.backup(cw); err != nil {
 		return fmt.Errorf("backup store: %w", err)
 	}
 	return nil

@@ -1,0 +1,11 @@
+//go:build !(386 || arm || mips || mipsle)
+
+package store
+
+import "log/slog"
+
+// openDefault is Badger on 64-bit targets, where it is tested upstream.
+// defaultEngine names the engine openDefault opens.
+const defaultEngine = "badger"
+
+func openDefault(opts Options, log *slog.Logger) (engine, error) { return openBadger(opts, log) }

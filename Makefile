@@ -6,7 +6,7 @@ BIN      := bin/edgeward
 DATA     ?= ./data
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: run build test generate lint bench clean
+.PHONY: run build test generate lint bench clean firmware-builds firmware-sizes
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
@@ -32,6 +32,27 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkWG' -benchmem -count=1 ./...
 	$(GO) test -run '^$$' -bench '^BenchmarkWG' -benchtime=1x -count=1 -timeout 20m ./cmd/edgeward/
+
+# Static, stripped, version-stamped builds for each router target, one
+# file per target in bin/. 32-bit targets use the bbolt store (see README).
+FIRMWARE_TARGETS := linux-amd64 linux-arm64 linux-armv7 linux-mipsle
+FIRMWARE_BINS    := $(addprefix bin/edgeward-,$(FIRMWARE_TARGETS))
+
+firmware-builds: $(FIRMWARE_BINS)
+	$(GO) run ./firmware/sizes $(FIRMWARE_BINS)
+
+# The same, plus what each module adds to the arm64 build.
+firmware-sizes: $(FIRMWARE_BINS)
+	$(GO) run ./firmware/sizes -nm linux/arm64 $(FIRMWARE_BINS)
+
+# Always rebuilt (go build is incremental); the env comes from the name.
+.PHONY: $(FIRMWARE_BINS)
+bin/edgeward-linux-amd64:  FW_ENV := GOARCH=amd64
+bin/edgeward-linux-arm64:  FW_ENV := GOARCH=arm64
+bin/edgeward-linux-armv7:  FW_ENV := GOARCH=arm GOARM=7
+bin/edgeward-linux-mipsle: FW_ENV := GOARCH=mipsle GOMIPS=softfloat
+$(FIRMWARE_BINS):
+	CGO_ENABLED=0 GOOS=linux $(FW_ENV) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/edgeward
 
 clean:
 	rm -rf bin

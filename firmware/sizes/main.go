@@ -6,8 +6,9 @@
 // The builds are stripped (-s -w), so they have no symbol table; for the
 // per-module split it builds the same target again without -s -w into a
 // temporary file and sums `go tool nm -size` by module. Symbol sizes cover
-// code and data, not the runtime's tables, so the modules add up to less
-// than the file size; the rest is shown as "other".
+// code and data but not the symbol-less parts of the file (pclntab headers,
+// DWARF is stripped anyway), and zeroed data (.bss) is left out as it takes
+// no room in the file.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"debug/elf"
 	"errors"
 	"flag"
 	"fmt"
@@ -105,6 +107,10 @@ func byModule(ctx context.Context, target string) ([]module, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	bss, err := bssRanges(bin)
+	if err != nil {
+		return nil, 0, err
+	}
 	nm, err := exec.CommandContext(ctx, "go", "tool", "nm", "-size", "-sort", "size", bin).Output()
 	if err != nil {
 		return nil, 0, fmt.Errorf("go tool nm: %w", err)
@@ -118,9 +124,10 @@ func byModule(ctx context.Context, target string) ([]module, int64, error) {
 		if len(f) < 4 {
 			continue
 		}
-		size, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil {
-			continue
+		addr, err1 := strconv.ParseUint(f[0], 16, 64)
+		size, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil || inRanges(addr, bss) {
+			continue // zeroed at start, not in the file (nm shows some as D)
 		}
 		total += size
 		sums[owner(strings.Join(f[3:], " "), paths)] += size
@@ -131,6 +138,32 @@ func byModule(ctx context.Context, target string) ([]module, int64, error) {
 	}
 	slices.SortFunc(mods, func(a, b module) int { return cmp.Compare(b.bytes, a.bytes) })
 	return mods, total, sc.Err()
+}
+
+// bssRanges returns the address ranges of the sections that take no room
+// in the file (.bss, .noptrbss).
+func bssRanges(bin string) ([][2]uint64, error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r [][2]uint64
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_NOBITS {
+			r = append(r, [2]uint64{s.Addr, s.Addr + s.Size})
+		}
+	}
+	return r, nil
+}
+
+func inRanges(addr uint64, rs [][2]uint64) bool {
+	for _, r := range rs {
+		if addr >= r[0] && addr < r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // targetEnv maps "linux/arm/7" to GOOS, GOARCH and GOARM (or GOMIPS).

@@ -1,11 +1,11 @@
-//go:build 386 || arm || mips || mipsle
+//go:build 386 || arm || mips || mipsle || bbolt
 
 package store
 
 import "log/slog"
 
-// openDefault is bbolt on 32-bit targets: Badger builds there but fails at
-// run time (see README, "Targets").
+// openDefault is bbolt on 32-bit targets, where Badger builds but fails at
+// run time (see README, "Router builds"), and with the build tag bbolt.
 // defaultEngine names the engine openDefault opens.
 const defaultEngine = "bbolt"
 

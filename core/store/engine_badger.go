@@ -4,8 +4,8 @@ package store
 
 import "log/slog"
 
-// openDefault is Badger on 64-bit targets, where it is tested upstream.
 // defaultEngine names the engine openDefault opens.
 const defaultEngine = "badger"
 
+// openDefault is Badger on 64-bit targets, where it is tested upstream.
 func openDefault(opts Options, log *slog.Logger) (engine, error) { return openBadger(opts, log) }

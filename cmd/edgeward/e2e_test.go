@@ -70,13 +70,20 @@ func start(t testing.TB, dir string, extra ...string) *server {
 // NS setpriv ...), or plainly when wrap is empty.
 func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *server {
 	t.Helper()
+	return startBinary(t, binary, wrap, 20*time.Second, dir, extra...)
+}
+
+// startBinary runs bin (built for another target, under an emulator in
+// wrap) and gives it up to wait to start serving.
+func startBinary(t testing.TB, bin string, wrap []string, wait time.Duration, dir string, extra ...string) *server {
+	t.Helper()
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
 	if !slices.Contains(extra, "--wg-interface") {
 		args = append(args, "--wg-interface", uniqueIface())
 	}
 	args = append(args, extra...)
 	iface := args[slices.Index(args, "--wg-interface")+1]
-	argv := append(append(slices.Clone(wrap), binary), args...)
+	argv := append(append(slices.Clone(wrap), bin), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "EDGEWARD_DNS_DOMAIN=corp.test")
 	stderr, err := cmd.StderrPipe()
@@ -111,7 +118,7 @@ func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *ser
 		s.base = a
 	case err := <-s.done:
 		t.Fatalf("edgeward exited before serving: %v\n%s", err, s.log)
-	case <-time.After(20 * time.Second):
+	case <-time.After(wait):
 		t.Fatalf("edgeward did not start\n%s", s.log)
 	}
 	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))

@@ -38,7 +38,8 @@ type NIC struct {
 var _ links.Kernel = (*NIC)(nil)
 
 // New opens the rtnetlink and ethtool sockets of opts.NetNS. On kernels
-// without the ethtool netlink family (before 5.6) links report speed,
+// without the ethtool netlink family (before 5.6, or no generic netlink
+// socket at all, as under qemu-user) links report speed,
 // duplex and link detection as unknown. Entering another namespace needs
 // CAP_SYS_ADMIN; errors then match core.ErrPermission.
 func New(opts Options) (*NIC, error) {
@@ -57,7 +58,9 @@ func New(opts Options) (*NIC, error) {
 		return nil, err
 	}
 	n.eth, err = openEthtool(n.netns)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	// EPROTONOSUPPORT: no generic netlink at all, as under qemu-user,
+	// which does not translate it. Same outcome as a missing family.
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.EPROTONOSUPPORT) {
 		_ = n.Close()
 		return nil, fmt.Errorf("open ethtool: %w", KernelErr(err))
 	}

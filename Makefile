@@ -35,6 +35,9 @@ bench:
 
 # Static, stripped, version-stamped builds for each router target, one
 # file per target in bin/. 32-bit targets use the bbolt store (see README).
+# FIRMWARE_TAGS=bbolt puts the 64-bit targets on bbolt too (5.8 MB smaller
+# on arm64, see README).
+FIRMWARE_TAGS    ?=
 FIRMWARE_TARGETS := linux-amd64 linux-arm64 linux-armv7 linux-mipsle
 FIRMWARE_BINS    := $(addprefix bin/edgeward-,$(FIRMWARE_TARGETS))
 
@@ -52,7 +55,7 @@ bin/edgeward-linux-arm64:  FW_ENV := GOARCH=arm64
 bin/edgeward-linux-armv7:  FW_ENV := GOARCH=arm GOARM=7
 bin/edgeward-linux-mipsle: FW_ENV := GOARCH=mipsle GOMIPS=softfloat
 $(FIRMWARE_BINS):
-	CGO_ENABLED=0 GOOS=linux $(FW_ENV) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/edgeward
+	CGO_ENABLED=0 GOOS=linux $(FW_ENV) $(GO) build -trimpath -tags '$(FIRMWARE_TAGS)' -ldflags '$(LDFLAGS)' -o $@ ./cmd/edgeward
 
 clean:
 	rm -rf bin

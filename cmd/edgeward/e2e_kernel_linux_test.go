@@ -180,7 +180,12 @@ func TestKernelEnforcement(t *testing.T) {
 	if strings.Contains(string(out), "192.0.2.") || !strings.Contains(string(out), "198.51.100.7") {
 		t.Fatalf("rebuilt table holds expired bans or lacks the permanent one:\n%s", out)
 	}
-	s.call("PATCH", point, map[string]string{"acl": "open"}, 404)
+	// As in the original, a point a PATCH names stays registered after an
+	// open lifts its ban: the answer is its info, not a 404.
+	if st := obj(s.call("PATCH", point, map[string]string{"acl": "open"}, 200)); st["trusted"] != false ||
+		obj(st["state"])["event_kind"] != "disconnected" {
+		t.Fatalf("opened point = %v, want an untrusted, disconnected point", st)
+	}
 	if !l.reachable(t) {
 		t.Fatal("opened client cannot connect")
 	}

@@ -24,9 +24,11 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pview"
+	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/ui"
 )
 
 // Deps are the core services the web layer calls.
@@ -63,7 +65,10 @@ type Deps struct {
 	// state. nil leaves kicks to the overlay's bookkeeping alone.
 	Plane *dataplane.Plane
 
-	// Links serves the network-interface dialect (/v2/network); nil leaves it out.
+	// Links serves the network-interface dialect (/v2/network) and the
+	// interfaces pages; nil leaves them out. A read-only service (no
+	// --manage-links) serves both read-only. With Admin set, the dialect's
+	// clients may sign in at /v1/session/login for a bearer token.
 	Links *links.Service
 
 	// Admin is the admin account behind the web pages (/, /login, ...);
@@ -119,10 +124,17 @@ func New(d Deps) *fiber.App {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
 	if d.Links != nil {
-		(&ifaces{d: d}).routes(app.Group("/v2", authenticate(d)))
+		nic := interfaces.Deps{Log: d.Log, Links: d.Links, Guard: guard(d)}
+		if d.Admin != nil {
+			nic.Sessions = d.Admin
+		}
+		interfaces.Mount(app, nic)
 	}
 	if d.Admin != nil {
-		mountUI(app, d)
+		ui.Mount(app, ui.Deps{Log: d.Log, Admin: d.Admin, Tokens: d.Tokens, Overlay: d.Overlay,
+			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
+			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
+			Version: d.Version, OnAuthFailure: d.OnAuthFailure})
 	}
 	return app
 }
@@ -143,19 +155,6 @@ func p2pDeps(d Deps) p2p.Deps {
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
-}
-
-// ok writes v as the 200 JSON answer the original gives for every success.
-func ok(c *fiber.Ctx, v any) error {
-	return c.Status(fiber.StatusOK).JSON(v)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 // inFlight holds reqs while a request's handler runs and ends its context

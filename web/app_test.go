@@ -1,17 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/edgeward/edgeward/web/internal/webtest"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,19 +14,19 @@ import (
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/core/links/linkstest"
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
-	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 	"github.com/edgeward/edgeward/web/peers"
 )
 
 // services are the core services behind the app in web tests: real ones
 // over a real store in a temp dir, with no kernel firewall (enforcement
 // is reported as unavailable) and the fake NIC layer of
-// interfaces_fake_test.go (the real one is tested against the kernel in
+// core/links/linkstest (the real one is tested against the kernel in
 // hw/nic and cmd/edgeward).
 type services struct {
 	db      *store.DB
@@ -41,17 +35,14 @@ type services struct {
 	ov      *overlay.Service
 	acl     *acl.Service
 	jobs    *jobs.Service
-	kernel  *fakeKernel // nil when the links run over the real kernel
+	kernel  *linkstest.Kernel // nil when the links run over the real kernel
 	links   *links.Service
 }
 
 // newServices builds them; nodeName is the node the interface status names.
 func newServices(t testing.TB, nodeName string) services {
 	t.Helper()
-	k := newFakeKernel()
-	s := newServicesOn(t, nodeName, k, nil)
-	s.kernel = k
-	return s
+	return newServicesOn(t, nodeName, nil, nil)
 }
 
 // newServicesOn builds them with the links over kernel and the ACL over fw
@@ -59,36 +50,9 @@ func newServices(t testing.TB, nodeName string) services {
 // against the real kernel; a nil fw is no kernel firewall).
 func newServicesOn(t testing.TB, nodeName string, kernel links.Kernel, fw acl.Firewall) services {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := services{db: db, journal: events.New(1024, nil)}
-	if s.toks, err = auth.New(ctx, db, nil); err != nil {
-		t.Fatal(err)
-	}
-	if s.ov, err = overlay.New(ctx, db, s.journal, overlay.Config{
-		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	if s.jobs, err = jobs.New(ctx, db, s.ov, jobs.Config{Dir: t.TempDir(), Minute: time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	if s.acl, err = acl.New(ctx, db, fw, s.journal, acl.Config{PeersFrom: s.ov.PeersFrom}); err != nil {
-		t.Fatal(err)
-	}
-	if fw != nil {
-		if err := s.acl.Install(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if s.links, err = links.New(ctx, db, kernel, s.journal, links.Config{NodeName: nodeName,
-		ResolvConf: filepath.Join(t.TempDir(), "resolv.conf")}); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	c := webtest.NewCore(t, webtest.Options{NodeName: nodeName, Kernel: kernel, Firewall: fw})
+	return services{db: c.DB, toks: c.Tokens, journal: c.Journal, ov: c.Overlay, acl: c.ACL, jobs: c.Jobs,
+		kernel: c.Kernel, links: c.Links}
 }
 
 // env is the JSON API over the services.
@@ -147,51 +111,14 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
+func (r resp) json(t testing.TB, v any) { t.Helper(); webtest.Resp{Body: r.body}.JSON(t, v) }
 
 // do sends a request with the given Authorization value (empty: none) and
 // checks the response against the OpenAPI document.
 func (e *env) do(t testing.TB, method, path, token string, body any) resp {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Token "+token)
-	}
-	res, err := e.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
-	return resp{status: res.StatusCode, header: res.Header, body: raw}
+	r := webtest.Do(t, e.app, method, path, webtest.Authz(token), body, nil)
+	return resp{r.Status, r.Header, r.Body}
 }
 
-func newKey(t testing.TB) string {
-	t.Helper()
-	_, pub, err := wgkey.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pub.String()
-}
+func newKey(t testing.TB) string { return webtest.NewKey(t) }

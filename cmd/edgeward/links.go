@@ -34,18 +34,18 @@ func openNIC(cfg config) (k *nic.NIC, fd int, close func(), err error) {
 	return k, fd, func() { k.Close(); closeNS() }, nil
 }
 
-// openLinks starts NIC management when --manage-links is set. Without it
-// edgeward never changes a link: a binary started on a workstation or in a
-// test must not rewrite the host's addresses and routes. fd is k's
-// namespace (0: here).
+// openLinks opens the links service. Without --manage-links it is
+// read-only: the interfaces and their status are served, but edgeward never
+// changes a link (no write, no apply, no DHCP client), so a binary started
+// on a workstation or in a test cannot rewrite the host's addresses and
+// routes. fd is k's namespace (0: here).
 func openLinks(ctx context.Context, cfg config, db core.KV, k *nic.NIC, fd int, journal *events.Journal, log *slog.Logger) (*links.Service, error) {
-	if !cfg.ManageLinks {
-		return nil, nil
+	lc := links.Config{NodeName: cfg.NodeName, ResolvConf: cfg.ResolvConf, ReadOnly: !cfg.ManageLinks,
+		Log: log.With("component", "core/links")}
+	if cfg.ManageLinks {
+		// The DHCP clients open their sockets in the namespace whenever they
+		// (re)start, so its descriptor stays open until shutdown.
+		lc.DHCP = &dhcp.Leaser{NetNS: fd, Log: log.With("component", "hw/dhcp")}
 	}
-	// The DHCP clients open their sockets in the namespace whenever they
-	// (re)start, so its descriptor stays open until shutdown.
-	leaser := &dhcp.Leaser{NetNS: fd, Log: log.With("component", "hw/dhcp")}
-	return links.New(ctx, db, k, journal, links.Config{
-		NodeName: cfg.NodeName, ResolvConf: cfg.ResolvConf, DHCP: leaser, Log: log.With("component", "core/links"),
-	})
+	return links.New(ctx, db, k, journal, lc)
 }

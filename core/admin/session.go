@@ -154,14 +154,20 @@ func (s *Service) live(ctx context.Context, id string) (sessionRecord, time.Time
 // Logout ends the session with this id. Ending an unknown session is not
 // an error, so a double logout is harmless.
 func (s *Service) Logout(ctx context.Context, id string) error {
-	if id == "" {
+	return s.endSession(ctx, keySessionPre, id, "end session")
+}
+
+// endSession deletes the session record of secret under prefix; an empty
+// secret has none.
+func (s *Service) endSession(ctx context.Context, prefix, secret, what string) error {
+	if secret == "" {
 		return nil
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	err := s.kv.Update(ctx, func(tx core.Tx) error { return tx.Delete([]byte(keySessionPre + digest(id))) })
+	err := s.kv.Update(ctx, func(tx core.Tx) error { return tx.Delete([]byte(prefix + digest(secret))) })
 	if err != nil {
-		return fmt.Errorf("end session: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

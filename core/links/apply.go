@@ -166,7 +166,7 @@ func (s *Service) appliedGen(id int) uint64 {
 // joined; each is also logged and published.
 func (s *Service) ApplyAll(ctx context.Context) error {
 	links, err := s.discover(ctx)
-	if err != nil {
+	if err != nil || s.cfg.ReadOnly {
 		return err
 	}
 	present := keyed(links)
@@ -193,8 +193,12 @@ func (s *Service) ApplyAll(ctx context.Context) error {
 
 // Run applies the stored configs, then until ctx is done re-checks the
 // links every CheckEvery and restores unconfirmed changes whose deadline
-// passed (checked every second). It returns ctx's error.
+// passed (checked every second). It returns ctx's error. A read-only
+// service only adopts new links every CheckEvery.
 func (s *Service) Run(ctx context.Context) error {
+	if s.cfg.ReadOnly {
+		return s.watch(ctx)
+	}
 	if err := s.ApplyAll(ctx); err != nil {
 		s.cfg.Log.Warn("apply link configs at start", "err", err)
 	}
@@ -247,4 +251,21 @@ func (s *Service) addVLANs(ctx context.Context, r *record, parent *Link, missing
 		return nil, false
 	}
 	return all, true
+}
+
+// watch adopts new links every CheckEvery until ctx is done, so that a
+// read-only service lists links plugged in after the start.
+func (s *Service) watch(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.CheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		if _, err := s.discover(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.cfg.Log.Debug("re-check links", "err", err)
+		}
+	}
 }

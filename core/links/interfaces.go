@@ -46,7 +46,8 @@ func (s *Service) SetInterface(ctx context.Context, id int, p InterfacePatch, op
 		if p.ID != nil && *p.ID != id {
 			v.Add("id", "is %d and cannot be changed", id)
 		}
-		if p.Name != nil && *p.Name != r.Iface.Name {
+		// The original's clients send name "" for "as it is".
+		if p.Name != nil && *p.Name != "" && *p.Name != r.Iface.Name {
 			v.Add("name", "is the kernel's name %q and cannot be changed", r.Iface.Name)
 		}
 		if p.DefaultGateway != nil {
@@ -56,7 +57,7 @@ func (s *Service) SetInterface(ctx context.Context, id int, p InterfacePatch, op
 			r.Iface.DefaultGatewayV6 = parseGateway(v, "default_gateway_ipv6", *p.DefaultGatewayV6, true)
 		}
 		if p.BondingMode != nil {
-			checkEnum(v, "bonding_mode", *p.BondingMode, BondActiveBackup, BondLACP)
+			checkEnum(v, "bonding_mode", *p.BondingMode, BondActiveBackup, BondLACP, BondUnspecified)
 			r.Iface.BondingMode = *p.BondingMode
 		}
 		if p.MTU != nil {
@@ -101,19 +102,36 @@ func (r *record) network(nid int) int {
 	return -1
 }
 
-// AddNetwork adds a network and returns its id. An untagged network takes
-// the interface's MTU; a tagged one without an MTU too. Errors:
-// ErrNotFound, *core.ValidationError, ErrStale.
+// AddNetwork adds a network and returns its id: p.ID when set and not 0
+// (a client may choose a free id, as the original allows), else the next
+// one. An untagged network takes the interface's MTU; a tagged one without
+// an MTU too. Errors: ErrNotFound, *core.ValidationError, ErrStale,
+// ErrConflict for an id in use.
 func (s *Service) AddNetwork(ctx context.Context, id int, p NetworkPatch, opts WriteOpts) (int, error) {
 	var nid int
+	taken := false
 	err := s.write(ctx, id, opts, "network added", func(r *record, l *Link, v *core.ValidationError) {
 		nid = r.NextNet
+		if p.ID != nil && *p.ID != 0 {
+			nid = *p.ID
+			if nid < 0 {
+				v.Add("id", "%d is not a network id: ids are positive", nid)
+				return
+			}
+			if taken = r.network(nid) >= 0; taken {
+				v.Add("id", "network %d exists on interface %d", nid, id) // answered as a conflict below
+				return
+			}
+		}
 		n := Network{ID: nid}
 		opts.Replace = true
 		patchNetwork(v, r, &n, p, opts, true)
-		r.NextNet++
+		r.NextNet = max(r.NextNet, nid+1)
 		r.Networks = append(r.Networks, n)
 	})
+	if taken {
+		return 0, core.Conflict("network %d exists on interface %d; choose a free id or leave id out", nid, id)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -20,6 +20,11 @@ import (
 // Its message is public-safe.
 var ErrStale = errors.New("the config changed since it was read (stale If-Match)")
 
+// ErrReadOnly is returned by every write of a read-only service. Its
+// message is public-safe and says how to turn link management on.
+var ErrReadOnly = &core.Error{Kind: core.ErrPermission,
+	Msg: "link management is off, so the interfaces are read-only: restart edgeward with --manage-links to change them"}
+
 // Config is the service's fixed configuration. Zero values take the
 // defaults in brackets.
 type Config struct {
@@ -34,8 +39,12 @@ type Config struct {
 	// DHCP runs the DHCP clients of networks assigned by DHCP; nil leaves
 	// DHCP to something else on the router.
 	DHCP Leaser
-	Now  func() time.Time
-	Log  *slog.Logger
+	// ReadOnly serves the configs and the kernel's state but changes
+	// nothing: writes and Confirm fail with ErrReadOnly, Run only adopts
+	// new links, and no stored config is ever applied.
+	ReadOnly bool
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Store keys.
@@ -243,3 +252,6 @@ func (s *Service) publish(kind events.Kind, id int, msg string, fields map[strin
 	}
 	s.journal.Publish(events.Event{Kind: kind, Subject: fmt.Sprint(id), Message: msg, Fields: fields})
 }
+
+// ReadOnly reports whether the service refuses every write (Config.ReadOnly).
+func (s *Service) ReadOnly() bool { return s.cfg.ReadOnly }

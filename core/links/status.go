@@ -61,12 +61,14 @@ func (s *Service) readLinks(ctx context.Context) []Link {
 // status is r against the kernel's links all and the resolver settings.
 func (s *Service) status(r *record, all []Link, servers, search []string) NodeStatus {
 	st := NodeStatus{NodeID: s.cfg.NodeID, NodeName: s.cfg.NodeName, Interface: r.Iface, UpdateStatus: Unavailable,
-		Details: Details{CableStatus: CableUnknown, OperState: OperMissing, SampledAt: s.cfg.Now()}}
+		Details: Details{CableStatus: CableUnknown, OperState: OperMissing, State: StateMissing, SampledAt: s.cfg.Now()}}
 	l := keyed(all)[r.Key]
 	if l != nil {
 		st.Details = details(l)
 		st.UpdateStatus = ChangesApplied
-		if s.appliedGen(r.Iface.ID) < r.Gen || !runs(r, l, all) {
+		// A read-only service applies nothing: whether the kernel runs the
+		// stored config is all there is to tell.
+		if !s.cfg.ReadOnly && s.appliedGen(r.Iface.ID) < r.Gen || !runs(r, l, all) {
 			st.UpdateStatus = ChangesPending
 		}
 	}
@@ -106,7 +108,28 @@ func details(l *Link) Details {
 	if d.OperState == "" {
 		d.OperState = OperUnknown
 	}
+	d.State = State(d.OperState, l.Carrier)
 	return d
+}
+
+// State maps a link's kernel operstate and carrier onto the API's
+// interface_status, which has only UP, DOWN and MISSING. UNKNOWN is what
+// links without operstate tracking report (WireGuard, TUN, loopback): up
+// when they have a carrier. Every state that cannot pass traffic
+// (LOWERLAYERDOWN, DORMANT, NOTPRESENT, TESTING) is DOWN; MISSING, the
+// link being gone, stays MISSING.
+func State(oper string, carrier *bool) string {
+	switch oper {
+	case OperUp:
+		return StateUp
+	case OperMissing:
+		return StateMissing
+	case OperUnknown, "":
+		if carrier != nil && *carrier {
+			return StateUp
+		}
+	}
+	return StateDown
 }
 
 // networkStatus reports what the node runs of n: its first address that

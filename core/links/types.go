@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// Bonding modes, as the API's bonding_mode.
+// Bonding modes, as the API's bonding_mode. BondUnspecified is the
+// original's default, which its clients send for a link that is not a
+// bond: edgeward stores it as it is and bonds nothing.
 const (
 	BondActiveBackup = "ACTIVE_BACKUP"
 	BondLACP         = "IEEE_8023AD"
+	BondUnspecified  = "UNSPECIFIED"
 )
 
 // update_status values.
@@ -16,6 +19,13 @@ const (
 	ChangesApplied = "CHANGES_APPLIED"
 	ChangesPending = "CHANGES_PENDING"
 	Unavailable    = "UNAVAILABLE"
+)
+
+// interface_status values: State maps every operstate onto one of them.
+const (
+	StateUp      = "UP"
+	StateDown    = "DOWN"
+	StateMissing = "MISSING"
 )
 
 // cable_status values.
@@ -114,7 +124,8 @@ type Details struct {
 	BytesSent     uint64
 	BytesReceived uint64
 	CableStatus   string // one of the Cable constants
-	OperState     string // one of the Oper constants
+	OperState     string // one of the Oper constants, as the kernel says
+	State         string // one of the State constants: OperState and carrier mapped by State
 	MAC           string
 	SampledAt     time.Time
 }

@@ -177,7 +177,7 @@ func checkRecord(v *core.ValidationError, r *record, l *Link) {
 	if g := r.Iface.DefaultGatewayV6; g.IsValid() && g.Is4() {
 		v.Add("default_gateway_ipv6", "must be an IPv6 address")
 	}
-	checkEnum(v, "bonding_mode", r.Iface.BondingMode, BondActiveBackup, BondLACP)
+	checkEnum(v, "bonding_mode", r.Iface.BondingMode, BondActiveBackup, BondLACP, BondUnspecified)
 }
 
 // parseGateway reads a gateway field; "" clears it.

@@ -24,6 +24,9 @@ func (s *Service) write(ctx context.Context, id int, opts WriteOpts, what string
 	if err != nil {
 		return err
 	}
+	if s.cfg.ReadOnly {
+		return ErrReadOnly
+	}
 	if !etagMatches(opts.IfMatch, cur.etag()) {
 		return fmt.Errorf("interface %d: %w", id, ErrStale)
 	}
@@ -139,12 +142,16 @@ func hasStatic(l *Link, a netip.Addr) bool {
 
 // Confirm keeps the interface's unconfirmed change. Errors: ErrNotFound
 // for an unknown interface, ErrConflict when no change awaits
-// confirmation (never asked for, already confirmed, or rolled back).
+// confirmation (never asked for, already confirmed, or rolled back),
+// ErrReadOnly for a read-only service.
 func (s *Service) Confirm(ctx context.Context, id int) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if _, err := s.get(id); err != nil {
 		return err
+	}
+	if s.cfg.ReadOnly {
+		return ErrReadOnly
 	}
 	s.mu.RLock()
 	p := s.pend[id]

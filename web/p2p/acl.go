@@ -45,7 +45,7 @@ func (h *handler) bulk(c *fiber.Ctx) error {
 	case "", fiber.MIMEApplicationJSON:
 		err = decodeBody(c, &req)
 	default:
-		err = badArg("bad_content_type", "content type %s: send application/json or text/plain", quote(mt))
+		err = badArg("bad_content_type", "content type %s: send application/json or text/plain", httpx.Quote(mt))
 	}
 	if err != nil {
 		return h.fail(c, err)
@@ -75,7 +75,7 @@ func bulkText(c *fiber.Ctx) (bulkReq, []int, error) {
 	if s := c.Query("ttl_seconds"); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return req, nil, badArg("bad_query", "ttl_seconds %s must be a whole number of seconds", quote(s))
+			return req, nil, badArg("bad_query", "ttl_seconds %s must be a whole number of seconds", httpx.Quote(s))
 		}
 		req.TTLSeconds = &v
 	}
@@ -142,13 +142,13 @@ func toACLEntries(ls []acl.Listed) []aclEntryJSON {
 func (h *handler) aclEntries(c *fiber.Ctx) error {
 	which := c.Query("acl")
 	if which != acl.Ban && which != acl.Trust {
-		return h.fail(c, badArg("bad_query", "acl must be ban or trust, not %s", quote(which)))
+		return h.fail(c, badArg("bad_query", "acl must be ban or trust, not %s", httpx.Quote(which)))
 	}
 	limit := aclListLimit
 	if s := c.Query("limit"); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 1 || v > acl.MaxBulk {
-			return h.fail(c, badArg("bad_query", "limit %s must be from 1 to %d", quote(s), acl.MaxBulk))
+			return h.fail(c, badArg("bad_query", "limit %s must be from 1 to %d", httpx.Quote(s), acl.MaxBulk))
 		}
 		limit = v
 	}

@@ -1,17 +1,12 @@
 package p2p
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/edgeward/edgeward/web/internal/webtest"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,9 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/p2pview"
-	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/core/wgkey"
-	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 )
 
@@ -55,33 +48,10 @@ type apiError struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{journal: events.New(1024, nil)}
-	if e.toks, err = auth.New(ctx, db, nil); err != nil {
-		t.Fatal(err)
-	}
-	if e.ov, err = overlay.New(ctx, db, e.journal, overlay.Config{
-		Network: netip.MustParsePrefix("100.64.0.0/16"), DNSDomain: "ew.test", TempAccessTimeout: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	if e.acl, err = acl.New(ctx, db, nil, e.journal, acl.Config{PeersFrom: e.ov.PeersFrom}); err != nil {
-		t.Fatal(err)
-	}
-	mk := func(name, role string) string {
-		_, secret, err := e.toks.Create(ctx, name, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return secret
-	}
-	e.admin, e.viewer, e.revoked = mk("admin", auth.RoleAdmin), mk("viewer", auth.RoleViewer), mk("old", auth.RoleAdmin)
-	if err := e.toks.Revoke(ctx, e.tokenID(t, "old")); err != nil {
-		t.Fatal(err)
-	}
+	c := webtest.NewCore(t, webtest.Options{})
+	e := &env{toks: c.Tokens, journal: c.Journal, ov: c.Overlay, acl: c.ACL,
+		admin: c.Token(t, "admin", auth.RoleAdmin), viewer: c.Token(t, "viewer", auth.RoleViewer),
+		revoked: c.RevokedToken(t, "old")}
 	stats := netstat.New(func(context.Context) ([]netstat.Link, error) {
 		return []netstat.Link{{Name: "eth0", Up: true, SpeedMbps: 1000, RxBytes: 1 << 40, TxBytes: 12345}}, nil
 	}, nil)
@@ -111,51 +81,14 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
+func (r resp) json(t testing.TB, v any) { t.Helper(); webtest.Resp{Body: r.body}.JSON(t, v) }
 
 // do sends a request with the given token (empty: none) and checks the
 // response against the OpenAPI document.
 func (e *env) do(t testing.TB, method, path, token string, body any) resp {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Token "+token)
-	}
-	res, err := e.app.Test(req, 10_000)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	apicheck.Response(t, method, path, req.Header, res.StatusCode, res.Header, raw)
-	return resp{status: res.StatusCode, header: res.Header, body: raw}
+	r := webtest.Do(t, e.app, method, path, webtest.Authz(token), body, nil)
+	return resp{r.Status, r.Header, r.Body}
 }
 
-func newKey(t testing.TB) string {
-	t.Helper()
-	_, pub, err := wgkey.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pub.String()
-}
+func newKey(t testing.TB) string { return webtest.NewKey(t) }

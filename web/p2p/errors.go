@@ -96,11 +96,11 @@ func (h *handler) unmatched(c *fiber.Ctx) error {
 		}
 	}
 	if len(allow) == 0 {
-		return h.fail(c, unknown("no_such_path", "no /network route has the path %s", quote(c.Path())))
+		return h.fail(c, unknown("no_such_path", "no /network route has the path %s", httpx.Quote(c.Path())))
 	}
 	c.Set(fiber.HeaderAllow, strings.Join(allow, ", "))
 	return h.fail(c, &failure{status: fiber.StatusMethodNotAllowed, id: "method_not_allowed",
-		msg: fmt.Sprintf("%s does not serve %s: use %s", quote(c.Path()), c.Method(), strings.Join(allow, ", "))})
+		msg: fmt.Sprintf("%s does not serve %s: use %s", httpx.Quote(c.Path()), c.Method(), strings.Join(allow, ", "))})
 }
 
 // matches reports whether path fits pattern, whose ":name" segments take
@@ -128,16 +128,7 @@ func pathArg(c *fiber.Ctx, name string) (string, error) {
 	raw := c.Params(name)
 	s, err := url.PathUnescape(raw)
 	if err != nil {
-		return "", badArg("bad_"+name, "%s %s is not a valid URL path segment", name, quote(raw))
+		return "", badArg("bad_"+name, "%s %s is not a valid URL path segment", name, httpx.Quote(raw))
 	}
 	return s, nil
-}
-
-// quote quotes client input for a message, cut to a readable length.
-func quote(s string) string {
-	const limit = 64
-	if r := []rune(s); len(r) > limit {
-		s = string(r[:limit]) + "…"
-	}
-	return fmt.Sprintf("%q", s)
 }

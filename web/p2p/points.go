@@ -141,7 +141,7 @@ func (h *handler) connect(c *fiber.Ctx) error {
 	if s := c.Query("timeout"); s != "" {
 		secs, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(secs) || secs <= 0 || secs > maxConnectTimeout.Seconds() {
-			return h.fail(c, badArg("bad_query", "timeout %s must be a number of seconds above 0, at most %d", quote(s), int(maxConnectTimeout.Seconds())))
+			return h.fail(c, badArg("bad_query", "timeout %s must be a number of seconds above 0, at most %d", httpx.Quote(s), int(maxConnectTimeout.Seconds())))
 		}
 		timeout = time.Duration(secs * float64(time.Second))
 	}

@@ -24,7 +24,7 @@ func pointArg(c *fiber.Ctx) (netip.AddrPort, error) {
 	}
 	ap, err := acl.ParsePoint(s)
 	if err != nil {
-		return netip.AddrPort{}, badArg("bad_point", "point %s: %s", quote(s), err.Error())
+		return netip.AddrPort{}, badArg("bad_point", "point %s: %s", httpx.Quote(s), err.Error())
 	}
 	return ap, nil
 }
@@ -43,7 +43,7 @@ func peerIDArg(c *fiber.Ctx) (string, error) {
 
 func checkPeerID(what, s string) error {
 	if _, err := p2pid.Parse(s); err != nil {
-		return badArg("bad_peer_id", "%s %s is not a peer id: want 30 Base58Check characters starting with \"id\"", what, quote(s))
+		return badArg("bad_peer_id", "%s %s is not a peer id: want 30 Base58Check characters starting with \"id\"", what, httpx.Quote(s))
 	}
 	return nil
 }
@@ -59,7 +59,7 @@ func stateFilter(c *fiber.Ctx, allowed ...string) (map[string]bool, error) {
 	for _, v := range vals {
 		s := string(v)
 		if !slices.Contains(allowed, s) {
-			return nil, badArg("bad_filter", "filter %s: must be one of %s", quote(s), strings.Join(allowed, ", "))
+			return nil, badArg("bad_filter", "filter %s: must be one of %s", httpx.Quote(s), strings.Join(allowed, ", "))
 		}
 		out[s] = true
 	}

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/edgeward/edgeward/core/dataplane"
+	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
+)
+
+// TestUIPoliciesSayWhetherEnforced: the policies page claims that what no
+// policy accepts is dropped only when the kernel filter runs.
+func TestUIPoliciesSayWhetherEnforced(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		plane    func(t *testing.T, e *uiEnv)
+		enforced bool
+		why      string
+	}{
+		{"no plane", func(*testing.T, *uiEnv) {}, false, "no WireGuard data plane in this process"},
+		{"no device", func(t *testing.T, e *uiEnv) {
+			plane := dataplane.New(e.ov, nil, nil, dataplane.Config{Interface: "wg0", Unavailable: "no CAP_NET_ADMIN"})
+			e.rebuild(func(d *Deps) { d.Plane = plane })
+		}, false, "no CAP_NET_ADMIN"},
+		{"no filter", func(t *testing.T, e *uiEnv) {
+			plane := dataplane.New(e.ov, tunneltest.NewDevice(), nil, dataplane.Config{Interface: "wg0"})
+			e.rebuild(func(d *Deps) { d.Plane = plane })
+		}, false, "policies are not enforced: the kernel filter is unavailable"},
+		{"enforced", func(t *testing.T, e *uiEnv) { e.runningPlane(t) }, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newUIEnv(t)
+			tc.plane(t, e)
+			b := e.browser(t)
+			e.setUp(t, b)
+			p := b.get("/policies")
+			if got := p.has("policy-enforced"); got != tc.enforced {
+				t.Errorf("claims enforcement: %v, want %v", got, tc.enforced)
+			}
+			if got := p.text("policy-unenforced"); !tc.enforced && !strings.Contains(got, tc.why) {
+				t.Errorf("unenforced note %q, want it to say %q", got, tc.why)
+			}
+		})
+	}
+}

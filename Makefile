@@ -6,7 +6,7 @@ BIN      := bin/edgeward
 DATA     ?= ./data
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: run build test generate lint bench clean firmware-packages
+.PHONY: run build test generate lint bench clean firmware-packages firmware-image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
@@ -47,6 +47,19 @@ firmware-packages:
 		[ -f $$b ] || env CGO_ENABLED=0 GOOS=linux $$e $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$b ./cmd/edgeward || exit 1; \
 		$(GO) run ./firmware/cmd/mkpkg -binary $$b -goarch $$t -version $(PKG_VERSION) -out bin/packages || exit 1; \
 	done
+
+# The bootable test image: Debian's amd64 kernel (fetched with apt) and an
+# initramfs with the image's init and the static binary, in bin/image.
+# Boot it with qemu as firmware/image/image_test.go does.
+firmware-image:
+	firmware/image/fetch-kernel.sh firmware/image/build/kernel
+	mkdir -p bin/image
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/image/edgeward ./cmd/edgeward
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build -trimpath -ldflags '-s -w' -o bin/image/init ./firmware/image/init
+	$(GO) run ./firmware/image/mkimage -kernel firmware/image/build/kernel -init bin/image/init \
+		-edgeward bin/image/edgeward -out bin/image/initramfs.cpio.gz
+	cp -L firmware/image/build/kernel/vmlinuz bin/image/vmlinuz
+	@ls -l bin/image
 
 clean:
 	rm -rf bin

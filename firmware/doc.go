@@ -1,4 +1,5 @@
-// Package firmware turns the edgeward binary into something a router can
-// run: the cross builds (make firmware-builds) and their size report
-// (firmware/sizes).
+// Package firmware holds what turns the edgeward binary into something a
+// router can run: the size report of the cross builds (cmd/sizes, behind
+// make firmware-builds), the OpenWrt packages (openwrt, cmd/mkpkg), the
+// systemd unit (systemd) and the bootable test image (image).
 package firmware

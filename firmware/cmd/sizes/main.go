@@ -1,7 +1,7 @@
 // Command sizes reports the size of each firmware build and what each
 // module adds to one target.
 //
-//	go run ./firmware/sizes [-nm linux/arm64] bin/edgeward-linux-*
+//	go run ./firmware/cmd/sizes [-nm linux/arm64] bin/edgeward-linux-*
 //
 // The builds are stripped (-s -w), so they have no symbol table; for the
 // per-module split it builds the same target again without -s -w into a

@@ -220,8 +220,15 @@ func owner(sym string, paths []string) string {
 			return p
 		}
 	}
-	pkg, _, _ := strings.Cut(name, ".")
-	if pkg != "" && !strings.Contains(pkg, ".") && !strings.HasPrefix(sym, "go:") && !strings.Contains(pkg, ":") {
+	if strings.HasPrefix(name, "go:") || strings.Contains(name, ":") {
+		return "other"
+	}
+	// Type arguments may name other packages; the symbol's own package
+	// comes before them. A standard package path has no dot in its first
+	// element (crypto/tls, runtime), a module path does (github.com/...).
+	name, _, _ = strings.Cut(name, "[")
+	first, _, hasSlash := strings.Cut(name, "/")
+	if !hasSlash || !strings.Contains(first, ".") {
 		return "std"
 	}
 	return "other"

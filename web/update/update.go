@@ -116,6 +116,7 @@ func (h *handler) get(c *fiber.Ctx) error {
 func (h *handler) post(c *fiber.Ctx) error {
 	body, sig, closeBody, err := upload(c)
 	if err != nil {
+		drain(bodyReader(c))
 		return h.fail(c, err)
 	}
 	defer closeBody()
@@ -123,6 +124,7 @@ func (h *handler) post(c *fiber.Ctx) error {
 	defer cancel()
 	res, err := h.d.Updater.Install(ctx, body, sig, strings.TrimSpace(c.Get("X-SHA256")))
 	if err != nil {
+		drain(body)
 		return h.fail(c, err)
 	}
 	h.d.Log.Info("update installed on trial", "slot", res.Slot, "version", res.Version, "sha256", res.SHA256)
@@ -133,6 +135,11 @@ func (h *handler) post(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusAccepted).JSON(res)
 }
+
+// drain reads what the client still sends of a refused upload (an early
+// refusal reads none of it), so it gets the answer rather than a reset
+// connection.
+func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, slots.MaxSize)) }
 
 func malformed(field, msg string) error {
 	return &core.Error{Kind: httpx.ErrMalformed, Field: field, Msg: field + ": " + msg}

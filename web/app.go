@@ -29,6 +29,7 @@ import (
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
 	"github.com/edgeward/edgeward/web/ui"
+	"github.com/edgeward/edgeward/web/update"
 )
 
 // Deps are the core services the web layer calls.
@@ -76,6 +77,14 @@ type Deps struct {
 	Admin    *admin.Service
 	NodeName string
 
+	// Updater, when not nil, serves the signed A/B updates under
+	// /api/system/update; Slot is the slot this process runs from and
+	// Restart ends it after an update is installed, so its launcher starts
+	// the new version on trial.
+	Updater update.Updater
+	Slot    string
+	Restart func()
+
 	// Requests, when not nil, is held by every request while its handler
 	// runs, so the caller can wait for requests still in flight after a
 	// shutdown timeout before it closes the store. Stop, when not nil,
@@ -103,7 +112,14 @@ func New(d Deps) *fiber.App {
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return peers.WriteError(c, d.Log, err)
 		},
+		// A body over BodyLimit is streamed rather than refused, so an
+		// update binary goes to flash without being held in memory;
+		// onlyUpdateStreams refuses such a body everywhere else.
+		StreamRequestBody: d.Updater != nil,
 	})
+	if d.Updater != nil {
+		app.Use(onlyUpdateStreams)
+	}
 	if d.Requests != nil || d.Stop != nil {
 		app.Use(inFlight(d.Requests, d.Stop))
 	}
@@ -119,7 +135,11 @@ func New(d Deps) *fiber.App {
 	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
 		pd.Jobs = d.Jobs
 	}
-	peers.Mount(app.Group("/api", authenticate(d)), pd)
+	api := app.Group("/api", authenticate(d))
+	if d.Updater != nil {
+		update.Mount(api, update.Deps{Log: d.Log, Updater: d.Updater, Version: d.Version, Slot: d.Slot, Restart: d.Restart})
+	}
+	peers.Mount(api, pd)
 	if d.ACL != nil {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
@@ -155,6 +175,15 @@ func p2pDeps(d Deps) p2p.Deps {
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
+}
+
+// onlyUpdateStreams refuses a body larger than the body limit (which the
+// server streams) on every route but the update upload.
+func onlyUpdateStreams(c *fiber.Ctx) error {
+	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
+		return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+	}
+	return c.Next()
 }
 
 // inFlight holds reqs while a request's handler runs and ends its context

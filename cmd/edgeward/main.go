@@ -26,7 +26,7 @@ func main() {
 
 const usage = `usage:
   edgeward serve [--listen ADDR] [--data DIR] [--overlay CIDR] [--dns-domain D] ...
-  edgeward token create --data DIR --name N [--role admin|viewer]
+  edgeward token create --data DIR --name N [--role admin|viewer|metrics]
   edgeward admin reset --data DIR      (forget the admin password; the next start writes a new setup code)
   edgeward version
 Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`

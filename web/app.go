@@ -89,7 +89,7 @@ type Deps struct {
 	// size on disk, both for /metrics; zero and nil leave them out.
 	Health    func(ctx context.Context) error
 	GreySize  int
-	StoreSize func() (index, values int64)
+	StoreSize func() int64
 }
 
 // New builds the fiber app with every route.

@@ -75,16 +75,16 @@ func TestMetricsRoles(t *testing.T) {
 func TestMetricsMove(t *testing.T) {
 	c := webtest.NewCore(t, webtest.Options{})
 	app := New(Deps{Tokens: c.Tokens, Overlay: c.Overlay, ACL: c.ACL, Journal: c.Journal, GreySize: 100,
-		StoreSize: func() (int64, int64) { return 1000, 2000 }})
+		StoreSize: func() int64 { return 3000 }})
 	admin := webtest.Authz(c.Token(t, "a", auth.RoleAdmin))
 	scraper := webtest.Authz(c.Token(t, "prometheus", auth.RoleMetrics))
 
 	before := scrape(t, app, scraper)
 	for name, want := range map[string]float64{
 		`edgeward_acl_entries{list="ban",scope="address"}`: 0,
-		`edgeward_peers`:                      0,
-		`edgeward_greylist_capacity`:          100,
-		`edgeward_store_bytes{part="values"}`: 2000,
+		`edgeward_peers`:             0,
+		`edgeward_greylist_capacity`: 100,
+		`edgeward_store_bytes`:       3000,
 	} {
 		if got := before.value(t, name); got != want {
 			t.Errorf("before: %s = %v, want %v", name, got, want)

@@ -288,6 +288,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
 		Admin: adm, NodeName: cfg.NodeName,
+		Health: health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {

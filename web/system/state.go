@@ -44,9 +44,7 @@ func (m *Metrics) writeState(w io.Writer) {
 		metrics.WriteCounterUint64(w, `edgeward_tunnel_bytes_total{direction="tx"}`, uint64(max(s.TxBytes, 0)))
 	}
 	if m.d.StoreSize != nil {
-		index, values := m.d.StoreSize()
-		gauge(w, `edgeward_store_bytes{part="index"}`, int(index))
-		gauge(w, `edgeward_store_bytes{part="values"}`, int(values))
+		metrics.WriteGaugeUint64(w, `edgeward_store_bytes`, uint64(max(m.d.StoreSize(), 0)))
 	}
 	if m.d.Journal != nil {
 		for _, kv := range m.eventCounts() {

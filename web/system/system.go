@@ -38,9 +38,8 @@ type Deps struct {
 	Journal  interface {
 		Since(seq uint64) []events.Event
 	}
-	// StoreSize is the store's size on disk in bytes: its index and its
-	// value log.
-	StoreSize func() (index, values int64)
+	// StoreSize is the store's size on disk in bytes.
+	StoreSize func() int64
 }
 
 // Metrics holds the request series and reads the rest at each scrape. It

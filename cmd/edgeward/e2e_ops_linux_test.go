@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +130,87 @@ func waitHealthy(t *testing.T, s *server) {
 			t.Fatalf("never healthy\n%s", s.log)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestLogFormats starts the binary with text logs (the default) and a
+// syslog daemon of the test's own (a unixgram socket), and checks both
+// carry the start line with the URL to open, at the right severity.
+func TestLogFormats(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "log")
+	daemon, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemon.Close()
+	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--netns", netns(t),
+		"--wg-interface", "", "--syslog", "--syslog-addr", "unixgram:"+sock)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "msg=serving") {
+				line <- sc.Text()
+			}
+		}
+	}()
+	var got string
+	select {
+	case got = <-line:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no serving line in text format")
+	}
+	url := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/) `).FindStringSubmatch(got)
+	if !strings.HasPrefix(got, "time=") || !strings.Contains(got, " level=INFO ") || url == nil {
+		t.Fatalf("start line %q: want a text line with url=http://127.0.0.1:PORT/", got)
+	}
+
+	_ = daemon.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	for {
+		n, err := daemon.Read(buf)
+		if err != nil {
+			t.Fatalf("no serving record from syslog: %v", err)
+		}
+		msg := string(buf[:n])
+		if !strings.Contains(msg, "msg=serving") {
+			continue
+		}
+		// <30>: facility daemon (3) * 8 + severity info (6); no time= of
+		// ours, syslog stamps its own.
+		if !strings.HasPrefix(msg, "<30>") || !strings.Contains(msg, "edgeward[") || strings.Contains(msg, "time=") ||
+			!strings.Contains(msg, "url="+url[1]) {
+			t.Errorf("syslog record %q", msg)
+		}
+		break
+	}
+
+	// Requests: /api at info, assets and monitoring at debug (left out).
+	for _, p := range []string{"static/app.css", "healthz", "api/peers"} {
+		if res, err := http.Get(url[1] + p); err == nil {
+			res.Body.Close()
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, err := daemon.Read(buf)
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("no request record for /api/peers: %v", err)
+		}
+		msg := string(buf[:n])
+		if strings.Contains(msg, "path=/static/") || strings.Contains(msg, "path=/healthz") {
+			t.Errorf("logged at info: %q", msg)
+		}
+		if strings.Contains(msg, "msg=request") && strings.Contains(msg, "path=/api/peers") {
+			break
+		}
 	}
 }

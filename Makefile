@@ -6,7 +6,7 @@ BIN      := bin/edgeward
 DATA     ?= ./data
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: run build test generate lint bench clean firmware-image
+.PHONY: run build test generate lint bench clean firmware-packages firmware-image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
@@ -32,6 +32,21 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkWG' -benchmem -count=1 ./...
 	$(GO) test -run '^$$' -bench '^BenchmarkWG' -benchtime=1x -count=1 -timeout 20m ./cmd/edgeward/
+
+# OpenWrt packages (.ipk for opkg, .apk for apk) of every router target in
+# bin/packages, from bin/edgeward-linux-<target>; a missing binary is built
+# first. The version is the latest vX.Y.Z tag, else 0.0.<commit count>.
+PKG_TARGETS := amd64 arm64 armv7 mipsle
+PKG_VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --abbrev=0 2>/dev/null | sed 's/^v//' | grep . || echo 0.0.$$(git rev-list --count HEAD 2>/dev/null || echo 0))
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+firmware-packages:
+	@for t in $(PKG_TARGETS); do \
+		b=bin/edgeward-linux-$$t; \
+		case $$t in armv7) e="GOARCH=arm GOARM=7";; mipsle) e="GOARCH=mipsle GOMIPS=softfloat";; *) e="GOARCH=$$t";; esac; \
+		[ -f $$b ] || env CGO_ENABLED=0 GOOS=linux $$e $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$b ./cmd/edgeward || exit 1; \
+		$(GO) run ./firmware/cmd/mkpkg -binary $$b -goarch $$t -version $(PKG_VERSION) -out bin/packages || exit 1; \
+	done
 
 # The bootable test image: Debian's amd64 kernel (fetched with apt) and an
 # initramfs with the image's init and the static binary, in bin/image.

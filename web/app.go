@@ -28,6 +28,7 @@ import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/system"
 	"github.com/edgeward/edgeward/web/ui"
 	"github.com/edgeward/edgeward/web/update"
 )
@@ -91,6 +92,13 @@ type Deps struct {
 	// ends the context of every request (and so its core calls) once done.
 	Requests *sync.WaitGroup
 	Stop     context.Context
+
+	// Health answers /healthz (nil: healthy while the app answers).
+	// GreySize is the kernel greylist's capacity and StoreSize the store's
+	// size on disk, both for /metrics; zero and nil leave them out.
+	Health    func(ctx context.Context) error
+	GreySize  int
+	StoreSize func() int64
 }
 
 // New builds the fiber app with every route.
@@ -126,6 +134,9 @@ func New(d Deps) *fiber.App {
 	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
+	sys := system.New(systemDeps(d))
+	app.Use(sys.Observe)
+	system.Mount(app, sys)
 
 	if d.P2P == nil && d.ACL != nil && d.Overlay != nil {
 		d.P2P = p2pview.New(d.ACL, d.Overlay, nil)
@@ -168,6 +179,26 @@ func p2pDeps(d Deps) p2p.Deps {
 	}
 	if d.Plane != nil {
 		out.Plane = d.Plane
+	}
+	return out
+}
+
+// systemDeps are /healthz's and /metrics' deps. A nil pointer must not
+// become a non-nil interface: the part leaves out the series of nil ones.
+func systemDeps(d Deps) system.Deps {
+	out := system.Deps{Log: d.Log, Guard: guard(d).Scrape(peers.Deny), Health: d.Health,
+		GreySize: d.GreySize, StoreSize: d.StoreSize}
+	if d.ACL != nil {
+		out.ACL = d.ACL
+	}
+	if d.Overlay != nil {
+		out.Peers = d.Overlay
+	}
+	if d.Plane != nil {
+		out.Plane = d.Plane
+	}
+	if d.Journal != nil {
+		out.Journal = d.Journal
 	}
 	return out
 }

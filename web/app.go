@@ -28,7 +28,9 @@ import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/system"
 	"github.com/edgeward/edgeward/web/ui"
+	"github.com/edgeward/edgeward/web/update"
 )
 
 // Deps are the core services the web layer calls.
@@ -76,12 +78,27 @@ type Deps struct {
 	Admin    *admin.Service
 	NodeName string
 
+	// Updater, when not nil, serves the signed A/B updates under
+	// /api/system/update; Slot is the slot this process runs from and
+	// Restart ends it after an update is installed, so its launcher starts
+	// the new version on trial.
+	Updater update.Updater
+	Slot    string
+	Restart func()
+
 	// Requests, when not nil, is held by every request while its handler
 	// runs, so the caller can wait for requests still in flight after a
 	// shutdown timeout before it closes the store. Stop, when not nil,
 	// ends the context of every request (and so its core calls) once done.
 	Requests *sync.WaitGroup
 	Stop     context.Context
+
+	// Health answers /healthz (nil: healthy while the app answers).
+	// GreySize is the kernel greylist's capacity and StoreSize the store's
+	// size on disk, both for /metrics; zero and nil leave them out.
+	Health    func(ctx context.Context) error
+	GreySize  int
+	StoreSize func() int64
 }
 
 // New builds the fiber app with every route.
@@ -103,13 +120,23 @@ func New(d Deps) *fiber.App {
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return peers.WriteError(c, d.Log, err)
 		},
+		// A body over BodyLimit is streamed rather than refused, so an
+		// update binary goes to flash without being held in memory;
+		// onlyUpdateStreams refuses such a body everywhere else.
+		StreamRequestBody: d.Updater != nil,
 	})
+	if d.Updater != nil {
+		app.Use(onlyUpdateStreams)
+	}
 	if d.Requests != nil || d.Stop != nil {
 		app.Use(inFlight(d.Requests, d.Stop))
 	}
 	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
+	sys := system.New(systemDeps(d))
+	app.Use(sys.Observe)
+	system.Mount(app, sys)
 
 	if d.P2P == nil && d.ACL != nil && d.Overlay != nil {
 		d.P2P = p2pview.New(d.ACL, d.Overlay, nil)
@@ -119,7 +146,11 @@ func New(d Deps) *fiber.App {
 	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
 		pd.Jobs = d.Jobs
 	}
-	peers.Mount(app.Group("/api", authenticate(d)), pd)
+	api := app.Group("/api", authenticate(d))
+	if d.Updater != nil {
+		update.Mount(api, update.Deps{Log: d.Log, Updater: d.Updater, Version: d.Version, Slot: d.Slot, Restart: d.Restart})
+	}
+	peers.Mount(api, pd)
 	if d.ACL != nil {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
@@ -152,9 +183,38 @@ func p2pDeps(d Deps) p2p.Deps {
 	return out
 }
 
+// systemDeps are /healthz's and /metrics' deps. A nil pointer must not
+// become a non-nil interface: the part leaves out the series of nil ones.
+func systemDeps(d Deps) system.Deps {
+	out := system.Deps{Log: d.Log, Guard: guard(d).Scrape(peers.Deny), Health: d.Health,
+		GreySize: d.GreySize, StoreSize: d.StoreSize}
+	if d.ACL != nil {
+		out.ACL = d.ACL
+	}
+	if d.Overlay != nil {
+		out.Peers = d.Overlay
+	}
+	if d.Plane != nil {
+		out.Plane = d.Plane
+	}
+	if d.Journal != nil {
+		out.Journal = d.Journal
+	}
+	return out
+}
+
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
+}
+
+// onlyUpdateStreams refuses a body larger than the body limit (which the
+// server streams) on every route but the update upload.
+func onlyUpdateStreams(c *fiber.Ctx) error {
+	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
+		return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+	}
+	return c.Next()
 }
 
 // inFlight holds reqs while a request's handler runs and ends its context

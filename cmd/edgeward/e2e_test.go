@@ -77,7 +77,8 @@ func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *ser
 // wrap) and gives it up to wait to start serving.
 func startBinary(t testing.TB, bin string, wrap []string, wait time.Duration, dir string, extra ...string) *server {
 	t.Helper()
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
+	// JSON logs, which the test reads; a later --log-format in extra wins.
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms", "--log-format", "json"}
 	if !slices.Contains(extra, "--wg-interface") {
 		args = append(args, "--wg-interface", uniqueIface())
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/firmware/slots"
 	"github.com/edgeward/edgeward/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -53,7 +54,8 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		debug.SetMemoryLimit(memoryLimit())
 	}
 	ring := logring.New(64<<10, cfg.LogChunks)
-	log := slog.New(slog.NewJSONHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log, closeLog := newLogger(cfg, io.MultiWriter(stderr, ring))
+	defer closeLog()
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -79,7 +81,11 @@ type appStore interface {
 // close db. So no worker ever meets a closed store or kernel handle.
 func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
-	a, err := wire(ctx, cfg, db, log, ring)
+	// An installed update ends the process the way a signal does; its
+	// launcher (run-slot) then starts the new version.
+	ctx, restart := context.WithCancel(ctx)
+	defer restart()
+	a, err := wire(ctx, cfg, db, log, ring, restart)
 	if err != nil {
 		return err
 	}
@@ -101,12 +107,17 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 		// The pages see a *tls.Conn: Secure, __Host- cookies.
 		ln, scheme = tls.NewListener(ln, tc), "https"
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "data", cfg.Data, "version", version)
+	ifaddrs, _ := net.InterfaceAddrs() // none: the URL says localhost
+	log.Info("serving", "url", openURL(scheme, ln.Addr(), ifaddrs), "addr", ln.Addr().String(), "scheme", scheme,
+		"data", cfg.Data, "version", version)
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workers := a.start(wctx)
 	served := make(chan error, 1)
 	go func() { served <- a.app.Listener(ln) }()
+	if a.slots != nil {
+		go commitTrial(wctx, a.slots, os.Getenv(slotEnv), ln.Addr(), scheme, a.firewallUp, log.With("component", "firmware/slots"))
+	}
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -140,6 +151,10 @@ type appliance struct {
 	// contexts, for those still running when the shutdown timeout ends.
 	requests     *sync.WaitGroup
 	stopRequests context.CancelFunc
+	// slots are the update slots (nil without --update-dir); firewallUp
+	// says whether the kernel firewall was installed.
+	slots      *slots.Slots
+	firewallUp bool
 }
 
 // worker is a background loop that returns once its context is done and
@@ -204,7 +219,8 @@ func setupCode(ctx context.Context, adm *admin.Service, dir string, log *slog.Lo
 
 // wire builds the core services, the web app and the background workers.
 // On error it closes what it opened of the kernel.
-func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring) (*appliance, error) {
+// restart ends serve after an update is installed.
+func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart func()) (*appliance, error) {
 	journal := events.New(1024, nil)
 	toks, err := auth.New(ctx, db, nil)
 	if err != nil {
@@ -280,6 +296,12 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Excluded: excluded(ov, guard), Unavailable: dp.why, Journal: journal, Log: log.With("component", "core/dataplane"),
 	})
 	stats := netstat.New(k.Traffic, nil)
+	firewallUp := fw != nil
+	sl, err := openSlots(cfg, func() bool { return firewallUp })
+	if err != nil {
+		closeKernel()
+		return nil, err
+	}
 	requests := &sync.WaitGroup{}
 	stop, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
 	app := web.New(web.Deps{
@@ -287,7 +309,9 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
-		Admin: adm, NodeName: cfg.NodeName,
+		Admin: adm, NodeName: cfg.NodeName, Slot: os.Getenv(slotEnv), Restart: restart,
+		Updater: updater(sl),
+		Health:  health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {
@@ -308,7 +332,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
 	}
 	return &appliance{app: app, workers: workers, closeKernel: closeKernel,
-		requests: requests, stopRequests: stopRequests}, nil
+		requests: requests, stopRequests: stopRequests, slots: sl, firewallUp: firewallUp}, nil
 }
 
 // guardPorts are the ports the kernel guards against connection floods:

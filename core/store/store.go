@@ -57,7 +57,20 @@ func Open(ctx context.Context, opts Options, migrations []Migration) (*DB, error
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "core/store")
-	bdb, err := badger.Open(badgerOptions(opts, log))
+	bdb, err := openBadger(Options{Dir: opts.Dir, InMemory: opts.InMemory, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{bdb: bdb, log: log}
+	if err := db.migrate(ctx, migrations); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
+}
+
+// openBadger opens Badger with the router options; opts.Logger must be set.
+func openBadger(opts Options) (*badger.DB, error) {
+	bdb, err := badger.Open(badgerOptions(opts, opts.Logger))
 	if err != nil {
 		// Badger's flock error carries no sentinel; its text is all we have.
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
@@ -65,11 +78,7 @@ func Open(ctx context.Context, opts Options, migrations []Migration) (*DB, error
 		}
 		return nil, fmt.Errorf("open store %s: %w", opts.Dir, err)
 	}
-	db := &DB{bdb: bdb, log: log}
-	if err := db.migrate(ctx, migrations); err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	return db, nil
+	return bdb, nil
 }
 
 // badgerOptions is the "router" option set from the appliance notes. The

@@ -97,7 +97,10 @@ func (s *Service) read(r io.Reader, w io.Writer) (Manifest, error) {
 	}
 	var m Manifest
 	raw, err := io.ReadAll(io.LimitReader(tr, maxManifest))
-	if err != nil || json.Unmarshal(raw, &m) != nil || m.Format != Format {
+	if err != nil {
+		return Manifest{}, invalid("the backup is damaged or cut short")
+	}
+	if json.Unmarshal(raw, &m) != nil || m.Format != Format {
 		return Manifest{}, invalid("not an edgeward backup (its manifest is not one)")
 	}
 	if err := s.check(m); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	corebackup "github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
@@ -24,6 +25,7 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pview"
+	"github.com/edgeward/edgeward/web/backup"
 	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
@@ -76,6 +78,10 @@ type Deps struct {
 	Admin    *admin.Service
 	NodeName string
 
+	// Backups backs the store up and restores it (/api/system and the
+	// Settings → Backup page); nil leaves them out.
+	Backups *corebackup.Service
+
 	// Requests, when not nil, is held by every request while its handler
 	// runs, so the caller can wait for requests still in flight after a
 	// shutdown timeout before it closes the store. Stop, when not nil,
@@ -119,7 +125,12 @@ func New(d Deps) *fiber.App {
 	if d.Jobs != nil { // a nil *jobs.Service must not become a non-nil interface
 		pd.Jobs = d.Jobs
 	}
-	peers.Mount(app.Group("/api", authenticate(d)), pd)
+	api := app.Group("/api", authenticate(d))
+	peers.Mount(api, pd)
+	if d.Backups != nil {
+		backup.Mount(api, backup.Deps{Log: d.Log, Backups: d.Backups, Deny: peers.Deny,
+			Fail: func(c *fiber.Ctx, err error) error { return peers.WriteError(c, d.Log, err) }})
+	}
 	if d.ACL != nil {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}

@@ -23,8 +23,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // Format names an edgeward backup in its manifest; FormatVersion is the
@@ -180,4 +182,21 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// FileName is the download name of the archive m describes:
+// edgeward-<node name>-<UTC time>.tar.gz, with anything but letters,
+// digits, dot, dash and underscore in the node name dropped, so the name
+// is safe in a Content-Disposition header and on any filesystem.
+func FileName(m Manifest) string {
+	node := strings.Map(func(r rune) rune {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-", r)) {
+			return r
+		}
+		return -1
+	}, m.NodeName)
+	if node == "" {
+		node = "node"
+	}
+	return "edgeward-" + node + "-" + m.Created.UTC().Format("20060102T150405Z") + ".tar.gz"
 }

@@ -313,4 +313,3 @@ func rewriteManifest(t *testing.T, archive []byte, old, new string) []byte {
 	zw.Close()
 	return out.Bytes()
 }
-

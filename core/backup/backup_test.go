@@ -48,7 +48,9 @@ func (b *box) open(t *testing.T) {
 	b.db = db
 	b.svc = backup.New(backup.Config{Store: db, Dir: b.dir, StoreDir: b.storeDir(), Schema: 1,
 		Version: "v1.2.3", NodeID: "node-1", NodeName: "edge-1",
-		Load:    func(ctx context.Context, dir string, r io.Reader) (int, error) { return store.Restore(ctx, dir, r, nil) },
+		Load: func(ctx context.Context, dir string, r io.Reader) (int, error) {
+			return store.Restore(ctx, dir, r, nil)
+		},
 		Restart: func() { b.restarts++ },
 		Now:     func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC) }})
 }

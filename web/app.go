@@ -145,7 +145,7 @@ func New(d Deps) *fiber.App {
 		ui.Mount(app, ui.Deps{Log: d.Log, Admin: d.Admin, Tokens: d.Tokens, Overlay: d.Overlay,
 			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
 			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
-			Version: d.Version, OnAuthFailure: d.OnAuthFailure})
+			Version: d.Version, Backups: d.Backups, OnAuthFailure: d.OnAuthFailure})
 	}
 	return app
 }

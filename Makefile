@@ -6,7 +6,7 @@ BIN      := bin/edgeward
 DATA     ?= ./data
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: run build test generate lint bench clean
+.PHONY: run build test generate lint bench clean firmware-packages firmware-image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
@@ -32,6 +32,34 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkWG' -benchmem -count=1 ./...
 	$(GO) test -run '^$$' -bench '^BenchmarkWG' -benchtime=1x -count=1 -timeout 20m ./cmd/edgeward/
+
+# OpenWrt packages (.ipk for opkg, .apk for apk) of every router target in
+# bin/packages, from bin/edgeward-linux-<target>; a missing binary is built
+# first. The version is the latest vX.Y.Z tag, else 0.0.<commit count>.
+PKG_TARGETS := amd64 arm64 armv7 mipsle
+PKG_VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --abbrev=0 2>/dev/null | sed 's/^v//' | grep . || echo 0.0.$$(git rev-list --count HEAD 2>/dev/null || echo 0))
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+firmware-packages:
+	@for t in $(PKG_TARGETS); do \
+		b=bin/edgeward-linux-$$t; \
+		case $$t in armv7) e="GOARCH=arm GOARM=7";; mipsle) e="GOARCH=mipsle GOMIPS=softfloat";; *) e="GOARCH=$$t";; esac; \
+		[ -f $$b ] || env CGO_ENABLED=0 GOOS=linux $$e $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$b ./cmd/edgeward || exit 1; \
+		$(GO) run ./firmware/cmd/mkpkg -binary $$b -goarch $$t -version $(PKG_VERSION) -out bin/packages || exit 1; \
+	done
+
+# The bootable test image: Debian's amd64 kernel (fetched with apt) and an
+# initramfs with the image's init and the static binary, in bin/image.
+# Boot it with qemu as firmware/image/image_test.go does.
+firmware-image:
+	firmware/image/fetch-kernel.sh firmware/image/build/kernel
+	mkdir -p bin/image
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/image/edgeward ./cmd/edgeward
+	CGO_ENABLED=0 GOARCH=amd64 $(GO) build -trimpath -ldflags '-s -w' -o bin/image/init ./firmware/image/init
+	$(GO) run ./firmware/image/mkimage -kernel firmware/image/build/kernel -init bin/image/init \
+		-edgeward bin/image/edgeward -out bin/image/initramfs.cpio.gz
+	cp -L firmware/image/build/kernel/vmlinuz bin/image/vmlinuz
+	@ls -l bin/image
 
 clean:
 	rm -rf bin

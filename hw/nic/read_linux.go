@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -151,6 +152,11 @@ func defaultRoutes(c *rtnetlink.Conn, index uint32) ([]defaultRoute, error) {
 		req := &rtnetlink.RouteMessage{Family: family, Table: unix.RT_TABLE_MAIN,
 			Attributes: rtnetlink.RouteAttributes{OutIface: index}}
 		msgs, _, err := exchange(c, req, unix.RTM_GETROUTE, netlink.Dump)
+		// A namespace where no route was ever added has no main table
+		// yet, and the kernel says "FIB table does not exist": no routes.
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -43,13 +43,13 @@ func TestJobFromNetBirdClient(t *testing.T) {
 		name   string
 		params netbirdBundleParameters
 		status int
-		field  string // refused field, for a 422
+		field  string // refused field, for a 400
 	}{
 		{"no window, time 0", netbirdBundleParameters{LogFileCount: 10}, 200, ""},
 		{"no window, time out of range is unused", netbirdBundleParameters{BundleForTime: 9, LogFileCount: 10, Anonymize: true}, 200, ""},
 		{"window of 2 minutes", netbirdBundleParameters{BundleFor: true, BundleForTime: 2, LogFileCount: 1}, 200, ""},
-		{"window with time 0", netbirdBundleParameters{BundleFor: true, LogFileCount: 10}, 422, "workload.parameters.bundle_for_time"},
-		{"window too long", netbirdBundleParameters{BundleFor: true, BundleForTime: 6, LogFileCount: 10}, 422, "workload.parameters.bundle_for_time"},
+		{"window with time 0", netbirdBundleParameters{BundleFor: true, LogFileCount: 10}, 400, "workload.parameters.bundle_for_time"},
+		{"window too long", netbirdBundleParameters{BundleFor: true, BundleForTime: 6, LogFileCount: 10}, 400, "workload.parameters.bundle_for_time"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +60,13 @@ func TestJobFromNetBirdClient(t *testing.T) {
 			r := e.do(t, "POST", jobsPath, e.admin, req(tt.params))
 			if r.status != tt.status {
 				t.Fatalf("status %d (%s), want %d", r.status, r.body, tt.status)
+			}
+			if tt.status == 200 {
+				// The original refuses a second pending job with a 400 too.
+				again := e.do(t, "POST", jobsPath, e.admin, req(tt.params))
+				if again.status != 400 || !strings.Contains(string(again.body), "pending job") {
+					t.Errorf("second job: status %d (%s), want 400 naming the pending job", again.status, again.body)
+				}
 			}
 			if tt.status != 200 {
 				var got Error

@@ -67,14 +67,24 @@ type jobReq struct {
 	} `json:"workload"`
 }
 
+// failJob writes a refused job request as the original does: a bad
+// parameter and a peer that already has a pending job are both 400.
+func (h *handler) failJob(c *fiber.Ctx, err error) error {
+	f := httpx.Classify(err)
+	if f.Status == fiber.StatusUnprocessableEntity || f.Status == fiber.StatusConflict {
+		return c.Status(fiber.StatusBadRequest).JSON(Error{Message: f.Msg, Code: fiber.StatusBadRequest, Field: f.Field})
+	}
+	return h.fail(c, err)
+}
+
 func (h *handler) createJob(c *fiber.Ctx) error {
 	var req jobReq
 	if err := httpx.Decode(c, &req); err != nil {
-		return h.fail(c, err)
+		return h.failJob(c, err)
 	}
 	v := &core.ValidationError{}
 	if req.Workload == nil {
-		return h.fail(c, core.Invalid("workload", "is required"))
+		return h.failJob(c, core.Invalid("workload", "is required"))
 	}
 	if req.Workload.Type == nil {
 		v.Add("workload.type", "is required")
@@ -93,13 +103,13 @@ func (h *handler) createJob(c *fiber.Ctx) error {
 		}
 	}
 	if err := v.Err(); err != nil {
-		return h.fail(c, err)
+		return h.failJob(c, err)
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
 	j, err := h.d.Jobs.Create(cx, c.Params("id"), *req.Workload.Type, p, httpx.Caller(c).ID)
 	if err != nil {
-		return h.fail(c, err)
+		return h.failJob(c, err)
 	}
 	return httpx.OK(c, toJobJSON(j))
 }

@@ -1,0 +1,2 @@
+/etc/config/edgeward
+/etc/edgeward/

@@ -3,6 +3,7 @@ module github.com/edgeward/edgeward
 go 1.26.0
 
 require (
+	aead.dev/minisign v0.3.0
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/a-h/templ v0.3.977
 	github.com/chromedp/cdproto v0.159.0

@@ -31,6 +31,7 @@ import (
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
 	"github.com/edgeward/edgeward/web/ui"
+	"github.com/edgeward/edgeward/web/update"
 )
 
 // Deps are the core services the web layer calls.
@@ -82,6 +83,14 @@ type Deps struct {
 	// Settings → Backup page); nil leaves them out.
 	Backups *corebackup.Service
 
+	// Updater, when not nil, serves the signed A/B updates under
+	// /api/system/update; Slot is the slot this process runs from and
+	// Restart ends it after an update is installed, so its launcher starts
+	// the new version on trial.
+	Updater update.Updater
+	Slot    string
+	Restart func()
+
 	// Requests, when not nil, is held by every request while its handler
 	// runs, so the caller can wait for requests still in flight after a
 	// shutdown timeout before it closes the store. Stop, when not nil,
@@ -109,7 +118,14 @@ func New(d Deps) *fiber.App {
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return peers.WriteError(c, d.Log, err)
 		},
+		// A body over BodyLimit is streamed rather than refused, so an
+		// update binary goes to flash without being held in memory;
+		// onlyUpdateStreams refuses such a body everywhere else.
+		StreamRequestBody: d.Updater != nil,
 	})
+	if d.Updater != nil {
+		app.Use(onlyUpdateStreams)
+	}
 	if d.Requests != nil || d.Stop != nil {
 		app.Use(inFlight(d.Requests, d.Stop))
 	}
@@ -126,6 +142,9 @@ func New(d Deps) *fiber.App {
 		pd.Jobs = d.Jobs
 	}
 	api := app.Group("/api", authenticate(d))
+	if d.Updater != nil {
+		update.Mount(api, update.Deps{Log: d.Log, Updater: d.Updater, Version: d.Version, Slot: d.Slot, Restart: d.Restart})
+	}
 	peers.Mount(api, pd)
 	if d.Backups != nil {
 		backup.Mount(api, backup.Deps{Log: d.Log, Backups: d.Backups, Deny: peers.Deny,
@@ -166,6 +185,15 @@ func p2pDeps(d Deps) p2p.Deps {
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
+}
+
+// onlyUpdateStreams refuses a body larger than the body limit (which the
+// server streams) on every route but the update upload.
+func onlyUpdateStreams(c *fiber.Ctx) error {
+	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
+		return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+	}
+	return c.Next()
 }
 
 // inFlight holds reqs while a request's handler runs and ends its context

@@ -18,6 +18,7 @@ import (
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/update"
 )
 
 func TestOpenAPIValid(t *testing.T) {
@@ -90,6 +91,7 @@ func apiRoutes() []string {
 	backup.Mount(api, backup.Deps{})
 	p2p.Mount(app.Group("/network"), p2p.Deps{})
 	interfaces.Mount(app, interfaces.Deps{})
+	update.Mount(app.Group("/api"), update.Deps{})
 	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 	var out []string
 	// GetRoutes(true) leaves out middleware such as the /network

@@ -38,6 +38,8 @@ type config struct {
 	WGMode            string        `json:"wg_mode"`
 	WGStale           time.Duration `json:"wg_stale"`
 	DNSUpstream       []string      `json:"dns_upstream"`
+	UpdateDir         string        `json:"update_dir"`
+	UpdateKey         string        `json:"update_key"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -70,6 +72,8 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.StringVar(&c.WGInterface, "wg-interface", "wg0", "WireGuard interface the overlay's peers connect to; empty runs no data plane")
 	fs.StringVar(&c.WGMode, "wg-mode", "auto", "auto (the kernel's WireGuard when it has the module, else the embedded one), kernel or userspace")
 	fs.DurationVar(&c.WGStale, "wg-stale", 180*time.Second, "a peer with no handshake and no traffic for this long counts as disconnected")
+	fs.StringVar(&c.UpdateDir, "update-dir", "", "directory of the A/B update slots (set by edgeward run-slot); empty: no updates")
+	fs.StringVar(&c.UpdateKey, "update-key", "", "minisign public key file updates must be signed with; default the built-in key, if any")
 	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err

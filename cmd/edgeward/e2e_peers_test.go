@@ -150,7 +150,7 @@ func (s *server) runJob(t *testing.T, schemas map[string]any, peerID string) map
 	if job["status"] != "pending" {
 		t.Fatalf("new job = %v", job)
 	}
-	s.call("POST", "/api/peers/"+peerID+"/jobs", map[string]any{"workload": map[string]any{"type": "bundle"}}, 409)
+	s.call("POST", "/api/peers/"+peerID+"/jobs", map[string]any{"workload": map[string]any{"type": "bundle"}}, 400)
 	deadline := time.Now().Add(20 * time.Second)
 	for job["status"] == "pending" && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

@@ -28,6 +28,8 @@ const usage = `usage:
   edgeward serve [--listen ADDR] [--data DIR] [--overlay CIDR] [--dns-domain D] ...
   edgeward token create --data DIR --name N [--role admin|viewer]
   edgeward admin reset --data DIR      (forget the admin password; the next start writes a new setup code)
+  edgeward run-slot --update-dir DIR [--trial-starts 3] [--trial-window 2m] -- serve [flags]
+                                       (the launcher a supervisor runs: the active or trial update slot)
   edgeward version
 Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`
 
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("unknown admin command\n%s", usage)
 		}
 		return adminReset(ctx, args[2:], stderr)
+	case "run-slot":
+		return runSlot(ctx, args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edgeward", version)
 		return nil

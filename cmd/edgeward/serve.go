@@ -35,6 +35,7 @@ import (
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
+	"github.com/edgeward/edgeward/firmware/slots"
 	"github.com/edgeward/edgeward/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -106,11 +107,15 @@ type appStore interface {
 // (within ShutdownTimeout), cancel the background work and wait for all
 // of it, close the kernel handles (firewall, WireGuard device, DNS, NICs),
 // close db. So no worker ever meets a closed store or kernel handle.
-// restart is what a staged restore calls (see serveOnce); nil leaves the
+// reload is what a staged restore calls (see serveOnce); nil leaves the
 // restore for the next start.
-func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart func()) (err error) {
+func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, reload func()) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
-	a, err := wire(ctx, cfg, db, log, ring, restart)
+	// An installed update ends the process the way a signal does; its
+	// launcher (run-slot) then starts the new version.
+	ctx, restart := context.WithCancel(ctx)
+	defer restart()
+	a, err := wire(ctx, cfg, db, log, ring, restart, reload)
 	if err != nil {
 		return err
 	}
@@ -138,6 +143,9 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 	workers := a.start(wctx)
 	served := make(chan error, 1)
 	go func() { served <- a.app.Listener(ln) }()
+	if a.slots != nil {
+		go commitTrial(wctx, a.slots, os.Getenv(slotEnv), ln.Addr(), scheme, a.firewallUp, log.With("component", "firmware/slots"))
+	}
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -171,6 +179,10 @@ type appliance struct {
 	// contexts, for those still running when the shutdown timeout ends.
 	requests     *sync.WaitGroup
 	stopRequests context.CancelFunc
+	// slots are the update slots (nil without --update-dir); firewallUp
+	// says whether the kernel firewall was installed.
+	slots      *slots.Slots
+	firewallUp bool
 }
 
 // worker is a background loop that returns once its context is done and
@@ -235,7 +247,9 @@ func setupCode(ctx context.Context, adm *admin.Service, dir string, log *slog.Lo
 
 // wire builds the core services, the web app and the background workers.
 // On error it closes what it opened of the kernel.
-func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart func()) (*appliance, error) {
+// restart ends serve after an update is installed; reload restarts the
+// services in place to apply a staged restore.
+func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart, reload func()) (*appliance, error) {
 	journal := events.New(1024, nil)
 	toks, err := auth.New(ctx, db, nil)
 	if err != nil {
@@ -317,7 +331,13 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Load: func(ctx context.Context, dir string, r io.Reader) (int, error) {
 			return store.Restore(ctx, dir, r, log.With("component", "core/store"))
 		},
-		Restart: restart})
+		Restart: reload})
+	firewallUp := fw != nil
+	sl, err := openSlots(cfg, func() bool { return firewallUp })
+	if err != nil {
+		closeKernel()
+		return nil, err
+	}
 	requests := &sync.WaitGroup{}
 	stop, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
 	app := web.New(web.Deps{
@@ -325,7 +345,8 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: nodeID, Links: ls,
-		Admin: adm, NodeName: cfg.NodeName, Backups: backups,
+		Admin: adm, NodeName: cfg.NodeName, Backups: backups, Slot: os.Getenv(slotEnv), Restart: restart,
+		Updater: updater(sl),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {
@@ -346,7 +367,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
 	}
 	return &appliance{app: app, workers: workers, closeKernel: closeKernel,
-		requests: requests, stopRequests: stopRequests}, nil
+		requests: requests, stopRequests: stopRequests, slots: sl, firewallUp: firewallUp}, nil
 }
 
 // guardPorts are the ports the kernel guards against connection floods:

@@ -30,6 +30,7 @@ import (
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
 	"github.com/edgeward/edgeward/web/peers"
+	"github.com/edgeward/edgeward/web/system"
 	"github.com/edgeward/edgeward/web/ui"
 	"github.com/edgeward/edgeward/web/update"
 )
@@ -97,7 +98,18 @@ type Deps struct {
 	// ends the context of every request (and so its core calls) once done.
 	Requests *sync.WaitGroup
 	Stop     context.Context
+
+	// Health answers /healthz (nil: healthy while the app answers).
+	// GreySize is the kernel greylist's capacity and StoreSize the store's
+	// size on disk, both for /metrics; zero and nil leave them out.
+	Health    func(ctx context.Context) error
+	GreySize  int
+	StoreSize func() int64
 }
+
+// bodyLimit is the largest request body but an update's: POST
+// /network/acl/bulk with 100,000 IPv4 entries is about 1.6 MiB.
+const bodyLimit = 4 << 20
 
 // New builds the fiber app with every route.
 func New(d Deps) *fiber.App {
@@ -109,7 +121,7 @@ func New(d Deps) *fiber.App {
 		// can change under it when fasthttp reuses its buffers.
 		Immutable:             true,
 		DisableStartupMessage: true,
-		BodyLimit:             4 << 20, // POST /network/acl/bulk: 100,000 IPv4 entries are about 1.6 MiB
+		BodyLimit:             bodyLimit,
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -132,6 +144,9 @@ func New(d Deps) *fiber.App {
 	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
+	sys := system.New(systemDeps(d))
+	app.Use(sys.Observe)
+	system.Mount(app, sys)
 
 	if d.P2P == nil && d.ACL != nil && d.Overlay != nil {
 		d.P2P = p2pview.New(d.ACL, d.Overlay, nil)
@@ -182,16 +197,40 @@ func p2pDeps(d Deps) p2p.Deps {
 	return out
 }
 
+// systemDeps are /healthz's and /metrics' deps. A nil pointer must not
+// become a non-nil interface: the part leaves out the series of nil ones.
+func systemDeps(d Deps) system.Deps {
+	out := system.Deps{Log: d.Log, Guard: guard(d).Scrape(peers.Deny), Health: d.Health,
+		GreySize: d.GreySize, StoreSize: d.StoreSize}
+	if d.ACL != nil {
+		out.ACL = d.ACL
+	}
+	if d.Overlay != nil {
+		out.Peers = d.Overlay
+	}
+	if d.Plane != nil {
+		out.Plane = d.Plane
+	}
+	if d.Journal != nil {
+		out.Journal = d.Journal
+	}
+	return out
+}
+
 // gateway is what client configs say about this gateway.
 func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
 }
 
-// onlyUpdateStreams refuses a body larger than the body limit (which the
-// server streams) on every route but the update upload.
+// onlyUpdateStreams refuses a body larger than the body limit on every
+// route but the update upload. A streamed body is not always a large one:
+// fasthttp also streams a small body that arrives after its headers, so
+// the length decides (an unknown length, chunked, is refused too).
 func onlyUpdateStreams(c *fiber.Ctx) error {
 	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
-		return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+		if n := c.Request().Header.ContentLength(); n < 0 || n > bodyLimit {
+			return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+		}
 	}
 	return c.Next()
 }

@@ -20,6 +20,9 @@ type config struct {
 	Endpoint          string        `json:"endpoint"`
 	TempAccessTimeout time.Duration `json:"temp_access_timeout"`
 	LogLevel          slog.Level    `json:"log_level"`
+	LogFormat         string        `json:"log_format"`
+	Syslog            bool          `json:"syslog"`
+	SyslogAddr        string        `json:"syslog_addr"`
 	LogChunks         int           `json:"log_chunks"`
 	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
 	BundleMinute      time.Duration `json:"bundle_minute"`
@@ -55,6 +58,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.StringVar(&c.Endpoint, "endpoint", "", "host:port peers dial to reach this gateway, written into client configs")
 	fs.DurationVar(&c.TempAccessTimeout, "temp-access-timeout", 10*time.Minute, "how long a temporary-access peer may take to connect")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json log lines on stderr")
+	fs.BoolVar(&c.Syslog, "syslog", false, "also log to the syslog daemon (severity by level); the log says so if none answers")
+	fs.StringVar(&c.SyslogAddr, "syslog-addr", "", "syslog daemon with --syslog: empty for the local one (/dev/log), or unixgram:PATH, udp:HOST:PORT, tcp:HOST:PORT")
 	fs.IntVar(&c.LogChunks, "log-chunks", 64, "64 KiB chunks of recent log kept in memory for debug bundles")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 4*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.BundleMinute, "bundle-minute", time.Minute, "length of one bundle_for_time minute (shortened only in tests)")
@@ -102,6 +108,12 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	c.Overlay = p.Masked()
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("--log-level %q: must be debug, info, warn or error", *level)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("--log-format %q: must be text or json", c.LogFormat)
+	}
+	if err := parseSyslogAddr(c.SyslogAddr); err != nil {
+		return c, err
 	}
 	if c.WGPort == 0 || c.WGPort > 65535 || c.GreyRate == 0 || c.GreySize == 0 || c.GreyBase <= 0 {
 		return c, fmt.Errorf("--wg-port must be 1-65535; --grey-rate, --grey-size and --grey-base must be positive")

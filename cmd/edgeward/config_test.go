@@ -16,7 +16,7 @@ func TestParseServe(t *testing.T) {
 		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
 		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute, WGPort: 51820, GreyRate: 20,
 		GreyBase: 10 * time.Minute, GreySize: 65536, NodeName: "edgeward",
-		WGInterface: "wg0", WGMode: "auto", WGStale: 180 * time.Second}
+		WGInterface: "wg0", WGMode: "auto", WGStale: 180 * time.Second, LogFormat: "text"}
 	with := func(f func(*config)) config { c := def; f(&c); return c }
 	tests := []struct {
 		name    string
@@ -38,6 +38,10 @@ func TestParseServe(t *testing.T) {
 		{"ipv6 overlay", []string{"--overlay", "fd00::/64"}, nil, config{}, "--overlay"},
 		{"tiny overlay", []string{"--overlay", "10.0.0.0/31"}, nil, config{}, "--overlay"},
 		{"bad level", []string{"--log-level", "loud"}, nil, config{}, "--log-level"},
+		{"json logs to syslog", []string{"--log-format", "json", "--syslog", "--syslog-addr", "udp:192.0.2.1:514"}, nil,
+			with(func(c *config) { c.LogFormat, c.Syslog, c.SyslogAddr = "json", true, "udp:192.0.2.1:514" }), ""},
+		{"bad log format", []string{"--log-format", "xml"}, nil, config{}, "--log-format"},
+		{"bad syslog addr", []string{"--syslog-addr", "udp:nowhere"}, nil, config{}, "--syslog-addr"},
 		{"bad wg port", []string{"--wg-port", "70000"}, nil, config{}, "--wg-port"},
 		{"dns upstreams", []string{"--dns-upstream", "192.0.2.53, 192.0.2.54:5353"}, nil,
 			with(func(c *config) { c.DNSUpstream = []string{"192.0.2.53:53", "192.0.2.54:5353"} }), ""},

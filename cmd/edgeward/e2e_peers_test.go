@@ -150,6 +150,7 @@ func (s *server) runJob(t *testing.T, schemas map[string]any, peerID string) map
 	if job["status"] != "pending" {
 		t.Fatalf("new job = %v", job)
 	}
+	// A second request while one is pending is refused with 400, as the original does.
 	s.call("POST", "/api/peers/"+peerID+"/jobs", map[string]any{"workload": map[string]any{"type": "bundle"}}, 400)
 	deadline := time.Now().Add(20 * time.Second)
 	for job["status"] == "pending" && time.Now().Before(deadline) {

@@ -70,7 +70,8 @@ func start(t testing.TB, dir string, extra ...string) *server {
 // NS setpriv ...), or plainly when wrap is empty.
 func startWrapped(t testing.TB, wrap []string, dir string, extra ...string) *server {
 	t.Helper()
-	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms"}
+	// JSON logs, which the test reads; a later --log-format in extra wins.
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--bundle-minute", "200ms", "--log-format", "json"}
 	if !slices.Contains(extra, "--wg-interface") {
 		args = append(args, "--wg-interface", uniqueIface())
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,4 +34,38 @@ func openFirewall(cfg config, log *slog.Logger) (acl.Firewall, string, func()) {
 		_ = fw.Close()
 		closeNS()
 	}
+}
+
+// firewallRemove deletes edgeward's nftables table, for an uninstall or a
+// workstation after "make run". The server must be stopped: a running
+// one puts the table back. An absent table is not an error.
+func firewallRemove(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("firewall remove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ns := fs.String("netns", "", "network namespace (a name under /run/netns) to remove the table from; default its own")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	fd := 0
+	if *ns != "" {
+		f, err := os.Open(filepath.Join("/run/netns", *ns))
+		if err != nil {
+			return fmt.Errorf("network namespace %q: %w", *ns, err)
+		}
+		defer f.Close()
+		fd = int(f.Fd())
+	}
+	removed, err := nft.Remove(fd)
+	if err != nil {
+		return fmt.Errorf("remove firewall table: %w", err)
+	}
+	if removed {
+		fmt.Fprintf(stderr, "removed table inet %s\n", nft.TableName)
+	} else {
+		fmt.Fprintf(stderr, "no table inet %s: nothing to remove\n", nft.TableName)
+	}
+	return nil
 }

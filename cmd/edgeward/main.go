@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +19,9 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		err = nil // -h printed the flags as asked
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "edgeward:", err)
@@ -26,10 +31,11 @@ func main() {
 
 const usage = `usage:
   edgeward serve [--listen ADDR] [--data DIR] [--overlay CIDR] [--dns-domain D] ...
-  edgeward token create --data DIR --name N [--role admin|viewer]
+  edgeward token create --data DIR --name N [--role admin|viewer|metrics]
   edgeward admin reset --data DIR      (forget the admin password; the next start writes a new setup code)
   edgeward run-slot --update-dir DIR [--trial-starts 3] [--trial-window 2m] -- serve [flags]
                                        (the launcher a supervisor runs: the active or trial update slot)
+  edgeward firewall remove [--netns NAME]  (delete edgeward's nftables table; stop the server first)
   edgeward version
 Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`
 
@@ -56,6 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminReset(ctx, args[2:], stderr)
 	case "run-slot":
 		return runSlot(ctx, args[1:], stderr)
+	case "firewall":
+		if len(args) < 2 || args[1] != "remove" {
+			return fmt.Errorf("unknown firewall command\n%s", usage)
+		}
+		return firewallRemove(args[2:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edgeward", version)
 		return nil

@@ -56,7 +56,8 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 		debug.SetMemoryLimit(memoryLimit())
 	}
 	ring := logring.New(64<<10, cfg.LogChunks)
-	log := slog.New(slog.NewJSONHandler(io.MultiWriter(stderr, ring), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log, closeLog := newLogger(cfg, io.MultiWriter(stderr, ring))
+	defer closeLog()
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -137,7 +138,9 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 		// The pages see a *tls.Conn: Secure, __Host- cookies.
 		ln, scheme = tls.NewListener(ln, tc), "https"
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "data", cfg.Data, "version", version)
+	ifaddrs, _ := net.InterfaceAddrs() // none: the URL says localhost
+	log.Info("serving", "url", openURL(scheme, ln.Addr(), ifaddrs), "addr", ln.Addr().String(), "scheme", scheme,
+		"data", cfg.Data, "version", version)
 
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workers := a.start(wctx)
@@ -347,6 +350,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: nodeID, Links: ls,
 		Admin: adm, NodeName: cfg.NodeName, Backups: backups, Slot: os.Getenv(slotEnv), Restart: restart,
 		Updater: updater(sl),
+		Health:  health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {

@@ -39,7 +39,7 @@ func tokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var name, role string
 	return offline(ctx, "token create", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "name of the token")
-		fs.StringVar(&role, "role", auth.RoleAdmin, "admin or viewer")
+		fs.StringVar(&role, "role", auth.RoleAdmin, "admin, viewer or metrics (may only scrape /metrics)")
 	}, func(db *store.DB, _ string) error {
 		toks, err := auth.New(ctx, db, nil)
 		if err != nil {

@@ -27,6 +27,9 @@ import (
 const (
 	RoleAdmin  = "admin"
 	RoleViewer = "viewer"
+	// RoleMetrics may only scrape /metrics: a monitoring system's token
+	// reads nothing else, so a leaked scrape config leaks no peers.
+	RoleMetrics = "metrics"
 )
 
 // prefix marks edgeward tokens so that secret scanners and humans can tell
@@ -91,8 +94,8 @@ func (t *Tokens) Create(ctx context.Context, name, role string) (Token, string, 
 	if strings.TrimSpace(name) == "" || len(name) > 255 {
 		v.Add("name", "must be 1 to 255 bytes and not blank")
 	}
-	if role != RoleAdmin && role != RoleViewer {
-		v.Add("role", "must be admin or viewer")
+	if role != RoleAdmin && role != RoleViewer && role != RoleMetrics {
+		v.Add("role", "must be admin, viewer or metrics")
 	}
 	if err := v.Err(); err != nil {
 		return Token{}, "", err

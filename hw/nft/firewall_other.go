@@ -44,3 +44,6 @@ func (f *Firewall) Check(ctx context.Context) (acl.Health, error) {
 func (f *Firewall) Cut(ctx context.Context, p netip.Prefix) (int, error) {
 	return 0, core.ErrUnsupported
 }
+
+// Remove returns core.ErrUnsupported.
+func Remove(netnsFD int) (bool, error) { return false, core.ErrUnsupported }

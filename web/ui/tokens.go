@@ -26,7 +26,7 @@ func (u *ui) tokensPage(c *fiber.Ctx) error {
 
 func (u *ui) tokensProps(c *fiber.Ctx) pages.TokensProps {
 	p := pages.TokensProps{Page: u.navPage(c, "API tokens", "/settings/tokens"),
-		Roles: []string{auth.RoleViewer, auth.RoleAdmin}, Role: auth.RoleViewer}
+		Roles: []string{auth.RoleViewer, auth.RoleAdmin, auth.RoleMetrics}, Role: auth.RoleViewer}
 	for _, t := range u.d.Tokens.List() {
 		p.Rows = append(p.Rows, pages.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role,
 			Created: PageTime(t.CreatedAt)})

@@ -27,8 +27,34 @@ type Guard struct {
 }
 
 // Authenticate accepts "Authorization: Token T", "Authorization: Bearer T"
-// or "api-key: T". Viewers may only read. Refusals are written by deny.
+// or "api-key: T". Viewers may only read; metrics tokens are refused (they
+// are for Scrape alone). Refusals are written by deny.
 func (g Guard) Authenticate(deny Deny) fiber.Handler {
+	return g.check(deny, func(c *fiber.Ctx, tok auth.Token) error {
+		switch {
+		case tok.Role == auth.RoleMetrics:
+			return deny(c, fiber.StatusForbidden, "token "+tok.Name+" has role metrics and may only read /metrics")
+		case tok.Role != auth.RoleAdmin && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead:
+			return deny(c, fiber.StatusForbidden, "token "+tok.Name+" has role "+tok.Role+" and may only read")
+		}
+		return c.Next()
+	})
+}
+
+// Scrape accepts admin and metrics tokens, as Authenticate reads them, and
+// refuses viewers: what a monitoring system reads stays apart from what
+// the API shows.
+func (g Guard) Scrape(deny Deny) fiber.Handler {
+	return g.check(deny, func(c *fiber.Ctx, tok auth.Token) error {
+		if tok.Role != auth.RoleAdmin && tok.Role != auth.RoleMetrics {
+			return deny(c, fiber.StatusForbidden, "this needs an admin or metrics token")
+		}
+		return c.Next()
+	})
+}
+
+// check finds and checks the request's token and hands it to then.
+func (g Guard) check(deny Deny, then func(c *fiber.Ctx, tok auth.Token) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if g.Banned != nil {
 			if ip, err := netip.ParseAddr(c.IP()); err == nil && g.Banned(ip) {
@@ -50,10 +76,7 @@ func (g Guard) Authenticate(deny Deny) fiber.Handler {
 			return deny(c, fiber.StatusUnauthorized, "token invalid or revoked")
 		}
 		c.Locals(tokenKey, tok)
-		if tok.Role != auth.RoleAdmin && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-			return deny(c, fiber.StatusForbidden, "token "+tok.Name+" has role "+tok.Role+" and may only read")
-		}
-		return c.Next()
+		return then(c, tok)
 	}
 }
 

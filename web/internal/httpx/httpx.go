@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -27,7 +28,10 @@ func RequestID(c *fiber.Ctx) string {
 	return c.GetRespHeader(fiber.HeaderXRequestID)
 }
 
-// AccessLog logs one line per request with the status the client saw.
+// AccessLog logs one line per request with the status the client saw:
+// at debug level for static assets, streams and what monitoring polls
+// (/healthz, /metrics), which would otherwise flood a router's log; at
+// info for the rest.
 func AccessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
@@ -39,7 +43,11 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 				return herr
 			}
 		}
-		log.Info("request", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(),
+		level := slog.LevelInfo
+		if p := c.Path(); c.Response().IsBodyStream() || strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/metrics" {
+			level = slog.LevelDebug
+		}
+		log.Log(c.UserContext(), level, "request", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(),
 			"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds(), "remote", c.IP())
 		return nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	corebackup "github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
@@ -24,6 +25,7 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pview"
+	"github.com/edgeward/edgeward/web/backup"
 	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/p2p"
@@ -78,6 +80,10 @@ type Deps struct {
 	Admin    *admin.Service
 	NodeName string
 
+	// Backups backs the store up and restores it (/api/system and the
+	// Settings → Backup page); nil leaves them out.
+	Backups *corebackup.Service
+
 	// Updater, when not nil, serves the signed A/B updates under
 	// /api/system/update; Slot is the slot this process runs from and
 	// Restart ends it after an update is installed, so its launcher starts
@@ -101,6 +107,10 @@ type Deps struct {
 	StoreSize func() int64
 }
 
+// bodyLimit is the largest request body but an update's: POST
+// /network/acl/bulk with 100,000 IPv4 entries is about 1.6 MiB.
+const bodyLimit = 4 << 20
+
 // New builds the fiber app with every route.
 func New(d Deps) *fiber.App {
 	if d.Log == nil {
@@ -111,7 +121,7 @@ func New(d Deps) *fiber.App {
 		// can change under it when fasthttp reuses its buffers.
 		Immutable:             true,
 		DisableStartupMessage: true,
-		BodyLimit:             4 << 20, // POST /network/acl/bulk: 100,000 IPv4 entries are about 1.6 MiB
+		BodyLimit:             bodyLimit,
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -151,6 +161,10 @@ func New(d Deps) *fiber.App {
 		update.Mount(api, update.Deps{Log: d.Log, Updater: d.Updater, Version: d.Version, Slot: d.Slot, Restart: d.Restart})
 	}
 	peers.Mount(api, pd)
+	if d.Backups != nil {
+		backup.Mount(api, backup.Deps{Log: d.Log, Backups: d.Backups, Deny: peers.Deny,
+			Fail: func(c *fiber.Ctx, err error) error { return peers.WriteError(c, d.Log, err) }})
+	}
 	if d.ACL != nil {
 		p2p.Mount(app.Group("/network", authenticate(d)), p2pDeps(d))
 	}
@@ -165,7 +179,7 @@ func New(d Deps) *fiber.App {
 		ui.Mount(app, ui.Deps{Log: d.Log, Admin: d.Admin, Tokens: d.Tokens, Overlay: d.Overlay,
 			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
 			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
-			Version: d.Version, OnAuthFailure: d.OnAuthFailure})
+			Version: d.Version, Backups: d.Backups, OnAuthFailure: d.OnAuthFailure})
 	}
 	return app
 }
@@ -208,11 +222,15 @@ func gateway(d Deps) overlay.Gateway {
 	return overlay.Gateway{PublicKey: d.GatewayKey, Endpoint: d.Endpoint, DNS: d.DNS}
 }
 
-// onlyUpdateStreams refuses a body larger than the body limit (which the
-// server streams) on every route but the update upload.
+// onlyUpdateStreams refuses a body larger than the body limit on every
+// route but the update upload. A streamed body is not always a large one:
+// fasthttp also streams a small body that arrives after its headers, so
+// the length decides (an unknown length, chunked, is refused too).
 func onlyUpdateStreams(c *fiber.Ctx) error {
 	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
-		return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+		if n := c.Request().Header.ContentLength(); n < 0 || n > bodyLimit {
+			return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
+		}
 	}
 	return c.Next()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/edgeward/edgeward/web/backup"
 	"github.com/edgeward/edgeward/web/interfaces"
 	"github.com/edgeward/edgeward/web/internal/apispec"
 	"github.com/edgeward/edgeward/web/internal/apispec/apicheck"
@@ -90,7 +91,9 @@ func errorSchema(path, code string) string {
 // /api, /network and /v2.
 func apiRoutes() []string {
 	app := fiber.New()
-	peers.Mount(app.Group("/api"), peers.Deps{})
+	api := app.Group("/api")
+	peers.Mount(api, peers.Deps{})
+	backup.Mount(api, backup.Deps{})
 	p2p.Mount(app.Group("/network"), p2p.Deps{})
 	interfaces.Mount(app, interfaces.Deps{})
 	update.Mount(app.Group("/api"), update.Deps{})

@@ -139,7 +139,7 @@ func TestShutdownWaitsForBackgroundWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- serveStore(ctx, cfg, ws, log, logring.New(64<<10, cfg.LogChunks)) }()
+	go func() { done <- serveStore(ctx, cfg, ws, log, logring.New(64<<10, cfg.LogChunks), nil) }()
 
 	want := []string{"acl", "dataplane", "jobs", "links", "overlay-sweep", "store-gc", "traffic"}
 	// The data plane's worker runs only with a WireGuard device.

@@ -17,12 +17,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/durable"
 	"github.com/edgeward/edgeward/core/events"
@@ -59,17 +61,44 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	for {
+		again, err := serveOnce(ctx, cfg, log, ring)
+		if err != nil || !again {
+			return err
+		}
+		log.Info("restarting to apply a restore")
+	}
+}
+
+// serveOnce applies a staged restore if there is one, opens the store and
+// runs the appliance until ctx is done or a restore asks for a restart,
+// which it reports. Services cache what they load at start, so a restore
+// is applied only here, with the whole appliance stopped: every service is
+// then built again from the restored store.
+func serveOnce(ctx context.Context, cfg config, log *slog.Logger, ring *logring.Ring) (restart bool, err error) {
+	applied, err := backup.Apply(cfg.Data, storeDir(cfg.Data))
+	if err != nil {
+		return false, err
+	}
+	if applied {
+		log.Info("restore applied", "replaced_store_kept_in", filepath.Join(cfg.Data, backup.BeforeRestore))
+	}
 	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store")}, migrations)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return serveStore(ctx, cfg, db, log, ring)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var asked atomic.Bool
+	err = serveStore(sctx, cfg, db, log, ring, func() { asked.Store(true); stop() })
+	return err == nil && asked.Load() && ctx.Err() == nil, err
 }
 
 // appStore is the store as serve uses it: the services' KV, its value
 // log GC, and Close.
 type appStore interface {
 	core.KV
+	backup.Store
 	RunGC(ctx context.Context, every time.Duration)
 	Close() error
 }
@@ -79,13 +108,15 @@ type appStore interface {
 // (within ShutdownTimeout), cancel the background work and wait for all
 // of it, close the kernel handles (firewall, WireGuard device, DNS, NICs),
 // close db. So no worker ever meets a closed store or kernel handle.
-func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring) (err error) {
+// reload is what a staged restore calls (see serveOnce); nil leaves the
+// restore for the next start.
+func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, reload func()) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 	// An installed update ends the process the way a signal does; its
 	// launcher (run-slot) then starts the new version.
 	ctx, restart := context.WithCancel(ctx)
 	defer restart()
-	a, err := wire(ctx, cfg, db, log, ring, restart)
+	a, err := wire(ctx, cfg, db, log, ring, restart, reload)
 	if err != nil {
 		return err
 	}
@@ -219,8 +250,9 @@ func setupCode(ctx context.Context, adm *admin.Service, dir string, log *slog.Lo
 
 // wire builds the core services, the web app and the background workers.
 // On error it closes what it opened of the kernel.
-// restart ends serve after an update is installed.
-func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart func()) (*appliance, error) {
+// restart ends serve after an update is installed; reload restarts the
+// services in place to apply a staged restore.
+func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *logring.Ring, restart, reload func()) (*appliance, error) {
 	journal := events.New(1024, nil)
 	toks, err := auth.New(ctx, db, nil)
 	if err != nil {
@@ -296,6 +328,13 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Excluded: excluded(ov, guard), Unavailable: dp.why, Journal: journal, Log: log.With("component", "core/dataplane"),
 	})
 	stats := netstat.New(k.Traffic, nil)
+	nodeID := p2pid.FromKey(node.Public).String()
+	backups := backup.New(backup.Config{Store: db, Dir: cfg.Data, StoreDir: storeDir(cfg.Data),
+		Schema: store.Latest(migrations), Version: version, NodeID: nodeID, NodeName: cfg.NodeName,
+		Load: func(ctx context.Context, dir string, r io.Reader) (int, error) {
+			return store.Restore(ctx, dir, r, log.With("component", "core/store"))
+		},
+		Restart: reload})
 	firewallUp := fw != nil
 	sl, err := openSlots(cfg, func() bool { return firewallUp })
 	if err != nil {
@@ -308,8 +347,8 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Requests: requests, Stop: stop,
 		Log: log.With("component", "web"), Tokens: toks, Overlay: ov, Jobs: js, Version: version,
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
-		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: p2pid.FromKey(node.Public).String(), Links: ls,
-		Admin: adm, NodeName: cfg.NodeName, Slot: os.Getenv(slotEnv), Restart: restart,
+		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: nodeID, Links: ls,
+		Admin: adm, NodeName: cfg.NodeName, Backups: backups, Slot: os.Getenv(slotEnv), Restart: restart,
 		Updater: updater(sl),
 		Health:  health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
 		// AuthFailed only counts and queues: the greylisting runs in the

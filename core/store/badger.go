@@ -36,6 +36,21 @@ func openBadger(opts Options, log *slog.Logger) (engine, error) {
 	return &badgerDB{bdb: bdb, log: log}, nil
 }
 
+// restoreBadger opens a new Badger store in opts.Dir and loads a backup
+// stream into it.
+func restoreBadger(opts Options, r io.Reader, log *slog.Logger) (engine, error) {
+	eng, err := openBadger(opts, log)
+	if err != nil {
+		return nil, err
+	}
+	db := eng.(*badgerDB)
+	// 16 pending batches: Badger's own default in its restore tool.
+	if err := db.bdb.Load(r, 16); err != nil {
+		return nil, errors.Join(fmt.Errorf("load backup stream: %w", err), db.Close())
+	}
+	return db, nil
+}
+
 // badgerOptions is the "router" option set from the appliance notes. The
 // defaults assume a server: 64 MiB memtables, a 256 MiB block cache and
 // 1 GiB value log files would not fit in 128 MiB of RAM.

@@ -77,6 +77,30 @@ func openBolt(opts Options, log *slog.Logger) (engine, error) {
 	return &boltDB{db: bdb, log: log, tmp: tmp}, nil
 }
 
+// restoreBolt writes a backup (a bbolt file) into opts.Dir, synced, and
+// opens it. A stream that is not a bbolt file gives core.ErrInvalid.
+func restoreBolt(opts Options, r io.Reader, log *slog.Logger) (engine, error) {
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restore store %s: %w", opts.Dir, err)
+	}
+	path := filepath.Join(opts.Dir, boltFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("restore store %s: %w", opts.Dir, err)
+	}
+	_, err = io.Copy(f, r)
+	err = errors.Join(err, f.Sync(), f.Close())
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("write backup into %s: %w", path, err), os.Remove(path))
+	}
+	eng, err := openBolt(opts, log)
+	if errors.Is(err, bolterr.ErrInvalid) || errors.Is(err, bolterr.ErrVersionMismatch) || errors.Is(err, bolterr.ErrChecksum) {
+		_ = os.Remove(path)
+		return nil, &core.Error{Kind: core.ErrInvalid, Msg: "backup stream is not a bbolt store: was it made by a build with another store engine?"}
+	}
+	return eng, err
+}
+
 func removeTmp(dir string) {
 	if dir != "" {
 		_ = os.RemoveAll(dir)

@@ -2,12 +2,18 @@ package store
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/edgeward/edgeward/core"
 )
@@ -76,5 +82,20 @@ func TestSweepRemovesExpired(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{SchemaVersionKey, "t/live"}, raw); diff != "" {
 		t.Errorf("keys in the file (-want +got):\n%s", diff)
+	}
+}
+
+// TestRestoreRefusesForeignStream: a stream that is not a bbolt file (such
+// as a Badger backup from a 64-bit box) is refused and leaves no file.
+func TestRestoreRefusesForeignStream(t *testing.T) {
+	onlyOn(t, "bbolt", "Badger's Load has its own format checks")
+	dir := filepath.Join(t.TempDir(), "restored")
+	_, err := restore(context.Background(), dir, strings.NewReader(strings.Repeat("not bolt", 2048)),
+		slog.New(slog.DiscardHandler), testRestoreEngine())
+	if diff := cmp.Diff(core.ErrInvalid, err, cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("restore error (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, boltFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("file after a refused restore: %v", err)
 	}
 }

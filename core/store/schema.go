@@ -42,10 +42,7 @@ func (db *DB) migrate(ctx context.Context, migrations []Migration) error {
 	if err != nil {
 		return err
 	}
-	latest := 1
-	if len(ms) > 0 {
-		latest = ms[len(ms)-1].Version
-	}
+	latest := Latest(ms)
 	current, err := db.SchemaVersion(ctx)
 	if errors.Is(err, core.ErrNotFound) {
 		return db.Update(ctx, func(tx core.Tx) error { return writeVersion(tx, latest) })
@@ -109,4 +106,14 @@ func readVersion(tx core.Tx) (int, error) {
 
 func writeVersion(tx core.Tx, v int) error {
 	return tx.Put([]byte(SchemaVersionKey), []byte(strconv.Itoa(v)), 0)
+}
+
+// Latest is the schema version a store reaches once migrations ran: the
+// highest migration's version, or 1 without any.
+func Latest(migrations []Migration) int {
+	latest := 1
+	for _, m := range migrations {
+		latest = max(latest, m.Version)
+	}
+	return latest
 }

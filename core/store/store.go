@@ -50,6 +50,10 @@ type engine interface {
 // openEngine opens an engine for opts; log is already tagged.
 type openEngine func(opts Options, log *slog.Logger) (engine, error)
 
+// restoreEngine builds a new engine in the empty opts.Dir from a stream
+// its backup wrote, and returns it open.
+type restoreEngine func(opts Options, r io.Reader, log *slog.Logger) (engine, error)
+
 // DB is a core.KV on the engine built for this GOARCH. It is safe for
 // concurrent use.
 type DB struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,7 +255,15 @@ func TestBackup(t *testing.T) {
 	if err := db.Backup(context.Background(), &buf); err != nil {
 		t.Fatalf("Backup: %v", err)
 	}
-	restored := restore(t, &buf)
+	dir := filepath.Join(t.TempDir(), "restored")
+	schema, err := restore(context.Background(), dir, &buf, slog.New(slog.DiscardHandler), testRestoreEngine())
+	if err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if schema != 1 {
+		t.Errorf("restored schema = %d, want 1", schema)
+	}
+	restored := openT(t, dir, nil)
 	var got []kv
 	if err := restored.View(context.Background(), func(tx core.Tx) error {
 		got = scan(t, tx, "", false)
@@ -266,27 +275,6 @@ func TestBackup(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("restored store (-want +got):\n%s", diff)
 	}
-}
-
-// restore loads a backup into a new store the way each engine's format
-// allows: Badger's Load, or the bbolt file copied into place.
-func restore(t *testing.T, r io.Reader) core.KV {
-	t.Helper()
-	if suiteEngine() == "bbolt" {
-		dir := t.TempDir()
-		f, err := os.Create(filepath.Join(dir, boltFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(f, r); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return openT(t, dir, nil)
-	}
-	return loadBadger(t, r)
 }
 
 func TestInMemory(t *testing.T) {

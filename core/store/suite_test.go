@@ -52,6 +52,13 @@ func testEngine() openEngine {
 	return openDefault
 }
 
+func testRestoreEngine() restoreEngine {
+	if suiteEngine() == "bbolt" {
+		return restoreBolt
+	}
+	return restoreDefault
+}
+
 // rawEngine opens the engine under test without migrations.
 func rawEngine(t testing.TB, opts Options) engine {
 	t.Helper()

@@ -1,6 +1,9 @@
 package image
 
 import (
+	"crypto/rand"
+	"slices"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"aead.dev/minisign"
 )
 
 // kernelDir is where fetch-kernel.sh unpacks the kernel; .ci/run fetches
@@ -213,6 +218,19 @@ func TestImageBoots(t *testing.T) {
 	if err != nil || !strings.HasPrefix(token, "ewt_") {
 		t.Fatalf("token create: %v: %q", err, out)
 	}
+	// The update key and the flag that names it; the update test below
+	// signs with the private half.
+	pub, priv, err := minisign.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubText, _ := pub.MarshalText()
+	if err := os.WriteFile(filepath.Join(seed, "update.pub"), append([]byte("untrusted comment: image test key\n"), pubText...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(seed, "flags"), []byte("--update-key=/data/update.pub\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	disk := filepath.Join(dir, "disk.img")
 	if err := os.WriteFile(disk, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -270,5 +288,167 @@ func TestImageBoots(t *testing.T) {
 	}
 	if v.call(t, "GET", "/network/acl/status", token, nil, &st); !st.Enforced || st.Bans != 1 {
 		t.Fatalf("acl status after the power cut %+v, want the permanent ban, enforced", st)
+	}
+
+	testUpdates(t, v, dir, token, priv)
+}
+
+// updateState is GET /api/system/update.
+type updateState struct {
+	Version    string `json:"version"`
+	Running    string `json:"running_slot"`
+	Active     string `json:"active_slot"`
+	Trial      string `json:"trial_slot"`
+	RolledBack string `json:"rolled_back"`
+}
+
+// testUpdates updates the booted image: a tampered upload is refused and
+// changes nothing, a good version is started and kept, and a version that
+// exits at start is rolled back by the launcher and the image's init.
+func testUpdates(t *testing.T, v *vm, dir, token string, key minisign.PrivateKey) {
+	good := filepath.Join(dir, "edgeward-update")
+	build(t, good, "../../cmd/edgeward", "-s -w -X main.version=image-update-2")
+	// A version that answers "version" (the upload runs it once to see it
+	// runs on this CPU) and fails at start: the image has no shell, so it
+	// is a program of its own.
+	badSrc := filepath.Join(dir, "bad", "main.go")
+	if err := os.MkdirAll(filepath.Dir(badSrc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(badSrc, []byte(`package main
+
+import ("fmt"; "os")
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "version" {
+		fmt.Println("edgeward image-update-bad")
+		return
+	}
+	fmt.Println("this version cannot start")
+	os.Exit(3)
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "edgeward-bad")
+	build(t, bad, badSrc, "-s -w")
+	goodBin, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badBin, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tampered := slices.Clone(goodBin)
+	tampered[len(tampered)/2] ^= 0xff
+	if code := v.upload(t, token, tampered, sign(t, key, goodBin)); code < 400 || code >= 500 {
+		t.Fatalf("tampered update: %d, want a 4xx refusal", code)
+	}
+	var st updateState
+	if v.call(t, "GET", "/api/system/update", token, nil, &st); st.Trial != "" || st.Active != "" || st.Version != "image-test" {
+		t.Fatalf("after the tampered upload: %+v, want nothing changed", st)
+	}
+
+	start := time.Now()
+	if code := v.upload(t, token, goodBin, sign(t, key, goodBin)); code != 202 {
+		t.Fatalf("good update: %d", code)
+	}
+	st = v.waitUpdate(t, token, "the good update committed", func(s updateState) bool {
+		return s.Version == "image-update-2" && s.Trial == "" && s.Active != "" && s.Running == s.Active
+	})
+	t.Logf("good update: uploaded, started and committed in %s (slot %s)", time.Since(start).Round(100*time.Millisecond), st.Active)
+	kept := st.Active
+
+	start = time.Now()
+	if code := v.upload(t, token, badBin, sign(t, key, badBin)); code != 202 {
+		t.Fatalf("bad update: %d", code)
+	}
+	st = v.waitUpdate(t, token, "the bad update rolled back", func(s updateState) bool {
+		return s.RolledBack != "" && s.Trial == "" && s.Version == "image-update-2" && s.Running == kept
+	})
+	t.Logf("bad update rolled back in %s: %s", time.Since(start).Round(100*time.Millisecond), st.RolledBack)
+	var peers []struct{ ID string }
+	if v.call(t, "GET", "/api/peers", token, nil, &peers); len(peers) != 1 {
+		t.Fatalf("peers after the updates: %+v", peers)
+	}
+}
+
+// build builds a static amd64 binary of pkg (a package or a file) to out.
+func build(t *testing.T, out, pkg, ldflags string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+// sign makes the minisign signature of file, as `minisign -S` does.
+func sign(t *testing.T, key minisign.PrivateKey, file []byte) []byte {
+	t.Helper()
+	r := minisign.NewReader(bytes.NewReader(file))
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	return r.SignWithComments(key, "edgeward update", "signed in the image test")
+}
+
+// upload posts an update with its signature in X-Signature.
+func (v *vm) upload(t *testing.T, token string, file, sig []byte) int {
+	t.Helper()
+	req, err := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/api/system/update", v.port), bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Token "+token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("X-Signature", strings.ReplaceAll(strings.TrimSpace(string(sig)), "\n", `\n`))
+	res, err := uploadClient.Do(req)
+	if err != nil {
+		t.Fatalf("upload: %v\nconsole:\n%s", err, v.console())
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	t.Logf("upload of %d bytes: %d %s", len(file), res.StatusCode, apiShorten(body))
+	return res.StatusCode
+}
+
+var uploadClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
+
+func apiShorten(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// waitUpdate polls the update state (the box restarts between versions,
+// so failed requests are retried) until cond holds.
+func (v *vm) waitUpdate(t *testing.T, token, what string, cond func(updateState) bool) updateState {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var last updateState
+	for {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/api/system/update", v.port), nil)
+		req.Header.Set("Authorization", "Token "+token)
+		if res, err := probeClient.Do(req); err == nil {
+			var st updateState
+			if json.NewDecoder(res.Body).Decode(&st) == nil && res.StatusCode == 200 {
+				last = st
+				if cond(st) {
+					res.Body.Close()
+					return st
+				}
+			}
+			res.Body.Close()
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: never happened; last state %+v\nconsole:\n%s", what, last, v.console())
+		case <-time.After(time.Second):
+		}
 	}
 }

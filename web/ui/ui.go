@@ -26,6 +26,7 @@ import (
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
 	"github.com/edgeward/edgeward/core/auth"
+	corebackup "github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/jobs"
@@ -95,6 +96,9 @@ type Deps struct {
 	Gateway overlay.Gateway
 	// NodeName and NodeID are shown on the dashboard, Version in the footer.
 	NodeName, NodeID, Version string
+	// Backups backs the store up and restores it (Settings → Backup);
+	// nil leaves the page out.
+	Backups *corebackup.Service
 	// OnAuthFailure is told the source address of every refused login.
 	// May be nil.
 	OnAuthFailure func(ip string)
@@ -154,6 +158,9 @@ func Mount(app *fiber.App, d Deps) {
 	}
 	if d.Links != nil {
 		u.interfaceRoutes(app)
+	}
+	if d.Backups != nil {
+		u.backupRoutes(app)
 	}
 	// Last: a path nothing above answered. The JSON dialects keep their
 	// own 404 body; anything else is a page a browser asked for.

@@ -2,9 +2,10 @@
 
 // Command init is PID 1 of edgeward's test image: it mounts the kernel's
 // file systems, loads the modules the image carries, brings up the
-// network qemu's user-mode NIC expects, mounts the data disk and runs
-// edgeward until it exits, then powers the machine off. It is for the
-// qemu boot test and a base for router images, not a general init.
+// network qemu's user-mode NIC expects, mounts the data disk and keeps
+// edgeward's update launcher running, restarting it when it exits; on
+// SIGTERM it stops it and powers the machine off. It is for the qemu boot
+// test and a base for router images, not a general init.
 package main
 
 import (
@@ -38,7 +39,7 @@ func main() {
 		powerOff()
 	}
 	code := run()
-	fmt.Println("init: edgeward exited:", code)
+	fmt.Println("init: edgeward stopped:", code)
 	powerOff()
 }
 
@@ -154,11 +155,15 @@ func mountData(dev, dir string) error {
 	return fmt.Errorf("mount %s: %w", dev, err)
 }
 
-// run starts edgeward with the flags in /data/flags (one a line; the
-// disk carries them so a test or an admin can change them without
-// rebuilding the image) and waits for it, passing on SIGTERM.
+// run supervises edgeward as procd or systemd would: it runs the update
+// launcher (run-slot, which starts the active or trial slot) with serve's
+// flags plus those in /data/flags (one a line, so a test or an admin can
+// change them without rebuilding the image), and starts it again whenever
+// it exits, which is how a crashing update on trial gets rolled back.
+// SIGTERM is passed on and ends the loop.
 func run() int {
-	args := []string{"serve", "--listen", "0.0.0.0:8080", "--data", "/data/edgeward", "--node-name", "edgeward-vm"}
+	args := []string{"run-slot", "--update-dir", "/data/slots", "--",
+		"serve", "--listen", "0.0.0.0:8080", "--data", "/data/edgeward", "--node-name", "edgeward-vm"}
 	if b, err := os.ReadFile("/data/flags"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if l = strings.TrimSpace(l); l != "" {
@@ -166,24 +171,27 @@ func run() int {
 			}
 		}
 	}
-	cmd := exec.Command("/edgeward", args...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		fmt.Println("init: start edgeward:", err)
-		return -1
-	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
-	go func() {
-		for s := range sig {
-			_ = cmd.Process.Signal(s)
+	for {
+		cmd := exec.Command("/edgeward", args...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			fmt.Println("init: start edgeward:", err)
+			return -1
 		}
-	}()
-	err := cmd.Wait()
-	if err != nil {
-		fmt.Println("init:", err)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case s := <-sig:
+			_ = cmd.Process.Signal(s)
+			<-done
+			return cmd.ProcessState.ExitCode()
+		case <-done:
+		}
+		fmt.Println("init: edgeward exited:", cmd.ProcessState, "- starting it again")
+		time.Sleep(time.Second)
 	}
-	return cmd.ProcessState.ExitCode()
 }
 
 // powerOff flushes the disk and turns the machine off.

@@ -56,13 +56,19 @@ type Options struct {
 	Firewall acl.Firewall
 	// ReadOnlyLinks serves the links as without --manage-links.
 	ReadOnlyLinks bool
+	// StoreDir is where the store is opened (a restored one, say); a new
+	// temp dir if empty.
+	StoreDir string
 }
 
 // NewCore builds the services; the store closes when t ends.
 func NewCore(t testing.TB, o Options) *Core {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{Dir: t.TempDir()}, nil)
+	if o.StoreDir == "" {
+		o.StoreDir = t.TempDir()
+	}
+	db, err := store.Open(ctx, store.Options{Dir: o.StoreDir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

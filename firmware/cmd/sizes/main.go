@@ -150,7 +150,9 @@ func bssRanges(bin string) ([][2]uint64, error) {
 	defer f.Close()
 	var r [][2]uint64
 	for _, s := range f.Sections {
-		if s.Type == elf.SHT_NOBITS {
+		// .tbss is NOBITS too, but its addresses are offsets in each
+		// thread's block, not in the image.
+		if s.Type == elf.SHT_NOBITS && s.Flags&elf.SHF_TLS == 0 {
 			r = append(r, [2]uint64{s.Addr, s.Addr + s.Size})
 		}
 	}

@@ -134,6 +134,11 @@ func New(d Deps) *fiber.App {
 		// update binary goes to flash without being held in memory;
 		// onlyUpdateStreams refuses such a body everywhere else.
 		StreamRequestBody: d.Updater != nil,
+		// Left to fasthttp, a multipart body is parsed into a map before
+		// the handler runs and Body() then writes it out again in the
+		// map's random order: a signed upload's signature part must come
+		// before its file part, as sent.
+		DisablePreParseMultipartForm: true,
 	})
 	if d.Updater != nil {
 		app.Use(onlyUpdateStreams)

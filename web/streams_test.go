@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/rand"
 	"fmt"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"strings"
@@ -72,5 +73,25 @@ func TestBodiesWithUpdatesOn(t *testing.T) {
 	}
 	if got := send(head+"Transfer-Encoding: chunked\r\n", "400\r\n"+strings.Repeat(" ", 1024)+"\r\n0\r\n\r\n"); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked body: %d, want 413", got)
+	}
+
+	// A multipart upload reaches the handler as sent: with the file part
+	// first, it is refused for the order every time, never reordered.
+	for i := range 20 {
+		var b strings.Builder
+		w := multipart.NewWriter(&b)
+		for _, name := range []string{"file", "signature"} {
+			fw, err := w.CreateFormFile(name, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = fw.Write([]byte(name))
+		}
+		_ = w.Close()
+		head := "POST /api/system/update HTTP/1.1\r\nHost: x\r\nAuthorization: Token " + token +
+			"\r\nContent-Type: " + w.FormDataContentType() + fmt.Sprintf("\r\nContent-Length: %d\r\n", b.Len())
+		if got := send(head, b.String()); got != http.StatusBadRequest {
+			t.Fatalf("upload %d with the file part first: %d, want 400", i, got)
+		}
 	}
 }

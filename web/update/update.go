@@ -6,18 +6,14 @@
 package update
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/firmware/slots"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 )
@@ -114,9 +110,9 @@ func (h *handler) get(c *fiber.Ctx) error {
 // X-Signature header (the .minisig file with its newlines written as \n)
 // and an optional X-SHA256, or as multipart fields "signature" then "file".
 func (h *handler) post(c *fiber.Ctx) error {
-	body, sig, closeBody, err := upload(c)
+	body, sig, closeBody, err := httpx.SignedUpload(c)
 	if err != nil {
-		drain(bodyReader(c))
+		httpx.Drain(httpx.BodyReader(c), slots.MaxSize)
 		return h.fail(c, err)
 	}
 	defer closeBody()
@@ -124,7 +120,7 @@ func (h *handler) post(c *fiber.Ctx) error {
 	defer cancel()
 	res, err := h.d.Updater.Install(ctx, body, sig, strings.TrimSpace(c.Get("X-SHA256")))
 	if err != nil {
-		drain(body)
+		httpx.Drain(body, slots.MaxSize)
 		return h.fail(c, err)
 	}
 	h.d.Log.Info("update installed on trial", "slot", res.Slot, "version", res.Version, "sha256", res.SHA256)
@@ -134,64 +130,4 @@ func (h *handler) post(c *fiber.Ctx) error {
 		defer time.AfterFunc(200*time.Millisecond, h.d.Restart)
 	}
 	return c.Status(fiber.StatusAccepted).JSON(res)
-}
-
-// drain reads what the client still sends of a refused upload (an early
-// refusal reads none of it), so it gets the answer rather than a reset
-// connection.
-func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, slots.MaxSize)) }
-
-func malformed(field, msg string) error {
-	return &core.Error{Kind: httpx.ErrMalformed, Field: field, Msg: field + ": " + msg}
-}
-
-// upload finds the file and the signature in the request.
-func upload(c *fiber.Ctx) (io.Reader, []byte, func(), error) {
-	nop := func() {}
-	ct, params, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if ct != "multipart/form-data" {
-		sig, err := headerSig(c.Get("X-Signature"))
-		if err != nil {
-			return nil, nil, nop, err
-		}
-		return bodyReader(c), sig, nop, nil
-	}
-	mr := multipart.NewReader(bodyReader(c), params["boundary"])
-	var sig []byte
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return nil, nil, nop, malformed("file", "multipart form without a file part after the signature")
-		}
-		switch p.FormName() {
-		case "signature":
-			sig, err = io.ReadAll(io.LimitReader(p, 4<<10))
-			if err != nil {
-				return nil, nil, nop, malformed("signature", "unreadable")
-			}
-		case "file":
-			if sig == nil {
-				return nil, nil, nop, malformed("signature", "the signature part must come before the file part")
-			}
-			return p, sig, func() { p.Close() }, nil
-		}
-	}
-}
-
-// bodyReader streams a body larger than the app's limit and reads a
-// smaller one from memory.
-func bodyReader(c *fiber.Ctx) io.Reader {
-	if c.Request().IsBodyStream() {
-		return c.Context().RequestBodyStream()
-	}
-	return bytes.NewReader(c.Body())
-}
-
-// headerSig reads X-Signature: the .minisig file with "\n" escapes, so it
-// fits on one header line.
-func headerSig(h string) ([]byte, error) {
-	if h == "" {
-		return nil, malformed("signature", "missing: send the minisign signature in X-Signature or as a multipart field")
-	}
-	return []byte(strings.ReplaceAll(h, `\n`, "\n")), nil
 }

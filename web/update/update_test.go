@@ -45,7 +45,7 @@ func TestUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := make(chan struct{}, 1)
-	app := fiber.New()
+	app := fiber.New(fiber.Config{DisablePreParseMultipartForm: true}) // as web.New
 	Mount(app.Group("/api", httpx.Guard{Tokens: c.Tokens, Log: slog.New(slog.DiscardHandler)}.Authenticate(deny)),
 		Deps{Updater: sl, Version: "v1", Restart: func() { restarted <- struct{}{} }})
 	admin := webtest.Authz(c.Token(t, "admin", auth.RoleAdmin))

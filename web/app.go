@@ -184,7 +184,8 @@ func New(d Deps) *fiber.App {
 		ui.Mount(app, ui.Deps{Log: d.Log, Admin: d.Admin, Tokens: d.Tokens, Overlay: d.Overlay,
 			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
 			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
-			Version: d.Version, Backups: d.Backups, OnAuthFailure: d.OnAuthFailure})
+			Version: d.Version, Backups: d.Backups, OnAuthFailure: d.OnAuthFailure,
+			Updates: d.Updater, Slot: d.Slot, Restart: d.Restart})
 	}
 	return app
 }
@@ -228,11 +229,12 @@ func gateway(d Deps) overlay.Gateway {
 }
 
 // onlyUpdateStreams refuses a body larger than the body limit on every
-// route but the update upload. A streamed body is not always a large one:
+// route but the update uploads (the API's and the page's). A streamed body is not always a large one:
 // fasthttp also streams a small body that arrives after its headers, so
 // the length decides (an unknown length, chunked, is refused too).
 func onlyUpdateStreams(c *fiber.Ctx) error {
-	if c.Request().IsBodyStream() && !(c.Method() == fiber.MethodPost && c.Path() == update.Path) {
+	upload := c.Method() == fiber.MethodPost && (c.Path() == update.Path || c.Path() == ui.UpdatePath)
+	if c.Request().IsBodyStream() && !upload {
 		if n := c.Request().Header.ContentLength(); n < 0 || n > bodyLimit {
 			return peers.Deny(c, fiber.StatusRequestEntityTooLarge, "request body too large")
 		}

@@ -99,6 +99,12 @@ type Deps struct {
 	// Backups backs the store up and restores it (Settings → Backup);
 	// nil leaves the page out.
 	Backups *corebackup.Service
+	// Updates are the signed A/B update slots (nil: updates are off);
+	// Slot is the slot this process runs from and Restart ends it after
+	// an update is installed, so its launcher starts the new version.
+	Updates Updates
+	Slot    string
+	Restart func()
 	// OnAuthFailure is told the source address of every refused login.
 	// May be nil.
 	OnAuthFailure func(ip string)
@@ -162,6 +168,9 @@ func Mount(app *fiber.App, d Deps) {
 	if d.Backups != nil {
 		u.backupRoutes(app)
 	}
+	// Always: without slots the page says updates are off and how to
+	// turn them on.
+	u.updateRoutes(app)
 	// Last: a path nothing above answered. The JSON dialects keep their
 	// own 404 body; anything else is a page a browser asked for.
 	last := []any{func(c *fiber.Ctx) error {
@@ -236,6 +245,14 @@ func (u *ui) csrf() fiber.Handler {
 func csrfToken(c *fiber.Ctx) (string, error) {
 	if t := c.Get(csrf.HeaderName); t != "" {
 		return t, nil
+	}
+	// The update form's body is a streamed binary: its token is in the
+	// query, and the body must not be parsed for a form field.
+	if c.Path() == UpdatePath {
+		if t := c.Query(csrffield.FieldName); t != "" {
+			return t, nil
+		}
+		return "", csrf.ErrTokenNotFound
 	}
 	if t := c.FormValue(csrffield.FieldName); t != "" {
 		return t, nil

@@ -17,7 +17,7 @@ type Item struct {
 var Overlay = []Item{{"Peers", "/peers"}, {"Groups", "/groups"}, {"Policies", "/policies"}}
 
 // Settings is the settings area.
-var Settings = []Item{{"API tokens", "/settings/tokens"}, {"Password", "/settings/password"}, {"Backup", "/settings/backup"}}
+var Settings = []Item{{"API tokens", "/settings/tokens"}, {"Password", "/settings/password"}, {"Backup", "/settings/backup"}, {"Update", "/settings/update"}}
 
 // Nav links items; active is the href of the page it is on, marked with
 // aria-current so screen readers and the style sheet see it. label names

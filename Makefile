@@ -6,7 +6,7 @@ BIN      := bin/edgeward
 DATA     ?= ./data
 LISTEN   ?= 127.0.0.1:8080
 
-.PHONY: run build test generate lint bench clean firmware-builds firmware-sizes firmware-packages firmware-image
+.PHONY: run build test generate lint bench clean firmware-builds firmware-sizes firmware-packages firmware-image firmware
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/edgeward
@@ -84,6 +84,10 @@ firmware-image:
 		-edgeward bin/image/edgeward -out bin/image/initramfs.cpio.gz
 	cp -L firmware/image/build/kernel/vmlinuz bin/image/vmlinuz
 	@ls -l bin/image
+
+# Everything a router install needs: the builds, their packages and the
+# bootable test image.
+firmware: firmware-builds firmware-packages firmware-image
 
 clean:
 	rm -rf bin

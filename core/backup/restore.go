@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/edgeward/edgeward/core/durable"
+
 	"github.com/edgeward/edgeward/core"
 )
 
@@ -79,7 +81,7 @@ func (s *Service) stage(ctx context.Context, r io.Reader) (Manifest, error) {
 	if err := os.Rename(staging, pending); err != nil {
 		return Manifest{}, fmt.Errorf("stage restore: %w", err)
 	}
-	syncDir(s.cfg.Dir)
+	durable.SyncDir(s.cfg.Dir)
 	return m, nil
 }
 
@@ -163,17 +165,8 @@ func Apply(dir, storeDir string) (bool, error) {
 	if err := os.Rename(pending, storeDir); err != nil {
 		return false, fmt.Errorf("apply staged restore: %w", err)
 	}
-	syncDir(dir)
+	durable.SyncDir(dir)
 	return true, nil
-}
-
-// syncDir makes renames in dir survive a power cut; not every filesystem
-// allows it, and the renames are done either way.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 func invalid(format string, args ...any) error {

@@ -36,9 +36,15 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
+	SyncDir(dir)
+	return nil
+}
+
+// SyncDir makes the renames and creations in dir survive a power cut.
+// Not every filesystem allows it, and what was done is done either way.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // not every filesystem allows it; the file is written either way
+		_ = d.Sync()
 		d.Close()
 	}
-	return nil
 }

@@ -34,7 +34,7 @@ func Restore(ctx context.Context, dir string, r io.Reader, log *slog.Logger) (sc
 func restore(ctx context.Context, dir string, r io.Reader, log *slog.Logger, restoreEng restoreEngine) (schema int, err error) {
 	// Opened without migrations and without the schema key Open would write
 	// on a new store: the stream brings its own.
-	eng, err := restoreEng(Options{Dir: dir}, ctxReader{ctx: ctx, r: r}, log)
+	eng, err := restoreEng(Options{Dir: dir}, core.ContextReader(ctx, r), log)
 	if err != nil {
 		return 0, err
 	}
@@ -45,18 +45,4 @@ func restore(ctx context.Context, dir string, r io.Reader, log *slog.Logger, res
 		return 0, &core.Error{Kind: core.ErrInvalid, Msg: "backup stream holds no schema version: not an edgeward store"}
 	}
 	return v, err
-}
-
-// ctxReader stops a long restore once ctx is done: neither Badger's Load
-// nor a file copy takes a context.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

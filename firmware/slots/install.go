@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeward/edgeward/core/durable"
+
 	"aead.dev/minisign"
 
 	"github.com/edgeward/edgeward/core"
@@ -85,7 +87,7 @@ func (s *Slots) Install(ctx context.Context, body io.Reader, sig []byte, wantSHA
 	if err := os.Rename(tmp, dst); err != nil {
 		return Installed{}, fmt.Errorf("rename into slot %s: %w", slot, err)
 	}
-	syncDir(filepath.Dir(dst))
+	durable.SyncDir(filepath.Dir(dst))
 	_, err = s.change(func(st *State) error {
 		st.Trial, st.Attempts, st.Deadline, st.RolledBack = slot, 0, time.Time{}, ""
 		st.RequireFirewall = s.cfg.FirewallUp != nil && s.cfg.FirewallUp()
@@ -116,7 +118,7 @@ func (s *Slots) receive(ctx context.Context, dir string, body io.Reader, sig []b
 			os.Remove(f.Name())
 		}
 	}()
-	mr := minisign.NewReader(io.LimitReader(ctxReader{ctx, body}, MaxSize+1))
+	mr := minisign.NewReader(io.LimitReader(core.ContextReader(ctx, body), MaxSize+1))
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(f, h), mr)
 	if err != nil {
@@ -158,24 +160,4 @@ func probe(ctx context.Context, bin string) (string, error) {
 		return "", fmt.Errorf("version printed %q", out)
 	}
 	return v, nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // not every filesystem allows it
-		d.Close()
-	}
-}
-
-// ctxReader stops a long upload once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

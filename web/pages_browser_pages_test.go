@@ -70,6 +70,7 @@ func TestUIBrowserEveryPage(t *testing.T) {
 		{"/interfaces/" + strconv.Itoa(ifaces[len(ifaces)-1].ID), "97-phone-interface"},
 		{"/settings/tokens", "98-phone-tokens"},
 		{"/settings/password", "99-phone-password"},
+		{"/settings/update", "99-phone-update"},
 	}
 	for _, pg := range pages {
 		c.open(pg.path, "title")

@@ -88,7 +88,7 @@ func TestUCIConfig(t *testing.T) {
 		"data": "/etc/edgeward", "node_name": "edgeward", "endpoint": "",
 		"overlay": "100.64.0.0/10", "dns_domain": "edgeward.internal", "dns_upstream": "",
 		"wg_interface": "wg0", "wg_port": "51820", "wg_mode": "auto", "log_level": "info",
-		"resolv_conf": "", "manage_links": "0", "tls_self_signed": "0",
+		"resolv_conf": "", "manage_links": "0", "tls_self_signed": "0", "update_dir": "", "update_key": "",
 		"respawn_threshold": "3600", "respawn_timeout": "5", "respawn_retry": "5",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -171,6 +171,16 @@ func TestInitScript(t *testing.T) {
 				w[4] = "set_param|command|/usr/bin/edgeward|serve|--listen=10.0.0.1:9000|--data=/etc/edgeward|--node-name=edgeward|--endpoint=vpn.example.net:51820|--overlay=100.64.0.0/10|--dns-domain=edgeward.internal|--dns-upstream=1.1.1.1,9.9.9.9|--wg-interface=wg0|--wg-port=51820|--wg-mode=auto|--log-level=info|--manage-links"
 				w[5] = "set_param|respawn|3600|5|0"
 				return append(w, "interface_trigger|interface.*.up|guest|/etc/init.d/edgeward|restart")
+			}(),
+		},
+		{
+			name: "updates on: the launcher runs serve from its slots",
+			uci:  map[string]string{"update_dir": "/mnt/usb/edgeward-slots", "update_key": "/etc/edgeward/update.pub"},
+			net:  map[string]string{"lan": "192.168.8.1"},
+			want: func() []string {
+				w := common("192.168.8.1:8080", "--update-key=/etc/edgeward/update.pub")
+				w[4] = strings.Replace(w[4], "|serve|", "|run-slot|--update-dir=/mnt/usb/edgeward-slots|--|serve|", 1)
+				return append(w, ifTrigger)
 			}(),
 		},
 		{

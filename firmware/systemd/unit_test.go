@@ -60,7 +60,7 @@ func TestHardening(t *testing.T) {
 		"Restart":                 "on-failure",
 		"Environment":             "EDGEWARD_LISTEN=:8080",
 		"EnvironmentFile":         "-/etc/default/edgeward",
-		"ExecStart":               "/usr/local/bin/edgeward serve --data=%S/edgeward",
+		"ExecStart":               "/usr/local/bin/edgeward run-slot --update-dir=%S/edgeward/slots -- serve --data=%S/edgeward",
 	}
 	got := map[string]string{}
 	for k := range want {
@@ -141,7 +141,12 @@ func TestFlagsAccepted(t *testing.T) {
 	}
 	svc := directives(t, Unit)["Service"]
 	var used []string
-	for _, f := range strings.Fields(svc["ExecStart"][0])[2:] {
+	// The serve flags follow "serve"; run-slot's own come before "--".
+	_, serveArgs, ok := strings.Cut(svc["ExecStart"][0], " serve ")
+	if !ok {
+		t.Fatalf("ExecStart %q runs no serve", svc["ExecStart"][0])
+	}
+	for _, f := range strings.Fields(serveArgs) {
 		name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "=")
 		used = append(used, name)
 	}

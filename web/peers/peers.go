@@ -96,12 +96,8 @@ func toPeerJSON(p overlay.PeerInfo, batch bool) peerJSON {
 }
 
 func (h *handler) listPeers(c *fiber.Ctx) error {
-	peers := h.d.Peers.Peers(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")})
-	out := make([]peerJSON, len(peers))
-	for i, p := range peers {
-		out[i] = toPeerJSON(p, true)
-	}
-	return httpx.OK(c, out)
+	writePeerList(c, h.d.Peers.Peers(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")}))
+	return nil
 }
 
 func (h *handler) getPeer(c *fiber.Ctx) error {

@@ -13,6 +13,9 @@ import (
 type accessCache struct {
 	gen  uint64
 	sets map[string]map[string]struct{}
+	// counts holds accessibleCount by peer id: a list of 10,000 peers
+	// otherwise walks every rule for every peer on each request.
+	counts map[string]int
 }
 
 // side is one rule side matched by a peer: which peers it may reach.
@@ -134,11 +137,28 @@ func (st *state) addSide(set map[string]struct{}, groups []string, peer string) 
 
 // accessibleCount is len(accessible peers of p) without building a list.
 func (st *state) accessibleCount(p *Peer) int {
+	st.cacheMu.Lock()
+	if st.cache.gen != st.gen || st.cache.sets == nil {
+		st.cache = accessCache{gen: st.gen, sets: map[string]map[string]struct{}{}}
+	}
+	n, ok := st.cache.counts[p.ID]
+	st.cacheMu.Unlock()
+	if ok {
+		return n
+	}
 	set := st.accessibleSet(p)
-	n := len(set)
+	n = len(set)
 	if _, self := set[p.ID]; self {
 		n--
 	}
+	st.cacheMu.Lock()
+	if st.cache.gen == st.gen {
+		if st.cache.counts == nil {
+			st.cache.counts = make(map[string]int, len(st.peers))
+		}
+		st.cache.counts[p.ID] = n
+	}
+	st.cacheMu.Unlock()
 	return n
 }
 

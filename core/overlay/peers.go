@@ -250,8 +250,18 @@ func (s *Service) Peer(id string) (PeerInfo, error) {
 }
 
 func (s *Service) info(st *state, p *Peer) PeerInfo {
-	in := PeerInfo{Peer: *p, FQDN: p.DNSLabel + "." + s.cfg.DNSDomain,
-		Groups: make([]GroupRef, 0, 1+len(st.memberOf[p.ID]))}
+	var in PeerInfo
+	s.infoInto(st, p, &in)
+	return in
+}
+
+// infoInto fills in with p, reusing in.Groups' array.
+func (s *Service) infoInto(st *state, p *Peer, in *PeerInfo) {
+	groups := in.Groups[:0]
+	if groups == nil {
+		groups = make([]GroupRef, 0, 1+len(st.memberOf[p.ID]))
+	}
+	*in = PeerInfo{Peer: *p, FQDN: p.DNSLabel + "." + s.cfg.DNSDomain, Groups: groups}
 	if stat, ok := st.status[p.ID]; ok {
 		in.Status = *stat
 	}
@@ -262,7 +272,6 @@ func (s *Service) info(st *state, p *Peer) PeerInfo {
 		in.Groups = append(in.Groups, st.groupRef(st.groups[gid]))
 	}
 	in.AccessibleCount = st.accessibleCount(p)
-	return in
 }
 
 // Filter selects peers by substrings, as the original API's clients expect:
@@ -276,11 +285,33 @@ type Filter struct {
 func (s *Service) Peers(f Filter) []PeerInfo {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := s.st
 	var out []PeerInfo
 	if f == (Filter{}) {
-		out = make([]PeerInfo, 0, len(st.order))
+		out = make([]PeerInfo, 0, len(s.st.order))
 	}
+	s.match(f, func(p *Peer) { out = append(out, s.info(s.st, p)) })
+	return out
+}
+
+// EachPeer calls fn with each peer matching f, sorted by name, as Peers
+// returns them but without the slice: a list of 10,000 peers is written
+// straight from the state. fn runs under the service's read lock, so it
+// must be quick and must not call the service; the PeerInfo is reused
+// between calls.
+func (s *Service) EachPeer(f Filter, fn func(*PeerInfo)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var in PeerInfo
+	s.match(f, func(p *Peer) {
+		s.infoInto(s.st, p, &in)
+		fn(&in)
+	})
+}
+
+// match calls fn with each peer matching f, in name order; the caller
+// holds s.mu.
+func (s *Service) match(f Filter, fn func(*Peer)) {
+	st := s.st
 	ipText := []byte(f.IP)
 	var buf [64]byte
 	for _, id := range st.order {
@@ -291,9 +322,8 @@ func (s *Service) Peers(f Filter) []PeerInfo {
 		if f.IP != "" && !bytes.Contains(p.IP.AppendTo(buf[:0]), ipText) {
 			continue
 		}
-		out = append(out, s.info(st, p))
+		fn(p)
 	}
-	return out
 }
 
 // Counts returns how many peers there are and how many of them are

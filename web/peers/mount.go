@@ -21,7 +21,7 @@ import (
 
 // Peers is what the peer routes need of the overlay.
 type Peers interface {
-	Peers(f overlay.Filter) []overlay.PeerInfo
+	EachPeer(f overlay.Filter, fn func(*overlay.PeerInfo))
 	Peer(id string) (overlay.PeerInfo, error)
 	CreatePeer(ctx context.Context, req overlay.NewPeer) (overlay.Created, error)
 	UpdatePeer(ctx context.Context, id string, u overlay.PeerUpdate) (overlay.PeerInfo, error)

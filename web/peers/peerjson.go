@@ -1,7 +1,6 @@
 package peers
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"strconv"
@@ -18,13 +17,15 @@ import (
 // the intermediate struct: the list of 10,000 peers is 11 MB and was spent
 // mostly in reflection and in the garbage it left. peerjson_test.go holds
 // it byte-equal to the reflective encoding.
-func appendPeerJSON(b []byte, p overlay.PeerInfo, batch bool) []byte {
+func appendPeerJSON(b []byte, p *overlay.PeerInfo, batch bool) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, p.ID)
 	b = append(b, `,"name":`...)
 	b = appendJSONString(b, p.Name)
 	b = append(b, `,"created_at":`...)
+	at := len(b)
 	b = appendJSONTime(b, p.CreatedAt)
+	created := b[at:] // last_login repeats it; formatting times is a tenth of the cost
 	b = append(b, `,"ip":"`...)
 	if p.IP.IsValid() {
 		b = p.IP.AppendTo(b)
@@ -67,7 +68,7 @@ func appendPeerJSON(b []byte, p overlay.PeerInfo, batch bool) []byte {
 	b = append(b, `,"login_expiration_enabled":`...)
 	b = strconv.AppendBool(b, p.LoginExpirationEnabled)
 	b = append(b, `,"login_expired":false,"last_login":`...)
-	b = appendJSONTime(b, p.CreatedAt)
+	b = append(b, created...)
 	b = append(b, `,"inactivity_expiration_enabled":`...)
 	b = strconv.AppendBool(b, p.InactivityExpirationEnabled)
 	b = append(b, `,"approval_required":`...)
@@ -121,30 +122,30 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 	return append(b, '"')
 }
 
-// writePeerList streams peers as a JSON array to the connection, one peer
-// at a time, after the handler returns: a list of 10,000 peers is 11 MB,
-// which neither a fresh nor a pooled body buffer should hold per request.
-// peers is the caller's snapshot, so no lock is held while the client
-// reads.
-func writePeerList(c *fiber.Ctx, peers []overlay.PeerInfo) {
+// writePeerList writes the peers each yields as a JSON array into the
+// response body a few kilobytes at a time. The body buffer is fasthttp's
+// pooled one, so a list of 10,000 peers (11 MB) costs no fresh 11 MB per
+// request; a chunked body stream was tried and is slower (a goroutine and
+// a pipe per response).
+func writePeerList(c *fiber.Ctx, each func(func(*overlay.PeerInfo))) {
 	c.Status(fiber.StatusOK)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	c.Response().SetBodyStreamWriter(func(w *bufio.Writer) {
-		b := make([]byte, 0, 4096)
-		b = append(b, '[')
-		for i := range peers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendPeerJSON(b, peers[i], true)
-			if len(b) >= 2048 {
-				if _, err := w.Write(b); err != nil {
-					return // the client went away
-				}
-				b = b[:0]
-			}
+	res := c.Response()
+	res.ResetBody()
+	b := make([]byte, 0, 8192)
+	b = append(b, '[')
+	first := true
+	each(func(p *overlay.PeerInfo) {
+		if !first {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
-		_, _ = w.Write(b)
+		first = false
+		b = appendPeerJSON(b, p, true)
+		if len(b) >= 4096 {
+			res.AppendBody(b)
+			b = b[:0]
+		}
 	})
+	b = append(b, ']')
+	res.AppendBody(b)
 }

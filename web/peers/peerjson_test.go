@@ -45,7 +45,7 @@ func TestAppendPeerJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := appendPeerJSON(nil, tt.p, tt.batch)
+			got := appendPeerJSON(nil, &tt.p, tt.batch)
 			if diff := cmp.Diff(string(want), string(got)); diff != "" {
 				t.Errorf("peer JSON (-want +got):\n%s", diff)
 			}

@@ -96,7 +96,9 @@ func toPeerJSON(p overlay.PeerInfo, batch bool) peerJSON {
 }
 
 func (h *handler) listPeers(c *fiber.Ctx) error {
-	writePeerList(c, h.d.Peers.Peers(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")}))
+	writePeerList(c, func(fn func(*overlay.PeerInfo)) {
+		h.d.Peers.EachPeer(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")}, fn)
+	})
 	return nil
 }
 

@@ -91,14 +91,15 @@ func loopback(b *testing.B, app *fiber.App, token string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		go func() { _ = a.Listener(ln) }()
-		b.Cleanup(func() { _ = a.Shutdown() })
+		srv := &fasthttp.Server{Handler: a.Handler()}
+		go func() { _ = srv.Serve(ln) }()
+		b.Cleanup(func() { _ = srv.Shutdown() })
 		return "http://" + ln.Addr().String() + "/api/peers"
 	}
 	listURL := serve(app)
 	get(listURL)
 	same := append([]byte(nil), body...)
-	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
+	bare := fiber.New()
 	bare.Get("/api/peers", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(same)

@@ -4,6 +4,7 @@ package nft
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -128,19 +129,63 @@ func TestCutEndsTrackedFlows(t *testing.T) {
 	if n := tp.flows(t, tp.c4); n == 0 {
 		t.Fatal("no conntrack entry for the open connection")
 	}
+	// Flows of other sources, and two more of C's, made over ctnetlink.
+	others := addrs("198.51.100.1", 20)
+	addFlows(t, tp.rFD, others, 1)
+	addFlows(t, tp.rFD, []netip.Addr{tp.c4}, 2)
+	want := tp.flows(t, tp.c4)
 	if err := f.Apply(ctx, acl.Delta{Add: []acl.Element{ban(tp.c4, 0)}}); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	n, err := f.Cut(ctx, netip.PrefixFrom(tp.c4, 32))
+	// The kernel-filtered path itself, not the table scan it falls back to.
+	n, err := f.cutFiltered(ctx, tp.c4)
 	if err != nil {
-		t.Fatalf("Cut: %v", err)
+		t.Fatalf("cutFiltered: %v", err)
 	}
-	if n == 0 {
-		t.Fatal("Cut deleted no entry")
+	if n != want {
+		t.Fatalf("cutFiltered reported %d entries, want %d", n, want)
 	}
 	_, _ = c.Write([]byte("more")) // dropped before conntrack: no new entry
 	if n := tp.flows(t, tp.c4); n != 0 {
 		t.Fatalf("%d conntrack entries from %s left after Cut", n, tp.c4)
+	}
+	for _, a := range others {
+		if n := tp.flows(t, a); n != 1 {
+			t.Fatalf("%d conntrack entries from %s after cutting %s, want 1", n, a, tp.c4)
+		}
+	}
+	// Cut with nothing left, then a prefix (the table scan).
+	if n, err := f.Cut(ctx, netip.PrefixFrom(tp.c4, 32)); err != nil || n != 0 {
+		t.Fatalf("second Cut = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := f.Cut(ctx, netip.MustParsePrefix("198.51.100.0/28")); err != nil || n != 15 {
+		t.Fatalf("Cut of a /28 = %d, %v; want 15, nil", n, err)
+	}
+	if n := tp.flows(t, others[19]); n != 1 {
+		t.Fatalf("%d conntrack entries from %s after cutting a /28 without it, want 1", n, others[19])
+	}
+}
+
+// addFlows adds per UDP flows from each of srcs to 192.0.2.1 to the
+// conntrack table of the namespace nsFD, as traffic would.
+func addFlows(tb testing.TB, nsFD int, srcs []netip.Addr, per int) {
+	tb.Helper()
+	h, err := vnl.NewHandleAt(netns.NsHandle(nsFD), unix.NETLINK_NETFILTER)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer h.Close()
+	dst := net.IP{192, 0, 2, 1}
+	for i, a := range srcs {
+		for j := range per {
+			sport := uint16(1024 + (i*per+j)%60000)
+			flow := &vnl.ConntrackFlow{FamilyType: unix.AF_INET, TimeOut: 600,
+				Forward: vnl.IPTuple{SrcIP: a.AsSlice(), DstIP: dst, Protocol: unix.IPPROTO_UDP, SrcPort: sport, DstPort: 53},
+				Reverse: vnl.IPTuple{SrcIP: dst, DstIP: a.AsSlice(), Protocol: unix.IPPROTO_UDP, SrcPort: 53, DstPort: sport}}
+			if err := h.ConntrackCreate(vnl.ConntrackTable, unix.AF_INET, flow); err != nil {
+				tb.Fatalf("add conntrack entry from %s: %v", a, err)
+			}
+		}
 	}
 }
 

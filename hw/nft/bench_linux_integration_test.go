@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,4 +165,50 @@ func BenchmarkApply100k(b *testing.B) {
 		done()
 		b.StartTimer()
 	}
+}
+
+// BenchmarkCutWith100kFlows cuts one source's flow while 100,000 other
+// flows are tracked, with the kernel filter (what Cut does for an address)
+// and with the table scan (what it did, and still does for a prefix), and
+// reports both and their ratio.
+func BenchmarkCutWith100kFlows(b *testing.B) {
+	needRoot(b)
+	_, fd, done := benchNS(b)
+	defer done()
+	f := benchFirewall(b, fd)
+	defer f.Close()
+	if cur, err := os.ReadFile("/proc/sys/net/netfilter/nf_conntrack_max"); err == nil {
+		var max int
+		if _, err := fmt.Sscan(string(cur), &max); err == nil && max < 2*benchBans {
+			b.Skipf("kernel benchmark: nf_conntrack_max is %d", max)
+		}
+	}
+	addFlows(b, int(fd.Fd()), addrs("10.0.0.0", benchBans), 1)
+	ctx := context.Background()
+	target := netip.MustParseAddr("172.16.0.1")
+	var filtered, scan time.Duration
+	for b.Loop() {
+		for _, scanned := range []bool{false, true} {
+			b.StopTimer()
+			addFlows(b, int(fd.Fd()), []netip.Addr{target}, 1)
+			b.StartTimer()
+			t0 := time.Now()
+			var n int
+			var err error
+			if scanned {
+				n, err = f.cutScan(ctx, netip.PrefixFrom(target, 32))
+				scan += time.Since(t0)
+			} else {
+				n, err = f.cutFiltered(ctx, target)
+				filtered += time.Since(t0)
+			}
+			if err != nil || n != 1 {
+				b.Fatalf("cut (scan %v) = %d, %v; want 1", scanned, n, err)
+			}
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(filtered.Microseconds())/n, "filtered_us")
+	b.ReportMetric(float64(scan.Microseconds())/n, "scan_us")
+	b.ReportMetric(float64(filtered)/float64(scan), "filtered/scan")
 }

@@ -105,10 +105,11 @@ const (
 // errNoFilter says the kernel cannot filter conntrack deletes.
 var errNoFilter = errors.New("no conntrack filter")
 
-// cutFiltered counts the entries whose original source is a with a
-// filtered dump, then deletes them with one filtered flush. Both carry an
-// original tuple, so a kernel that ignores the filter refuses the request
-// (it looks for one exact flow) rather than flushing the whole table.
+// cutFiltered finds the entries whose original source is a with one
+// filtered dump (the kernel walks the table once, a few entries come back)
+// and deletes each by its tuple. The dump carries an original tuple, so a
+// kernel without the filter refuses it. A filtered flush would walk the
+// table a second time and say nothing of how many it ended.
 func (f *Firewall) cutFiltered(ctx context.Context, a netip.Addr) (int, error) {
 	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: f.nsFD})
 	if err != nil {
@@ -146,18 +147,53 @@ func (f *Firewall) cutFiltered(ctx context.Context, a netip.Addr) (int, error) {
 		}, Data: data})
 	}
 	found, err := ask(ctMsgGet, netlink.Dump)
-	if err == nil {
-		_, err = ask(ctMsgDelete, netlink.Acknowledge)
-	}
 	switch {
 	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP):
 		return 0, errNoFilter
-	case errors.Is(err, unix.ENOENT):
-		return 0, nil // nothing tracked from a
 	case errors.Is(err, unix.EPROTONOSUPPORT):
 		return 0, fmt.Errorf("cut conntrack entries from %s: %w: %w", a, core.ErrUnsupported, err)
 	case err != nil:
 		return 0, fmt.Errorf("cut conntrack entries from %s: %w", a, mapErr(err))
 	}
-	return len(found), nil
+	n := 0
+	for _, m := range found {
+		tuple, ok := origTuple(m.Data)
+		if !ok {
+			continue
+		}
+		ae := netlink.NewAttributeEncoder()
+		ae.Bytes(ctaTupleOrig|unix.NLA_F_NESTED, tuple)
+		attrs, err := ae.Encode()
+		if err != nil {
+			return n, fmt.Errorf("cut: encode tuple: %w", err)
+		}
+		data = append(data[:4], attrs...)
+		_, err = ask(ctMsgDelete, netlink.Acknowledge)
+		switch {
+		case errors.Is(err, unix.ENOENT): // ended meanwhile
+		case err != nil:
+			return n, fmt.Errorf("cut conntrack entries from %s: %w", a, mapErr(err))
+		default:
+			n++
+		}
+	}
+	return n, nil
+}
+
+// origTuple returns the payload of the original-direction tuple of a
+// conntrack message (nfgenmsg, then attributes).
+func origTuple(b []byte) ([]byte, bool) {
+	if len(b) < 4 {
+		return nil, false
+	}
+	ad, err := netlink.NewAttributeDecoder(b[4:])
+	if err != nil {
+		return nil, false
+	}
+	for ad.Next() {
+		if ad.Type() == ctaTupleOrig {
+			return ad.Bytes(), true
+		}
+	}
+	return nil, false
 }

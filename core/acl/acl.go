@@ -120,6 +120,8 @@ type Service struct {
 
 	enfMu sync.Mutex
 	enf   Enforcement
+
+	cuts sync.WaitGroup // cutLater's work in flight
 }
 
 type state struct {

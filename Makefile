@@ -29,9 +29,16 @@ lint:
 # The WireGuard data-plane benchmarks run once each (-benchtime=1x): an
 # iteration is a 5 s iperf3 run, 100 peer adds or a restart with 10,000
 # peers, after a setup that builds those peers through the API.
+# The last lines repeat the speed and memory goals' figures, each a ratio
+# (see README "Speed and memory").
 bench:
-	$(GO) test -run '^$$' -bench . -skip '^BenchmarkWG' -benchmem -count=1 ./...
-	$(GO) test -run '^$$' -bench '^BenchmarkWG' -benchtime=1x -count=1 -timeout 20m ./cmd/edgeward/
+	@out=$$(mktemp); \
+	{ $(GO) test -run '^$$' -bench . -skip '^BenchmarkWG' -benchmem -count=1 ./... && \
+	  $(GO) test -run '^$$' -bench '^BenchmarkWG' -benchtime=1x -count=1 -timeout 20m ./cmd/edgeward/; \
+	  echo $$? > $$out.rc; } | tee $$out; \
+	echo "--- goals: of_bare >= 0.33, api/nft <= 0.5, p99/goal < 1 (5 ms), of_goal < 1 (48 MiB), of_unlogged near 1"; \
+	grep -E '^Benchmark(ListPeers10k/loopback|BulkBan100k|BanOne|CutWith100kFlows|AccessLog|WGRSSBans)\b' $$out; \
+	rc=$$(cat $$out.rc); rm -f $$out $$out.rc; exit $$rc
 
 # Static, stripped, version-stamped builds for each router target, one
 # file per target in bin/. 32-bit targets use the bbolt store (see README).

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"io"
 	"math"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,6 +245,62 @@ func BenchmarkWGRSS(b *testing.B) {
 	b.ReportMetric(float64(rss)/1024, "MiB")
 	b.ReportMetric(float64(idle)/1024, "idle-MiB")
 	b.ReportMetric(float64(peak)/1024, "peak-MiB")
+}
+
+// rssGoalMiB is the resident memory edgeward should stay under holding
+// 10,000 peers and 100,000 bans.
+const rssGoalMiB = 48
+
+// BenchmarkWGRSSBans reads edgeward's resident memory holding the fleet
+// (10,000 peers, without the embedded WireGuard device: its 30 KB a peer
+// are the device's, see BenchmarkWGRSS) and 100,000 bans, once steady (MiB, the largest VmRSS of
+// five reads over a second) and at its peak while four clients list the
+// peers for three seconds (peak-MiB, VmHWM), and reports each against
+// rssGoalMiB (of_goal, peak/goal: under 1 meets it).
+func BenchmarkWGRSSBans(b *testing.B) {
+	needBenchTools(b, "wireguard-go", "wg")
+	f := sharedFleet(b)
+	var rss, peak int64
+	var lists int
+	for range b.N {
+		s := startIn(b, netns(b), f.copy(b), "--overlay", benchOverlay)
+		if got := len(s.call("GET", "/api/peers?name=fleet-", nil, 200).([]any)); got != fleetPeers {
+			b.Fatalf("%d peers, want %d", got, fleetPeers)
+		}
+		if status, raw := s.rawText("POST", "/network/acl/bulk?acl=ban", strings.Join(bulkAddrs(100_000), "\n")); status != 200 {
+			b.Fatalf("bulk ban: %d %s", status, raw)
+		}
+		pid := s.cmd.Process.Pid
+		time.Sleep(2 * time.Second) // let the bulk's garbage be collected
+		rss = max(rss, rssOver(b, pid))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		stop := time.Now().Add(3 * time.Second)
+		for range 4 {
+			wg.Go(func() {
+				for time.Now().Before(stop) {
+					req, _ := http.NewRequest("GET", s.base+"/api/peers", nil)
+					req.Header.Set("Authorization", "Token "+s.token)
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, res.Body)
+					_ = res.Body.Close()
+					mu.Lock()
+					lists++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		peak = max(peak, procField(b, pid, "VmHWM"))
+	}
+	b.ReportMetric(float64(rss)/1024, "MiB")
+	b.ReportMetric(float64(rss)/1024/rssGoalMiB, "of_goal")
+	b.ReportMetric(float64(peak)/1024, "peak-MiB")
+	b.ReportMetric(float64(lists)/float64(b.N)/3, "lists/s")
 }
 
 // waitDevicePeers waits until the gateway's device holds n peers.

@@ -263,7 +263,7 @@ func BenchmarkWGRSSBans(b *testing.B) {
 	var rss, peak int64
 	var lists int
 	for range b.N {
-		s := startIn(b, netns(b), f.copy(b), "--overlay", benchOverlay)
+		s := startIn(b, netns(b), f.copy(b), "--overlay", benchOverlay, "--wg-interface", "")
 		if got := len(s.call("GET", "/api/peers?name=fleet-", nil, 200).([]any)); got != fleetPeers {
 			b.Fatalf("%d peers, want %d", got, fleetPeers)
 		}

@@ -13,36 +13,37 @@ import (
 
 // config is everything serve is told on its command line.
 type config struct {
-	Listen            string        `json:"listen"`
-	Data              string        `json:"data"`
-	Overlay           netip.Prefix  `json:"overlay"`
-	DNSDomain         string        `json:"dns_domain"`
-	Endpoint          string        `json:"endpoint"`
-	TempAccessTimeout time.Duration `json:"temp_access_timeout"`
-	LogLevel          slog.Level    `json:"log_level"`
-	LogFormat         string        `json:"log_format"`
-	Syslog            bool          `json:"syslog"`
-	SyslogAddr        string        `json:"syslog_addr"`
-	LogChunks         int           `json:"log_chunks"`
-	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
-	BundleMinute      time.Duration `json:"bundle_minute"`
-	NetNS             string        `json:"netns"`
-	WGPort            uint          `json:"wg_port"`
-	GreyRate          uint          `json:"grey_rate"`
-	GreyBase          time.Duration `json:"grey_base"`
-	GreySize          uint          `json:"grey_size"`
-	ManageLinks       bool          `json:"manage_links"`
-	NodeName          string        `json:"node_name"`
-	ResolvConf        string        `json:"resolv_conf"`
-	TLSCert           string        `json:"tls_cert"`
-	TLSKey            string        `json:"tls_key"`
-	TLSSelfSigned     bool          `json:"tls_self_signed"`
-	WGInterface       string        `json:"wg_interface"`
-	WGMode            string        `json:"wg_mode"`
-	WGStale           time.Duration `json:"wg_stale"`
-	DNSUpstream       []string      `json:"dns_upstream"`
-	UpdateDir         string        `json:"update_dir"`
-	UpdateKey         string        `json:"update_key"`
+	Listen            string         `json:"listen"`
+	Data              string         `json:"data"`
+	Overlay           netip.Prefix   `json:"overlay"`
+	DNSDomain         string         `json:"dns_domain"`
+	Endpoint          string         `json:"endpoint"`
+	TempAccessTimeout time.Duration  `json:"temp_access_timeout"`
+	LogLevel          slog.Level     `json:"log_level"`
+	LogFormat         string         `json:"log_format"`
+	Syslog            bool           `json:"syslog"`
+	SyslogAddr        string         `json:"syslog_addr"`
+	LogChunks         int            `json:"log_chunks"`
+	ShutdownTimeout   time.Duration  `json:"shutdown_timeout"`
+	BundleMinute      time.Duration  `json:"bundle_minute"`
+	NetNS             string         `json:"netns"`
+	WGPort            uint           `json:"wg_port"`
+	GreyRate          uint           `json:"grey_rate"`
+	GreyBase          time.Duration  `json:"grey_base"`
+	GreySize          uint           `json:"grey_size"`
+	ManageLinks       bool           `json:"manage_links"`
+	NodeName          string         `json:"node_name"`
+	ResolvConf        string         `json:"resolv_conf"`
+	TLSCert           string         `json:"tls_cert"`
+	TLSKey            string         `json:"tls_key"`
+	TLSSelfSigned     bool           `json:"tls_self_signed"`
+	WGInterface       string         `json:"wg_interface"`
+	WGMode            string         `json:"wg_mode"`
+	WGStale           time.Duration  `json:"wg_stale"`
+	DNSUpstream       []string       `json:"dns_upstream"`
+	UpdateDir         string         `json:"update_dir"`
+	UpdateKey         string         `json:"update_key"`
+	NeverGreylist     []netip.Prefix `json:"never_greylist"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -80,6 +81,7 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.DurationVar(&c.WGStale, "wg-stale", 180*time.Second, "a peer with no handshake and no traffic for this long counts as disconnected")
 	fs.StringVar(&c.UpdateDir, "update-dir", "", "directory of the A/B update slots (set by edgeward run-slot); empty: no updates")
 	fs.StringVar(&c.UpdateKey, "update-key", "", "minisign public key file updates must be signed with; default the built-in key, if any")
+	never := fs.String("never-greylist", "", "comma-separated addresses or CIDRs (upstreams, the admins' LAN) the firewall never greylists, besides loopback, the gateway's own addresses, its default routers and DNS upstreams")
 	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -131,6 +133,20 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	}
 	if c.WGStale <= 0 {
 		return c, fmt.Errorf("--wg-stale must be positive")
+	}
+	for _, v := range strings.Split(*never, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return c, fmt.Errorf("--never-greylist %q: want an address or CIDR", v)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.NeverGreylist = append(c.NeverGreylist, p.Masked())
 	}
 	for _, u := range strings.Split(*upstream, ",") {
 		u = strings.TrimSpace(u)

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/hw/nft"
+	"github.com/edgeward/edgeward/hw/nic"
 )
 
 // openFirewall opens the nftables adapter in the configured namespace. A
@@ -34,6 +37,37 @@ func openFirewall(cfg config, log *slog.Logger) (acl.Firewall, string, func()) {
 		_ = fw.Close()
 		closeNS()
 	}
+}
+
+// neverGrey lists what the firewall must never greylist: loopback, the
+// overlay gateway, --never-greylist, the DNS upstreams, and each link's
+// addresses and default routers as they are at start. A link list that
+// cannot be read leaves the rest (the log says so).
+func neverGrey(ctx context.Context, cfg config, gw netip.Addr, k *nic.NIC, log *slog.Logger) []netip.Prefix {
+	host := func(a netip.Addr) netip.Prefix { a = a.Unmap(); return netip.PrefixFrom(a, a.BitLen()) }
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"), host(gw)}
+	out = append(out, cfg.NeverGreylist...)
+	for _, u := range cfg.DNSUpstream {
+		if ap, err := netip.ParseAddrPort(u); err == nil {
+			out = append(out, host(ap.Addr()))
+		}
+	}
+	ls, err := k.Links(ctx)
+	if err != nil {
+		log.Warn("read links for the never-greylisted addresses", "err", err)
+		return out
+	}
+	for _, l := range ls {
+		for _, a := range l.Addrs {
+			out = append(out, host(a.Prefix.Addr()))
+		}
+		for _, g := range []netip.Addr{l.GatewayV4, l.GatewayV6} {
+			if g.IsValid() {
+				out = append(out, host(g))
+			}
+		}
+	}
+	return out
 }
 
 // firewallRemove deletes edgeward's nftables table, for an uninstall or a

@@ -311,6 +311,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		GuardPorts: guards, Rate: uint32(cfg.GreyRate), Burst: uint32(cfg.GreyRate),
 		GreyBase: cfg.GreyBase, GreySize: uint32(cfg.GreySize), Unavailable: unavailable,
 		PeersFrom: ov.PeersFrom, Log: log.With("component", "core/acl"),
+		NeverGrey: neverGrey(ctx, cfg, ov.Gateway(), k, log),
 	})
 	if err != nil {
 		closeKernel()

@@ -48,6 +48,12 @@ func TestParseServe(t *testing.T) {
 		{"no data plane", []string{"--wg-interface", ""}, nil, with(func(c *config) { c.WGInterface = "" }), ""},
 		{"bad dns upstream", []string{"--dns-upstream", "dns.example"}, nil, config{}, "--dns-upstream"},
 		{"bad wg mode", []string{"--wg-mode", "fast"}, nil, config{}, "--wg-mode"},
+		{"never greylist", []string{"--never-greylist", "192.168.1.9/24, 203.0.113.7,::ffff:198.51.100.1, 2001:db8::/48"}, nil,
+			with(func(c *config) {
+				c.NeverGreylist = []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("203.0.113.7/32"),
+					netip.MustParsePrefix("198.51.100.1/32"), netip.MustParsePrefix("2001:db8::/48")}
+			}), ""},
+		{"bad never greylist", []string{"--never-greylist", "lan"}, nil, config{}, "--never-greylist"},
 		{"long wg interface", []string{"--wg-interface", "wireguard-overlay0"}, nil, config{}, "--wg-interface"},
 		{"unknown flag", []string{"--nope"}, nil, config{}, "not defined"},
 		{"stray argument", []string{"extra"}, nil, config{}, "unexpected argument"},

@@ -42,6 +42,9 @@ type Config struct {
 	// edgeward: the gateway's own addresses, its upstreams, the admins'
 	// LAN. A spoofed flood in their name must not lock them out.
 	NeverGrey []netip.Prefix
+	// Own are the gateway's own addresses: a ban covering one is refused
+	// unless forced (see Guard).
+	Own []netip.Prefix
 }
 
 func (c *Config) defaults() {

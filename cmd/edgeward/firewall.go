@@ -39,35 +39,47 @@ func openFirewall(cfg config, log *slog.Logger) (acl.Firewall, string, func()) {
 	}
 }
 
+// ownAddrs are the gateway's own addresses: the overlay gateway's and
+// each link's as they are at start, with the links' default routers in
+// routers. A link list that cannot be read leaves the overlay's (the log
+// says so).
+func ownAddrs(ctx context.Context, gw netip.Addr, k *nic.NIC, log *slog.Logger) (own, routers []netip.Prefix) {
+	own = []netip.Prefix{host(gw)}
+	ls, err := k.Links(ctx)
+	if err != nil {
+		log.Warn("read the links' addresses for the firewall's protected addresses", "err", err)
+		return own, nil
+	}
+	for _, l := range ls {
+		for _, a := range l.Addrs {
+			own = append(own, host(a.Prefix.Addr()))
+		}
+		for _, g := range []netip.Addr{l.GatewayV4, l.GatewayV6} {
+			if g.IsValid() {
+				routers = append(routers, host(g))
+			}
+		}
+	}
+	return own, routers
+}
+
 // neverGrey lists what the firewall must never greylist: loopback, the
-// overlay gateway, --never-greylist, the DNS upstreams, and each link's
-// addresses and default routers as they are at start. A link list that
-// cannot be read leaves the rest (the log says so).
-func neverGrey(ctx context.Context, cfg config, gw netip.Addr, k *nic.NIC, log *slog.Logger) []netip.Prefix {
-	host := func(a netip.Addr) netip.Prefix { a = a.Unmap(); return netip.PrefixFrom(a, a.BitLen()) }
-	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"), host(gw)}
-	out = append(out, cfg.NeverGreylist...)
+// gateway's own addresses, its default routers, its DNS upstreams and
+// --never-greylist.
+func neverGrey(cfg config, own, routers []netip.Prefix) []netip.Prefix {
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	out = append(append(append(out, own...), routers...), cfg.NeverGreylist...)
 	for _, u := range cfg.DNSUpstream {
 		if ap, err := netip.ParseAddrPort(u); err == nil {
 			out = append(out, host(ap.Addr()))
 		}
 	}
-	ls, err := k.Links(ctx)
-	if err != nil {
-		log.Warn("read links for the never-greylisted addresses", "err", err)
-		return out
-	}
-	for _, l := range ls {
-		for _, a := range l.Addrs {
-			out = append(out, host(a.Prefix.Addr()))
-		}
-		for _, g := range []netip.Addr{l.GatewayV4, l.GatewayV6} {
-			if g.IsValid() {
-				out = append(out, host(g))
-			}
-		}
-	}
 	return out
+}
+
+func host(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen())
 }
 
 // firewallRemove deletes edgeward's nftables table, for an uninstall or a

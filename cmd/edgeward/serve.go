@@ -307,11 +307,12 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		closeKernel()
 		return nil, err
 	}
+	own, routers := ownAddrs(ctx, ov.Gateway(), k, log)
 	guard, err := acl.New(ctx, db, fw, journal, acl.Config{
 		GuardPorts: guards, Rate: uint32(cfg.GreyRate), Burst: uint32(cfg.GreyRate),
 		GreyBase: cfg.GreyBase, GreySize: uint32(cfg.GreySize), Unavailable: unavailable,
 		PeersFrom: ov.PeersFrom, Log: log.With("component", "core/acl"),
-		NeverGrey: neverGrey(ctx, cfg, ov.Gateway(), k, log),
+		NeverGrey: neverGrey(cfg, own, routers), Own: own,
 	})
 	if err != nil {
 		closeKernel()

@@ -61,6 +61,8 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	nofile := raiseFileLimit(log)
+	cfg.MaxConns = connLimits(cfg, nofile).Total
 	for {
 		again, err := serveOnce(ctx, cfg, log, ring)
 		if err != nil || !again {
@@ -133,6 +135,8 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	// Limited below TLS: a refused connection costs no handshake.
+	ln = limitListener(ln, connLimits(cfg, 0), log)
 	scheme := "http"
 	if tc != nil {
 		// The pages see a *tls.Conn: Secure, __Host- cookies.

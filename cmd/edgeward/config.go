@@ -86,8 +86,8 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.StringVar(&c.UpdateKey, "update-key", "", "minisign public key file updates must be signed with; default the built-in key, if any")
 	fs.IntVar(&c.MaxConns, "max-conns", 0, "most API connections open at once; 0: the open file limit less 128, at most 4096")
 	fs.IntVar(&c.MaxConnsPerSource, "max-conns-per-source", 64, "most API connections open at once from one address; 0: no limit")
-	fs.Int64Var(&c.DiskReserve, "disk-reserve", 16<<20, "bytes kept free on the data filesystem: writes that would eat into them are refused (507)")
-	fs.Int64Var(&c.BundleQuota, "bundle-quota", 64<<20, "most bytes of debug bundles kept on disk; the oldest are removed to make room")
+	fs.Int64Var(&c.DiskReserve, "disk-reserve", 16<<20, "bytes kept free on the data filesystem: writes that would eat into them are refused (507); 0: no reserve")
+	fs.Int64Var(&c.BundleQuota, "bundle-quota", 64<<20, "most bytes of debug bundles kept on disk; the oldest are removed to make room; 0: no quota")
 	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err

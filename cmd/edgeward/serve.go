@@ -85,7 +85,8 @@ func serveOnce(ctx context.Context, cfg config, log *slog.Logger, ring *logring.
 	if applied {
 		log.Info("restore applied", "replaced_store_kept_in", filepath.Join(cfg.Data, backup.BeforeRestore))
 	}
-	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store")}, migrations)
+	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store"),
+		Reserve: uint64(cfg.DiskReserve)}, migrations)
 	if err != nil {
 		return false, err
 	}
@@ -292,6 +293,8 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 	}
 	js, err := jobs.New(ctx, db, ov, jobs.Config{
 		Dir:      filepath.Join(cfg.Data, "bundles"),
+		Quota:    cfg.BundleQuota,
+		Reserve:  uint64(cfg.DiskReserve),
 		Sections: bundleSections(cfg, ov, journal, k, fd),
 		Logs:     ring.Chunks,
 		Minute:   cfg.BundleMinute,

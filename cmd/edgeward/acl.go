@@ -51,7 +51,7 @@ func aclLift(ctx context.Context, args []string, stderr io.Writer) error {
 				return err
 			}
 		}
-		fmt.Fprintf(stderr, "lifted %d entries%s; the next start applies it to the kernel\n", lifted,
+		fmt.Fprintf(stderr, "entries lifted: %d%s; the next start applies it to the kernel\n", lifted,
 			map[bool]string{true: " and emptied the greylist"}[all])
 		return nil
 	})

@@ -35,7 +35,7 @@ func TestACLLiftUnlocksLoopback(t *testing.T) {
 		t.Fatalf("acl lift without entries: %q, %v", out, err)
 	}
 	out, err = exec.Command(binary, "acl", "lift", "--data", dir, "::ffff:127.0.0.1").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "lifted 1 entries") {
+	if err != nil || !strings.Contains(string(out), "entries lifted: 1;") {
 		t.Fatalf("acl lift 127.0.0.1: %q, %v", out, err)
 	}
 	s = start(t, dir)
@@ -47,7 +47,7 @@ func TestACLLiftUnlocksLoopback(t *testing.T) {
 	s.call("POST", "/network/acl/bulk", map[string]any{"acl": "ban", "entries": []string{"0.0.0.0/0", "192.0.2.9"}, "force": true}, 200)
 	s.stopGracefully(t)
 	out, err = exec.Command(binary, "acl", "lift", "--data", dir, "--all").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "lifted 2 entries and emptied the greylist") {
+	if err != nil || !strings.Contains(string(out), "entries lifted: 2 and emptied the greylist") {
 		t.Fatalf("acl lift --all: %q, %v", out, err)
 	}
 	s = start(t, dir)

@@ -163,3 +163,38 @@ func TestSpoofedFloodsGreylistNobody(t *testing.T) {
 		t.Fatalf("a spoofed SYN of a made-up source was metered:\n%s", out)
 	}
 }
+
+// TestFloodGreylistsIPv6 is the IPv6 side of the meter: completed
+// connections above the rate greylist their source, on the guarded port
+// only.
+func TestFloodGreylistsIPv6(t *testing.T) {
+	t.Parallel()
+	tp := newTopo(t)
+	port := tp.listen(t)
+	other := tp.listen(t)
+	f := tp.firewall(t)
+	ctx := ctxT(t)
+	rs := acl.Ruleset{GuardPorts: []uint16{port}, Rate: 5, Burst: 5, GreyTimeout: time.Minute}
+	if err := f.Install(ctx, rs); err != nil {
+		t.Fatalf("Install: %v", err)
+	}
+	tp.mustReach(t, tp.c6, tp.r6, port)
+	for i := 0; i < 40; i++ {
+		if c, err := tp.dial(tp.c6, tp.r6, port, 50*time.Millisecond); err == nil {
+			_ = c.Close()
+		}
+	}
+	got, err := f.KernelGreylist(ctx)
+	if err != nil {
+		t.Fatalf("KernelGreylist: %v", err)
+	}
+	if len(got) != 1 || got[0].Addr != tp.c6 {
+		t.Fatalf("KernelGreylist = %+v, want only %s", got, tp.c6)
+	}
+	if tp.reach(tp.c6, tp.r6, port) {
+		t.Fatal("greylisted IPv6 flooder still connects to the guarded port")
+	}
+	if !tp.reach(tp.c6, tp.r6, other) {
+		t.Fatal("greylisted IPv6 flooder lost an unguarded port too")
+	}
+}

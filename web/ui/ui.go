@@ -125,7 +125,10 @@ type ui struct {
 func Mount(app *fiber.App, d Deps) {
 	u := &ui{d: d, started: time.Now()}
 	// No HSTS: an appliance with a self-signed certificate must stay reachable.
-	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
+	// same-origin rather than helmet's no-referrer: under no-referrer a
+	// browser sends "Origin: null" with a form post, which the CSRF
+	// check must refuse; no address leaves for another site either way.
+	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP, ReferrerPolicy: "same-origin"})
 	// htmx is 51 KB and compresses to 16: worth it on a slow Wi-Fi.
 	app.Use("/static", secure, compress.New(), staticFiles())
 

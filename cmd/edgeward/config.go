@@ -43,6 +43,10 @@ type config struct {
 	DNSUpstream       []string      `json:"dns_upstream"`
 	UpdateDir         string        `json:"update_dir"`
 	UpdateKey         string        `json:"update_key"`
+	MaxConns          int           `json:"max_conns"`
+	MaxConnsPerSource int           `json:"max_conns_per_source"`
+	DiskReserve       int64         `json:"disk_reserve"`
+	BundleQuota       int64         `json:"bundle_quota"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -80,6 +84,10 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.DurationVar(&c.WGStale, "wg-stale", 180*time.Second, "a peer with no handshake and no traffic for this long counts as disconnected")
 	fs.StringVar(&c.UpdateDir, "update-dir", "", "directory of the A/B update slots (set by edgeward run-slot); empty: no updates")
 	fs.StringVar(&c.UpdateKey, "update-key", "", "minisign public key file updates must be signed with; default the built-in key, if any")
+	fs.IntVar(&c.MaxConns, "max-conns", 0, "most API connections open at once; 0: the open file limit less 128, at most 4096")
+	fs.IntVar(&c.MaxConnsPerSource, "max-conns-per-source", 64, "most API connections open at once from one address; 0: no limit")
+	fs.Int64Var(&c.DiskReserve, "disk-reserve", 16<<20, "bytes kept free on the data filesystem: writes that would eat into them are refused (507); 0: no reserve")
+	fs.Int64Var(&c.BundleQuota, "bundle-quota", 64<<20, "most bytes of debug bundles kept on disk; the oldest are removed to make room; 0: no quota")
 	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -128,6 +136,9 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	}
 	if len(c.WGInterface) > 15 || strings.ContainsAny(c.WGInterface, "/ \t") {
 		return c, fmt.Errorf("--wg-interface %q: must be an interface name of at most 15 characters", c.WGInterface)
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerSource < 0 || c.DiskReserve < 0 || c.BundleQuota < 0 {
+		return c, fmt.Errorf("--max-conns, --max-conns-per-source, --disk-reserve and --bundle-quota must not be negative")
 	}
 	if c.WGStale <= 0 {
 		return c, fmt.Errorf("--wg-stale must be positive")

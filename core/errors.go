@@ -15,6 +15,9 @@ var (
 	ErrUnsupported = errors.New("unsupported")
 	ErrPermission  = errors.New("permission denied")
 	ErrBusy        = errors.New("busy")
+	// ErrNoSpace is a write refused because the data filesystem is (nearly)
+	// full; reads go on working.
+	ErrNoSpace = errors.New("no space left")
 )
 
 // Error is an error whose message is safe to show to API clients. Kind is
@@ -49,6 +52,11 @@ func ConflictOn(field, format string, args ...any) error {
 // Busy returns a public error that matches ErrBusy.
 func Busy(format string, args ...any) error {
 	return &Error{Kind: ErrBusy, Msg: fmt.Sprintf(format, args...)}
+}
+
+// NoSpace returns a public error that matches ErrNoSpace.
+func NoSpace(format string, args ...any) error {
+	return &Error{Kind: ErrNoSpace, Msg: fmt.Sprintf(format, args...)}
 }
 
 // FieldError is one refused input field.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/admin"
@@ -146,7 +145,7 @@ func New(d Deps) *fiber.App {
 	if d.Requests != nil || d.Stop != nil {
 		app.Use(inFlight(d.Requests, d.Stop))
 	}
-	app.Use(requestid.New(requestid.Config{Header: fiber.HeaderXRequestID}))
+	app.Use(httpx.RequestIDs)
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(httpx.AccessLog(d.Log))
 	sys := system.New(systemDeps(d))

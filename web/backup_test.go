@@ -119,13 +119,13 @@ func (b *backupBox) fill(t *testing.T) {
 	}
 	ops := b.addGroup(t, "ops", laptop.ID)
 	b.addPolicy(t, "ops ssh", ops.ID, ops.ID)
-	if _, err := b.acl.Bulk(ctx, acl.Ban, []string{"203.0.113.0/24"}, 0, "test"); err != nil {
+	if _, err := b.acl.Bulk(ctx, acl.Ban, []string{"203.0.113.0/24"}, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.acl.Bulk(ctx, acl.Ban, []string{"198.51.100.7"}, time.Hour, "test"); err != nil {
+	if _, err := b.acl.Bulk(ctx, acl.Ban, []string{"198.51.100.7"}, time.Hour, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.acl.Bulk(ctx, acl.Trust, []string{"192.0.2.10"}, 0, "test"); err != nil {
+	if _, err := b.acl.Bulk(ctx, acl.Trust, []string{"192.0.2.10"}, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.links.SetInterface(ctx, 1, links.InterfacePatch{MTU: ptr(1400)}, links.WriteOpts{}); err != nil {

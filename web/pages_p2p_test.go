@@ -33,7 +33,7 @@ func (e *uiEnv) connectPeer(t *testing.T, name, endpoint string) string {
 
 func (e *uiEnv) setPoint(t *testing.T, point, value string) {
 	t.Helper()
-	if err := e.acl.SetPoint(t.Context(), netip.MustParseAddrPort(point), value, "test"); err != nil {
+	if err := e.acl.SetPoint(t.Context(), netip.MustParseAddrPort(point), value, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -111,10 +111,10 @@ func TestUINetworkSections(t *testing.T) {
 	e.setPoint(t, "192.0.2.1:9732", acl.Trust)
 	e.greylist(t, "198.51.100.9")
 	// A range and a single-port ban for good, an address for an hour.
-	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"203.0.113.128/25", "203.0.113.8:22"}, 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"203.0.113.128/25", "203.0.113.8:22"}, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"2001:db8::7"}, time.Hour, "test"); err != nil {
+	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"2001:db8::7"}, time.Hour, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -516,7 +516,7 @@ func TestUINetworkNeedsCSRF(t *testing.T) {
 	e.setUp(t, b)
 	id := e.connectPeer(t, "laptop", "198.51.100.4:51820")
 	e.greylist(t, "198.51.100.9")
-	if _, err := e.acl.Bulk(t.Context(), acl.Ban, []string{"203.0.113.0/24"}, 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, []string{"203.0.113.0/24"}, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	forms := map[string]url.Values{
@@ -645,7 +645,7 @@ func TestUINetworkListLimit(t *testing.T) {
 	for i := range list {
 		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
 	}
-	if _, err := e.acl.Bulk(t.Context(), acl.Ban, list, 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, list, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	stranger := overlay.PeerID(testPubKey) // no overlay peer has it
@@ -678,7 +678,7 @@ func TestUINetworkPointsLimit(t *testing.T) {
 	for i := range list {
 		list[i] = netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String()
 	}
-	if _, err := e.acl.Bulk(t.Context(), acl.Ban, append(list, "198.51.100.5:22"), 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(t.Context(), acl.Ban, append(list, "198.51.100.5:22"), 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	e.setPoint(t, "198.51.100.4:51820", acl.Ban)
@@ -705,7 +705,7 @@ func BenchmarkUINetwork100k(b *testing.B) {
 	for i := range list {
 		list[i] = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String()
 	}
-	if _, err := e.acl.Bulk(b.Context(), acl.Ban, list, 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(b.Context(), acl.Ban, list, 0, "test", acl.Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	cookie := br.cookie(ui.SessionCookiePlain)

@@ -47,7 +47,7 @@ func BenchmarkBulkBanInProcess(b *testing.B) {
 		}
 		timed.spent = 0
 		t0 := time.Now()
-		if _, err := svc.Bulk(context.Background(), acl.Ban, addrs, 0, "bench"); err != nil {
+		if _, err := svc.Bulk(context.Background(), acl.Ban, addrs, 0, "bench", acl.Guard{}); err != nil {
 			b.Fatal(err)
 		}
 		total := time.Since(t0)

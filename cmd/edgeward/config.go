@@ -13,36 +13,41 @@ import (
 
 // config is everything serve is told on its command line.
 type config struct {
-	Listen            string        `json:"listen"`
-	Data              string        `json:"data"`
-	Overlay           netip.Prefix  `json:"overlay"`
-	DNSDomain         string        `json:"dns_domain"`
-	Endpoint          string        `json:"endpoint"`
-	TempAccessTimeout time.Duration `json:"temp_access_timeout"`
-	LogLevel          slog.Level    `json:"log_level"`
-	LogFormat         string        `json:"log_format"`
-	Syslog            bool          `json:"syslog"`
-	SyslogAddr        string        `json:"syslog_addr"`
-	LogChunks         int           `json:"log_chunks"`
-	ShutdownTimeout   time.Duration `json:"shutdown_timeout"`
-	BundleMinute      time.Duration `json:"bundle_minute"`
-	NetNS             string        `json:"netns"`
-	WGPort            uint          `json:"wg_port"`
-	GreyRate          uint          `json:"grey_rate"`
-	GreyBase          time.Duration `json:"grey_base"`
-	GreySize          uint          `json:"grey_size"`
-	ManageLinks       bool          `json:"manage_links"`
-	NodeName          string        `json:"node_name"`
-	ResolvConf        string        `json:"resolv_conf"`
-	TLSCert           string        `json:"tls_cert"`
-	TLSKey            string        `json:"tls_key"`
-	TLSSelfSigned     bool          `json:"tls_self_signed"`
-	WGInterface       string        `json:"wg_interface"`
-	WGMode            string        `json:"wg_mode"`
-	WGStale           time.Duration `json:"wg_stale"`
-	DNSUpstream       []string      `json:"dns_upstream"`
-	UpdateDir         string        `json:"update_dir"`
-	UpdateKey         string        `json:"update_key"`
+	Listen            string         `json:"listen"`
+	Data              string         `json:"data"`
+	Overlay           netip.Prefix   `json:"overlay"`
+	DNSDomain         string         `json:"dns_domain"`
+	Endpoint          string         `json:"endpoint"`
+	TempAccessTimeout time.Duration  `json:"temp_access_timeout"`
+	LogLevel          slog.Level     `json:"log_level"`
+	LogFormat         string         `json:"log_format"`
+	Syslog            bool           `json:"syslog"`
+	SyslogAddr        string         `json:"syslog_addr"`
+	LogChunks         int            `json:"log_chunks"`
+	ShutdownTimeout   time.Duration  `json:"shutdown_timeout"`
+	BundleMinute      time.Duration  `json:"bundle_minute"`
+	NetNS             string         `json:"netns"`
+	WGPort            uint           `json:"wg_port"`
+	GreyRate          uint           `json:"grey_rate"`
+	GreyBase          time.Duration  `json:"grey_base"`
+	GreySize          uint           `json:"grey_size"`
+	ManageLinks       bool           `json:"manage_links"`
+	NodeName          string         `json:"node_name"`
+	ResolvConf        string         `json:"resolv_conf"`
+	TLSCert           string         `json:"tls_cert"`
+	TLSKey            string         `json:"tls_key"`
+	TLSSelfSigned     bool           `json:"tls_self_signed"`
+	WGInterface       string         `json:"wg_interface"`
+	WGMode            string         `json:"wg_mode"`
+	WGStale           time.Duration  `json:"wg_stale"`
+	DNSUpstream       []string       `json:"dns_upstream"`
+	UpdateDir         string         `json:"update_dir"`
+	UpdateKey         string         `json:"update_key"`
+	MaxConns          int            `json:"max_conns"`
+	MaxConnsPerSource int            `json:"max_conns_per_source"`
+	DiskReserve       int64          `json:"disk_reserve"`
+	BundleQuota       int64          `json:"bundle_quota"`
+	NeverGreylist     []netip.Prefix `json:"never_greylist"`
 }
 
 // parseServe reads serve's flags; a flag not given on the command line is
@@ -80,6 +85,11 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	fs.DurationVar(&c.WGStale, "wg-stale", 180*time.Second, "a peer with no handshake and no traffic for this long counts as disconnected")
 	fs.StringVar(&c.UpdateDir, "update-dir", "", "directory of the A/B update slots (set by edgeward run-slot); empty: no updates")
 	fs.StringVar(&c.UpdateKey, "update-key", "", "minisign public key file updates must be signed with; default the built-in key, if any")
+	fs.IntVar(&c.MaxConns, "max-conns", 0, "most API connections open at once; 0: the open file limit less 128, at most 4096")
+	fs.IntVar(&c.MaxConnsPerSource, "max-conns-per-source", 64, "most API connections open at once from one address; 0: no limit")
+	fs.Int64Var(&c.DiskReserve, "disk-reserve", 16<<20, "bytes kept free on the data filesystem: writes that would eat into them are refused (507); 0: no reserve")
+	fs.Int64Var(&c.BundleQuota, "bundle-quota", 64<<20, "most bytes of debug bundles kept on disk; the oldest are removed to make room; 0: no quota")
+	never := fs.String("never-greylist", "", "comma-separated addresses or CIDRs (upstreams, the admins' LAN) the firewall never greylists, besides loopback, the gateway's own addresses, its default routers and DNS upstreams")
 	upstream := fs.String("dns-upstream", "", "comma-separated resolvers (ip or ip:port) the overlay's DNS forwards other names to; empty: the nameservers of --resolv-conf or /etc/resolv.conf")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -129,8 +139,25 @@ func parseServe(args []string, stderr io.Writer, env func(string) (string, bool)
 	if len(c.WGInterface) > 15 || strings.ContainsAny(c.WGInterface, "/ \t") {
 		return c, fmt.Errorf("--wg-interface %q: must be an interface name of at most 15 characters", c.WGInterface)
 	}
+	if c.MaxConns < 0 || c.MaxConnsPerSource < 0 || c.DiskReserve < 0 || c.BundleQuota < 0 {
+		return c, fmt.Errorf("--max-conns, --max-conns-per-source, --disk-reserve and --bundle-quota must not be negative")
+	}
 	if c.WGStale <= 0 {
 		return c, fmt.Errorf("--wg-stale must be positive")
+	}
+	for _, v := range strings.Split(*never, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return c, fmt.Errorf("--never-greylist %q: want an address or CIDR", v)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.NeverGreylist = append(c.NeverGreylist, p.Masked())
 	}
 	for _, u := range strings.Split(*upstream, ",") {
 		u = strings.TrimSpace(u)

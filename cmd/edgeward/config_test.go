@@ -16,7 +16,8 @@ func TestParseServe(t *testing.T) {
 		DNSDomain: "edgeward.internal", TempAccessTimeout: 10 * time.Minute, LogChunks: 64,
 		ShutdownTimeout: 4 * time.Second, BundleMinute: time.Minute, WGPort: 51820, GreyRate: 20,
 		GreyBase: 10 * time.Minute, GreySize: 65536, NodeName: "edgeward",
-		WGInterface: "wg0", WGMode: "auto", WGStale: 180 * time.Second, LogFormat: "text"}
+		WGInterface: "wg0", WGMode: "auto", WGStale: 180 * time.Second, LogFormat: "text",
+		MaxConnsPerSource: 64, DiskReserve: 16 << 20, BundleQuota: 64 << 20}
 	with := func(f func(*config)) config { c := def; f(&c); return c }
 	tests := []struct {
 		name    string
@@ -38,6 +39,9 @@ func TestParseServe(t *testing.T) {
 		{"ipv6 overlay", []string{"--overlay", "fd00::/64"}, nil, config{}, "--overlay"},
 		{"tiny overlay", []string{"--overlay", "10.0.0.0/31"}, nil, config{}, "--overlay"},
 		{"bad level", []string{"--log-level", "loud"}, nil, config{}, "--log-level"},
+		{"limits", []string{"--max-conns", "500", "--max-conns-per-source", "0", "--disk-reserve", "1048576", "--bundle-quota", "0"}, nil,
+			with(func(c *config) { c.MaxConns, c.MaxConnsPerSource, c.DiskReserve, c.BundleQuota = 500, 0, 1<<20, 0 }), ""},
+		{"negative limit", []string{"--max-conns", "-1"}, nil, config{}, "--max-conns"},
 		{"json logs to syslog", []string{"--log-format", "json", "--syslog", "--syslog-addr", "udp:192.0.2.1:514"}, nil,
 			with(func(c *config) { c.LogFormat, c.Syslog, c.SyslogAddr = "json", true, "udp:192.0.2.1:514" }), ""},
 		{"bad log format", []string{"--log-format", "xml"}, nil, config{}, "--log-format"},
@@ -48,6 +52,12 @@ func TestParseServe(t *testing.T) {
 		{"no data plane", []string{"--wg-interface", ""}, nil, with(func(c *config) { c.WGInterface = "" }), ""},
 		{"bad dns upstream", []string{"--dns-upstream", "dns.example"}, nil, config{}, "--dns-upstream"},
 		{"bad wg mode", []string{"--wg-mode", "fast"}, nil, config{}, "--wg-mode"},
+		{"never greylist", []string{"--never-greylist", "192.168.1.9/24, 203.0.113.7,::ffff:198.51.100.1, 2001:db8::/48"}, nil,
+			with(func(c *config) {
+				c.NeverGreylist = []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("203.0.113.7/32"),
+					netip.MustParsePrefix("198.51.100.1/32"), netip.MustParsePrefix("2001:db8::/48")}
+			}), ""},
+		{"bad never greylist", []string{"--never-greylist", "lan"}, nil, config{}, "--never-greylist"},
 		{"long wg interface", []string{"--wg-interface", "wireguard-overlay0"}, nil, config{}, "--wg-interface"},
 		{"unknown flag", []string{"--nope"}, nil, config{}, "not defined"},
 		{"stray argument", []string{"extra"}, nil, config{}, "unexpected argument"},

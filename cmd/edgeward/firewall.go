@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/hw/nft"
+	"github.com/edgeward/edgeward/hw/nic"
 )
 
 // openFirewall opens the nftables adapter in the configured namespace. A
@@ -34,6 +37,49 @@ func openFirewall(cfg config, log *slog.Logger) (acl.Firewall, string, func()) {
 		_ = fw.Close()
 		closeNS()
 	}
+}
+
+// ownAddrs are the gateway's own addresses: the overlay gateway's and
+// each link's as they are at start, with the links' default routers in
+// routers. A link list that cannot be read leaves the overlay's (the log
+// says so).
+func ownAddrs(ctx context.Context, gw netip.Addr, k *nic.NIC, log *slog.Logger) (own, routers []netip.Prefix) {
+	own = []netip.Prefix{host(gw)}
+	ls, err := k.Links(ctx)
+	if err != nil {
+		log.Warn("read the links' addresses for the firewall's protected addresses", "err", err)
+		return own, nil
+	}
+	for _, l := range ls {
+		for _, a := range l.Addrs {
+			own = append(own, host(a.Prefix.Addr()))
+		}
+		for _, g := range []netip.Addr{l.GatewayV4, l.GatewayV6} {
+			if g.IsValid() {
+				routers = append(routers, host(g))
+			}
+		}
+	}
+	return own, routers
+}
+
+// neverGrey lists what the firewall must never greylist: loopback, the
+// gateway's own addresses, its default routers, its DNS upstreams and
+// --never-greylist.
+func neverGrey(cfg config, own, routers []netip.Prefix) []netip.Prefix {
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	out = append(append(append(out, own...), routers...), cfg.NeverGreylist...)
+	for _, u := range cfg.DNSUpstream {
+		if ap, err := netip.ParseAddrPort(u); err == nil {
+			out = append(out, host(ap.Addr()))
+		}
+	}
+	return out
+}
+
+func host(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen())
 }
 
 // firewallRemove deletes edgeward's nftables table, for an uninstall or a

@@ -35,6 +35,8 @@ const usage = `usage:
   edgeward admin reset --data DIR      (forget the admin password; the next start writes a new setup code)
   edgeward run-slot --update-dir DIR [--trial-starts 3] [--trial-window 2m] -- serve [flags]
                                        (the launcher a supervisor runs: the active or trial update slot)
+  edgeward acl lift --data DIR (ENTRY... | --all)
+                                       (lift bans and trusts while the server is stopped; --all: every ban and the greylist)
   edgeward firewall remove [--netns NAME]  (delete edgeward's nftables table; stop the server first)
   edgeward version
 Run "edgeward serve -h" for every flag; each flag can also be set as EDGEWARD_<FLAG>.`
@@ -62,6 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminReset(ctx, args[2:], stderr)
 	case "run-slot":
 		return runSlot(ctx, args[1:], stderr)
+	case "acl":
+		if len(args) < 2 || args[1] != "lift" {
+			return fmt.Errorf("unknown acl command\n%s", usage)
+		}
+		return aclLift(ctx, args[2:], stderr)
 	case "firewall":
 		if len(args) < 2 || args[1] != "remove" {
 			return fmt.Errorf("unknown firewall command\n%s", usage)

@@ -61,6 +61,8 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	nofile := raiseFileLimit(log)
+	cfg.MaxConns = connLimits(cfg, nofile).Total
 	for {
 		again, err := serveOnce(ctx, cfg, log, ring)
 		if err != nil || !again {
@@ -83,7 +85,8 @@ func serveOnce(ctx context.Context, cfg config, log *slog.Logger, ring *logring.
 	if applied {
 		log.Info("restore applied", "replaced_store_kept_in", filepath.Join(cfg.Data, backup.BeforeRestore))
 	}
-	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store")}, migrations)
+	db, err := store.Open(ctx, store.Options{Dir: storeDir(cfg.Data), Logger: log.With("component", "core/store"),
+		Reserve: uint64(cfg.DiskReserve)}, migrations)
 	if err != nil {
 		return false, err
 	}
@@ -133,6 +136,8 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	// Limited below TLS: a refused connection costs no handshake.
+	ln = limitListener(ln, connLimits(cfg, 0), log)
 	scheme := "http"
 	if tc != nil {
 		// The pages see a *tls.Conn: Secure, __Host- cookies.
@@ -288,6 +293,8 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 	}
 	js, err := jobs.New(ctx, db, ov, jobs.Config{
 		Dir:      filepath.Join(cfg.Data, "bundles"),
+		Quota:    cfg.BundleQuota,
+		Reserve:  uint64(cfg.DiskReserve),
 		Sections: bundleSections(cfg, ov, journal, k, fd),
 		Logs:     ring.Chunks,
 		Minute:   cfg.BundleMinute,
@@ -307,10 +314,12 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		closeKernel()
 		return nil, err
 	}
+	own, routers := ownAddrs(ctx, ov.Gateway(), k, log)
 	guard, err := acl.New(ctx, db, fw, journal, acl.Config{
 		GuardPorts: guards, Rate: uint32(cfg.GreyRate), Burst: uint32(cfg.GreyRate),
 		GreyBase: cfg.GreyBase, GreySize: uint32(cfg.GreySize), Unavailable: unavailable,
 		PeersFrom: ov.PeersFrom, Log: log.With("component", "core/acl"),
+		NeverGrey: neverGrey(cfg, own, routers), Own: own,
 	})
 	if err != nil {
 		closeKernel()

@@ -38,6 +38,13 @@ type Config struct {
 	// PeersFrom names the peer ids connected from an address, so that
 	// greylisting an address greylists them too. May be nil.
 	PeersFrom func(netip.Addr) []string
+	// NeverGrey are ranges never greylisted, by the kernel or by
+	// edgeward: the gateway's own addresses, its upstreams, the admins'
+	// LAN. A spoofed flood in their name must not lock them out.
+	NeverGrey []netip.Prefix
+	// Own are the gateway's own addresses: a ban covering one is refused
+	// unless forced (see Guard).
+	Own []netip.Prefix
 }
 
 func (c *Config) defaults() {

@@ -141,7 +141,7 @@ func TestBanTrustOpen(t *testing.T) {
 	ctx := context.Background()
 	p := ap("203.0.113.9:9732")
 	ban := Element{Kind: KindBan, Addr: p.Addr()}
-	if err := f.svc.SetPoint(ctx, p, Ban, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, p, Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if !f.svc.Banned(p.Addr()) || !f.fw.has(ban) {
@@ -152,7 +152,7 @@ func TestBanTrustOpen(t *testing.T) {
 		t.Errorf("connections cut (-want +got):\n%s", diff)
 	}
 	// Trust lifts the ban and puts the address in the trusted ranges.
-	if err := f.svc.SetPoint(ctx, p, Trust, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, p, Trust, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if f.svc.Banned(p.Addr()) || f.fw.has(ban) || !f.svc.Trusted(p.Addr()) {
@@ -165,13 +165,13 @@ func TestBanTrustOpen(t *testing.T) {
 	if d, err := f.svc.Greylist(ctx, p.Addr(), "test"); err != nil || d != 0 {
 		t.Fatalf("greylisting a trusted source = %v, %v", d, err)
 	}
-	if err := f.svc.SetPoint(ctx, p, Open, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, p, Open, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if points, n := f.svc.Points(0); f.svc.Trusted(p.Addr()) || len(f.fw.trust()) != 0 || len(points) != 0 || n != 0 {
 		t.Fatal("open left state behind")
 	}
-	if err := f.svc.SetPoint(ctx, p, "nuke", "tok"); !errors.Is(err, core.ErrInvalid) {
+	if err := f.svc.SetPoint(ctx, p, "nuke", "tok", Guard{}); !errors.Is(err, core.ErrInvalid) {
 		t.Fatalf("bad acl: err = %v", err)
 	}
 	got := slices.DeleteFunc(kinds(f.journal), func(k string) bool { return k == string(events.ConnectionsCut) })
@@ -236,7 +236,7 @@ func TestGreylistFull(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	// Clearing empties the greylist, resets the overflow, keeps bans.
-	if err := f.svc.SetPoint(ctx, ap("192.0.2.200:1"), Ban, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.200:1"), Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.ClearGreylist(ctx); err != nil {
@@ -272,7 +272,7 @@ func TestKernelGreylistAndReconcile(t *testing.T) {
 		t.Fatalf("second poll: %v, events %d -> %d", err, n, len(f.journal.Recent(100, nil)))
 	}
 	// Drift is repaired from the store, kernel greylisting included.
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.0/24", "203.0.113.5", "198.51.100.1:22"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.0/24", "203.0.113.5", "198.51.100.1:22"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.fw.mu.Lock()
@@ -298,10 +298,10 @@ func TestKernelGreylistAndReconcile(t *testing.T) {
 func TestExpiredLeaveAtRestart(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.1", "192.0.2.0/28"}, 2*time.Second, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.1", "192.0.2.0/28"}, 2*time.Second, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.50"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.50"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(3 * time.Second)
@@ -317,7 +317,7 @@ func TestExpiredLeaveAtRestart(t *testing.T) {
 
 func TestBulkRefusesAll(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.svc.Bulk(context.Background(), Ban, []string{"192.0.2.1", "nope", "192.0.2.3"}, 0, "tok")
+	_, err := f.svc.Bulk(context.Background(), Ban, []string{"192.0.2.1", "nope", "192.0.2.3"}, 0, "tok", Guard{})
 	var ve *core.ValidationError
 	if !errors.As(err, &ve) || ve.Fields[0].Field != "entries[1]" {
 		t.Fatalf("err = %v", err)
@@ -325,7 +325,7 @@ func TestBulkRefusesAll(t *testing.T) {
 	if c := f.svc.Counts(); c.Bans != 0 {
 		t.Fatalf("%d bans after a refused bulk", c.Bans)
 	}
-	if _, err := f.svc.Bulk(context.Background(), Trust, []string{"192.0.2.1:22"}, 0, "tok"); !errors.As(err, &ve) {
+	if _, err := f.svc.Bulk(context.Background(), Trust, []string{"192.0.2.1:22"}, 0, "tok", Guard{}); !errors.As(err, &ve) {
 		t.Fatalf("trust with a port: err = %v", err)
 	}
 }
@@ -340,7 +340,7 @@ func TestNoFirewall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetPoint(context.Background(), ap("192.0.2.1:1"), Ban, "tok"); err != nil {
+	if err := svc.SetPoint(context.Background(), ap("192.0.2.1:1"), Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if e := svc.Enforcement(); e.Applied || e.Reason == "" || !svc.Banned(addr("192.0.2.1")) {
@@ -374,24 +374,24 @@ func TestBulkRecordsUndo(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	addrs := benchAddrs(4_500) // three bulk records
-	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	// Open one address of the second record, re-ban part of the first in a
 	// new bulk call, and trust one range in bulk then untrust it.
-	if err := f.svc.SetPoint(ctx, ap(addrs[2500]+":0"), Open, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap(addrs[2500]+":0"), Open, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, addrs[:10], 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, addrs[:10], 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap(addrs[5]+":0"), Open, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap(addrs[5]+":0"), Open, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Trust, []string{"198.51.100.0/24", "198.51.100.9"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"198.51.100.0/24", "198.51.100.9"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("198.51.100.9:0"), Open, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("198.51.100.9:0"), Open, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.restart(t)
@@ -411,10 +411,10 @@ func TestBulkRecordsUndo(t *testing.T) {
 func TestPointMatchesPoints(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:9732"), Ban, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:9732"), Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("192.0.2.2:1"), Trust, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.2:1"), Trust, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Greylist(ctx, addr("192.0.2.3"), "t"); err != nil {
@@ -446,13 +446,13 @@ func TestBannedWithManyEntries(t *testing.T) {
 		trusts = append(trusts, fmt.Sprintf("192.0.2.%d", i), fmt.Sprintf("2001:db8:2::%x", i))
 		ranges = append(ranges, fmt.Sprintf("203.0.%d.0/24", i), fmt.Sprintf("2001:db8:3:%x::/64", i))
 	}
-	if _, err := f.svc.Bulk(ctx, Trust, trusts, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Trust, trusts, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, ranges, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, ranges, 0, "tok", Guard{Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.18.0.0/15"}, time.Minute, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.18.0.0/15"}, time.Minute, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	walk := func(a netip.Addr) (trusted, banned bool) {

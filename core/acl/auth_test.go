@@ -104,7 +104,7 @@ func TestAuthFailedDoesNotWaitForBulkBan(t *testing.T) {
 	}
 	bulkDone := make(chan error, 1)
 	go func() {
-		_, err := f.svc.Bulk(ctx, Ban, bans, 0, "tok")
+		_, err := f.svc.Bulk(ctx, Ban, bans, 0, "tok", Guard{})
 		bulkDone <- err
 	}()
 	<-fw.entered // the bulk ban holds the ACL's writer lock and the kernel

@@ -35,7 +35,7 @@ func BenchmarkBulk100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		if n, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench"); err != nil || n != len(addrs) {
+		if n, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench", Guard{}); err != nil || n != len(addrs) {
 			b.Fatalf("Bulk = %d, %v", n, err)
 		}
 		b.StopTimer()
@@ -62,14 +62,14 @@ func benchService(b *testing.B, now func() time.Time) *Service {
 // BenchmarkBanOneWith100k is one point ban with 100,000 bans present.
 func BenchmarkBanOneWith100k(b *testing.B) {
 	svc := benchService(b, time.Now)
-	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
-		if err := svc.SetPoint(context.Background(), ap(fmt.Sprintf("192.0.%d.%d:0", (i>>8)&255, i&255)), Ban, "bench"); err != nil {
+		if err := svc.SetPoint(context.Background(), ap(fmt.Sprintf("192.0.%d.%d:0", (i>>8)&255, i&255)), Ban, "bench", Guard{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -80,14 +80,14 @@ func BenchmarkBanOneWith100k(b *testing.B) {
 func BenchmarkLift1000Of100k(b *testing.B) {
 	svc := benchService(b, time.Now)
 	addrs := benchAddrs(100_000)
-	if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	i := 0
 	for b.Loop() {
 		if i+MaxLift > len(addrs) {
 			b.StopTimer()
-			if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench"); err != nil {
+			if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench", Guard{}); err != nil {
 				b.Fatal(err)
 			}
 			i = 0
@@ -105,11 +105,11 @@ func BenchmarkLift1000Of100k(b *testing.B) {
 func BenchmarkRebulk100k(b *testing.B) {
 	svc := benchService(b, time.Now)
 	addrs := benchAddrs(100_000)
-	if _, err := svc.Bulk(context.Background(), Ban, addrs, time.Hour, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, addrs, time.Hour, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench"); err != nil {
+		if _, err := svc.Bulk(context.Background(), Ban, addrs, 0, "bench", Guard{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -123,10 +123,10 @@ func BenchmarkBannedWith100k(b *testing.B) {
 	for i := range nets {
 		nets[i] = fmt.Sprintf("%d.%d.%d.0/24", 11+i>>16, (i>>8)&255, i&255)
 	}
-	if _, err := svc.Bulk(context.Background(), Trust, benchAddrs(100_000), 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Trust, benchAddrs(100_000), 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.Bulk(context.Background(), Ban, nets, 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, nets, 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -20,8 +20,10 @@ const bulkChunk = 2_000
 // Bulk bans or trusts many addresses, ranges and (for bans) address:port
 // points at once. Every entry is checked before anything is written; the
 // kernel gets the whole change in one Apply. ttl > 0 makes bans expire.
+// Bans that would lock the admin out (see Guard) are refused unless
+// g.Force.
 // Errors: ValidationError naming the first bad entries.
-func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl time.Duration, by string) (int, error) {
+func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl time.Duration, by string, g Guard) (int, error) {
 	v := &core.ValidationError{}
 	if acl != Ban && acl != Trust {
 		v.Add("acl", "must be ban or trust, not %q", acl)
@@ -43,6 +45,8 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 			v.Add(fmt.Sprintf("entries[%d]", i), "%s", err.Error())
 		case acl == Trust && t.Port != 0:
 			v.Add(fmt.Sprintf("entries[%d]", i), "a trust covers every port; drop the port of %q", raw)
+		case acl == Ban && s.lockout(t, g) != "":
+			v.Add(fmt.Sprintf("entries[%d]", i), "%s%s", s.lockout(t, g), lockoutHint)
 		case !seen[t]:
 			seen[t] = true
 			targets = append(targets, t)

@@ -42,7 +42,7 @@ func TestCountsMatchWalk(t *testing.T) {
 		}
 	}
 	bulk := func(acl string, entries []string, ttl time.Duration) func() {
-		return func() { _, err := f.svc.Bulk(ctx, acl, entries, ttl, "tok"); must(err) }
+		return func() { _, err := f.svc.Bulk(ctx, acl, entries, ttl, "tok", Guard{}); must(err) }
 	}
 	grey := func(a string) func() {
 		return func() { _, err := f.svc.Greylist(ctx, addr(a), "test"); must(err) }
@@ -56,7 +56,7 @@ func TestCountsMatchWalk(t *testing.T) {
 	}{
 		{"timed bulk ban", bulk(Ban, addrs, time.Hour), &Counts{Bans: 3_000}, true},
 		{"permanent bulk ban", bulk(Ban, []string{"198.51.100.0/24", "192.0.2.1:22", "192.0.2.1"}, 0), nil, true},
-		{"point ban", func() { must(f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "tok")) }, &Counts{Bans: 3_004}, true},
+		{"point ban", func() { must(f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "tok", Guard{})) }, &Counts{Bans: 3_004}, true},
 		{"timed re-ban for good", bulk(Ban, addrs[:5], 0), &Counts{Bans: 3_004}, true},
 		{"greylistings", func() { grey("198.51.100.200")(); grey("198.51.100.201")() }, &Counts{Bans: 3_004, Greylisted: 2}, true},
 		{"lift", func() {
@@ -74,14 +74,14 @@ func TestCountsMatchWalk(t *testing.T) {
 		}, nil, true}, // the fake kernel also hands back the two expired ones
 		{"trusts and peers", func() {
 			bulk(Trust, []string{"10.0.0.0/8"}, 0)()
-			must(f.svc.SetPoint(ctx, ap("192.0.2.50:1"), Trust, "tok"))
+			must(f.svc.SetPoint(ctx, ap("192.0.2.50:1"), Trust, "tok", Guard{}))
 			must(f.svc.SetPeer(ctx, "idrpUzezw7VJ4NU6phQYuxh88RiU1t", Ban, "tok"))
 		}, nil, true},
 		{"timed bans expire", func() { f.clock.Add(time.Hour) }, &Counts{Bans: 6, Trusts: 2, PeerBans: 1}, false},
 		{"restart before the sweep", func() { f.restart(t) }, &Counts{Bans: 6, Trusts: 2, PeerBans: 1}, true},
 		{"greylisting after restart", grey("198.51.100.202"), &Counts{Bans: 6, Greylisted: 1, Trusts: 2, PeerBans: 1}, true},
 		{"clear greylist", func() { must(f.svc.ClearGreylist(ctx)) }, &Counts{Bans: 6, Trusts: 2, PeerBans: 1}, true},
-		{"open", func() { must(f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Open, "tok")) }, &Counts{Bans: 5, Trusts: 2, PeerBans: 1}, true},
+		{"open", func() { must(f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Open, "tok", Guard{})) }, &Counts{Bans: 5, Trusts: 2, PeerBans: 1}, true},
 		{"timed ban, then its lift", func() {
 			bulk(Ban, []string{"203.0.113.50"}, time.Minute)()
 			_, err := f.svc.Lift(ctx, []string{"203.0.113.50"}, "tok")
@@ -119,7 +119,7 @@ func TestRunSweepsWithoutFirewall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Bulk(context.Background(), Ban, []string{"192.0.2.1"}, time.Minute, "tok"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, []string{"192.0.2.1"}, time.Minute, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(2 * time.Minute)
@@ -147,7 +147,7 @@ func TestRunSweepsWithoutFirewall(t *testing.T) {
 // ACL, with 100,000 bans held (1 ms when every ban was walked).
 func BenchmarkCountsWith100k(b *testing.B) {
 	svc := benchService(b, time.Now)
-	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), time.Hour, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), time.Hour, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

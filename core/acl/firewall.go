@@ -38,9 +38,11 @@ type Firewall interface {
 // Ruleset is the whole desired table.
 type Ruleset struct {
 	// GuardPorts are the TCP and UDP ports (the API's and WireGuard's) where
-	// new connections from one source above Rate per second (after Burst)
-	// put that source into the greylist, inside the kernel. On UDP only
-	// WireGuard handshake initiations count, so a busy tunnel is not a flood.
+	// completed TCP handshakes from one source above Rate per second (after
+	// Burst) put that source into the greylist, inside the kernel. On UDP
+	// only WireGuard handshake initiations count, and above the rate they
+	// are dropped without greylisting (nothing proves their source). A
+	// greylisted source loses the guarded ports only.
 	GuardPorts []uint16
 	Rate       uint32
 	Burst      uint32
@@ -54,6 +56,9 @@ type Ruleset struct {
 	// adapter merges them.
 	Trust   []netip.Prefix
 	BanNets []netip.Prefix
+	// NeverGrey are ranges the kernel never meters nor greylists: the
+	// gateway's own addresses, its upstreams, the admins' LAN.
+	NeverGrey []netip.Prefix
 	// Elements are the single-address entries: bans, per-port bans and
 	// greylist entries, each with its remaining timeout.
 	Elements []Element

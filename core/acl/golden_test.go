@@ -47,13 +47,13 @@ func TestGoldenRecordsWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(f.svc.SetPoint(ctx, ap("192.0.2.1:443"), Ban, "tok-admin"))
-	must(f.svc.SetPoint(ctx, ap("[2001:db8::7]:22"), Trust, "tok-admin"))
+	must(f.svc.SetPoint(ctx, ap("192.0.2.1:443"), Ban, "tok-admin", Guard{}))
+	must(f.svc.SetPoint(ctx, ap("[2001:db8::7]:22"), Trust, "tok-admin", Guard{}))
 	f.clock.Add(time.Minute)
 	_, err := f.svc.Bulk(ctx, Ban, []string{"198.51.100.0/24", "203.0.113.9:22", "2001:db8:1::/48", "203.0.113.10",
-		"[2001:db8::9]:8443"}, time.Hour, "tok-ops")
+		"[2001:db8::9]:8443"}, time.Hour, "tok-ops", Guard{})
 	must(err)
-	_, err = f.svc.Bulk(ctx, Trust, []string{"10.1.0.0/16", "192.0.2.200"}, 0, "tok-ops")
+	_, err = f.svc.Bulk(ctx, Trust, []string{"10.1.0.0/16", "192.0.2.200"}, 0, "tok-ops", Guard{})
 	must(err)
 	_, err = f.svc.Greylist(ctx, addr("198.18.0.1"), "too many failed logins")
 	must(err)

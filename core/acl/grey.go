@@ -26,12 +26,12 @@ func (s *Service) duration(n int) time.Duration {
 }
 
 // Greylist greylists addr for a time that grows with its past offences.
-// Trusted and loopback sources are never greylisted. When the kernel
+// Trusted, loopback and NeverGrey sources are never greylisted. When the kernel
 // greylist is full nobody new is greylisted: that is reported, not hidden.
 // It returns how long addr is greylisted (zero when it was not).
 func (s *Service) Greylist(ctx context.Context, addr netip.Addr, reason string) (time.Duration, error) {
 	a := addr.Unmap()
-	if a.IsLoopback() || s.Trusted(a) {
+	if a.IsLoopback() || s.neverGrey(a) || s.Trusted(a) {
 		return 0, nil
 	}
 	s.wmu.Lock()
@@ -63,6 +63,16 @@ func (s *Service) Greylist(ctx context.Context, addr netip.Addr, reason string) 
 		map[string]string{"until": e.Until.Format(time.RFC3339), "reason": reason, "offences": fmt.Sprint(off.N)})
 	s.warnFill(count + 1)
 	return d, nil
+}
+
+// neverGrey reports whether a lies in Config.NeverGrey.
+func (s *Service) neverGrey(a netip.Addr) bool {
+	for _, p := range s.cfg.NeverGrey {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) storeGrey(ctx context.Context, a netip.Addr, e Entry, off offence) error {

@@ -25,7 +25,7 @@ func TestSplitEntries(t *testing.T) {
 func TestBulkByLine(t *testing.T) {
 	f := newFixture(t)
 	entries, lines := SplitEntries("192.0.2.1\n# skip\nnot-an-address\n\n192.0.2.300")
-	_, err := f.svc.Bulk(context.Background(), Ban, entries, 0, "tok")
+	_, err := f.svc.Bulk(context.Background(), Ban, entries, 0, "tok", Guard{})
 	var ve *core.ValidationError
 	if !errors.As(ByLine(err, lines), &ve) {
 		t.Fatalf("bulk: %v, want a ValidationError", err)
@@ -49,7 +49,7 @@ func TestBulkMaxTTL(t *testing.T) {
 		ttl time.Duration
 		ok  bool
 	}{{MaxTTL, true}, {MaxTTL + time.Second, false}} {
-		_, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.9"}, tc.ttl, "tok")
+		_, err := f.svc.Bulk(ctx, Ban, []string{"192.0.2.9"}, tc.ttl, "tok", Guard{})
 		var ve *core.ValidationError
 		if tc.ok != (err == nil) || (!tc.ok && (!errors.As(err, &ve) || ve.Fields[0].Field != "ttl")) {
 			t.Errorf("ttl %s: %v, want ok=%v (or a ttl field error)", tc.ttl, err, tc.ok)

@@ -22,19 +22,19 @@ func listFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.51.100.0/24", "192.0.2.1:22"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"198.51.100.0/24", "192.0.2.1:22"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.7"}, 10*time.Minute, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.7"}, 10*time.Minute, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "admin"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.9:9732"), Ban, "admin", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Trust, []string{"10.0.0.0/8"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"10.0.0.0/8"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("192.0.2.50:1"), Trust, "admin"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.50:1"), Trust, "admin", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -98,7 +98,7 @@ func TestBansAndTrusts(t *testing.T) {
 func TestListOrder(t *testing.T) {
 	f := newFixture(t)
 	in := []string{"2001:db8::/48", "203.0.113.7:443", "203.0.113.7", "203.0.113.0/24", "203.0.113.7:22", "10.0.0.1", "2001:db8::1"}
-	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	bans, _ := f.svc.Bans(0)
@@ -117,7 +117,7 @@ func TestBansLimit(t *testing.T) {
 	for i := range 40 {
 		in = append(in, fmt.Sprintf("10.0.%d.0/24", i), fmt.Sprintf("10.0.0.%d:%d", i, 1000-i))
 	}
-	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(context.Background(), Ban, in, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	all, n := f.svc.Bans(0)
@@ -189,13 +189,13 @@ func TestLift(t *testing.T) {
 func TestLiftFromBulkAndSingleKey(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.20", "203.0.113.21", "203.0.113.22"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.20", "203.0.113.21", "203.0.113.22"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("203.0.113.20:0"), Ban, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.20:0"), Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Bulk(ctx, Trust, []string{"203.0.113.22"}, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Trust, []string{"203.0.113.22"}, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Lift(ctx, []string{"203.0.113.20", "203.0.113.22"}, "tok"); err != nil {
@@ -272,7 +272,7 @@ func TestLiftEventsBounded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	addrs := benchAddrs(liftEvents + 5)
-	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, addrs, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	before := len(f.journal.Recent(100, nil))
@@ -315,14 +315,14 @@ func TestPeerLists(t *testing.T) {
 func TestPointsKeepsBanWithPortBan(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Ban, "tok"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("192.0.2.1:0"), Ban, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	ports := make([]string, 8)
 	for i := range ports {
 		ports[i] = fmt.Sprintf("192.0.2.1:%d", 20+i)
 	}
-	if _, err := f.svc.Bulk(ctx, Ban, ports, 0, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, ports, 0, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	for range 20 { // the walk's order changes from call to call
@@ -396,14 +396,14 @@ func TestPointsLimit(t *testing.T) {
 			fmt.Sprintf("10.9.0.%d:%d", i, 22), fmt.Sprintf("10.9.0.%d:%d", i, 443)) // port bans alone
 	}
 	in = append(in, "10.8.0.0/16", "2001:db8::1", "2001:db8::2:22")
-	_, err := f.svc.Bulk(ctx, Ban, in, 0, "tok")
+	_, err := f.svc.Bulk(ctx, Ban, in, 0, "tok", Guard{})
 	must(err)
-	_, err = f.svc.Bulk(ctx, Ban, []string{"10.7.0.1", "10.7.0.2:22"}, time.Minute, "tok")
+	_, err = f.svc.Bulk(ctx, Ban, []string{"10.7.0.1", "10.7.0.2:22"}, time.Minute, "tok", Guard{})
 	must(err)
-	_, err = f.svc.Bulk(ctx, Trust, []string{"10.0.0.5", "10.6.0.1", "172.16.0.0/12"}, 0, "tok")
+	_, err = f.svc.Bulk(ctx, Trust, []string{"10.0.0.5", "10.6.0.1", "172.16.0.0/12"}, 0, "tok", Guard{})
 	must(err)
-	must(f.svc.SetPoint(ctx, ap("10.0.0.7:9732"), Ban, "admin"))
-	must(f.svc.SetPoint(ctx, ap("10.6.0.2:1"), Trust, "admin"))
+	must(f.svc.SetPoint(ctx, ap("10.0.0.7:9732"), Ban, "admin", Guard{}))
+	must(f.svc.SetPoint(ctx, ap("10.6.0.2:1"), Trust, "admin", Guard{}))
 	for _, a := range []string{"10.0.0.9", "10.6.0.3", "10.9.0.3", "10.7.0.1"} {
 		_, err := f.svc.Greylist(ctx, addr(a), "test")
 		must(err)
@@ -428,7 +428,7 @@ func TestPointsLimit(t *testing.T) {
 // 100,000 bans held.
 func BenchmarkPoints200Of100k(b *testing.B) {
 	svc := benchService(b, time.Now)
-	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -443,7 +443,7 @@ func BenchmarkPoints200Of100k(b *testing.B) {
 // present: every live ban is walked, and the first 200 kept in a heap.
 func BenchmarkBans200Of100k(b *testing.B) {
 	svc := benchService(b, time.Now)
-	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench"); err != nil {
+	if _, err := svc.Bulk(context.Background(), Ban, benchAddrs(100_000), 0, "bench", Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -460,18 +460,18 @@ func BenchmarkBans200Of100k(b *testing.B) {
 func TestNewerEntryWinsAtLoad(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.30", "203.0.113.31"}, time.Hour, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.30", "203.0.113.31"}, time.Hour, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(time.Second)
-	if err := f.svc.SetPoint(ctx, ap("203.0.113.30:0"), Ban, "admin"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.30:0"), Ban, "admin", Guard{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.SetPoint(ctx, ap("203.0.113.32:0"), Ban, "admin"); err != nil {
+	if err := f.svc.SetPoint(ctx, ap("203.0.113.32:0"), Ban, "admin", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Add(time.Second)
-	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.32"}, time.Hour, "tok"); err != nil {
+	if _, err := f.svc.Bulk(ctx, Ban, []string{"203.0.113.32"}, time.Hour, "tok", Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	until := func() map[string]bool {

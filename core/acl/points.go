@@ -22,10 +22,16 @@ const (
 // SetPoint applies an ACL to a point's address (the port is kept only as a
 // name): ban = untrust and ban (and cut its connections), trust = unban,
 // ungreylist and trust, open = unban, ungreylist and untrust.
-// Errors: ValidationError for an unknown acl.
-func (s *Service) SetPoint(ctx context.Context, p netip.AddrPort, acl, by string) error {
+// A ban that would lock the admin out (see Guard) is refused unless
+// g.Force.
+// Errors: ValidationError for an unknown acl, or for a refused ban (field
+// "point").
+func (s *Service) SetPoint(ctx context.Context, p netip.AddrPort, acl, by string, g Guard) error {
 	addr := p.Addr().Unmap()
 	t := Target{Prefix: netip.PrefixFrom(addr, addr.BitLen())}
+	if why := s.lockout(t, g); acl == Ban && why != "" {
+		return core.Invalid("point", "%s%s", why, lockoutHint)
+	}
 	e := Entry{Since: s.cfg.Now().UTC(), By: by, Point: p.String()}
 	var steps []change
 	switch acl {

@@ -92,10 +92,17 @@ func (s *Service) PollKernel(ctx context.Context) error {
 		}
 	}
 	s.mu.RUnlock()
-	for _, g := range fresh {
-		if err := s.kernelGreylisted(ctx, g, now); err != nil {
+	for i, g := range fresh {
+		if err := s.kernelGreylisted(ctx, g, now, i < maxGreyEvents); err != nil {
 			return err
 		}
+	}
+	if over := len(fresh) - maxGreyEvents; over > 0 {
+		// A flood of sources gives one summary, not an event each: the
+		// journal and its subscribers must not drown with the box.
+		s.cfg.Log.Warn("kernel greylisted many sources", "count", len(fresh))
+		s.publish(events.Greylisted, "", fmt.Sprintf("%d more sources greylisted by the kernel (%d in all since the last read)", over, len(fresh)),
+			map[string]string{"count": fmt.Sprint(len(fresh)), "unreported": fmt.Sprint(over)})
 	}
 	if uint32(len(greys)) >= s.cfg.GreySize {
 		s.overflow(now)
@@ -106,9 +113,14 @@ func (s *Service) PollKernel(ctx context.Context) error {
 	return nil
 }
 
+// maxGreyEvents bounds the events one read of the kernel greylist
+// publishes one by one; the rest are summed up in one.
+const maxGreyEvents = 16
+
 // kernelGreylisted records a source the kernel greylisted for flooding a
 // guarded port; a repeat offender's entry is lengthened in the kernel too.
-func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time) error {
+// announce says whether it gets an event of its own.
+func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time, announce bool) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.mu.RLock()
@@ -129,6 +141,9 @@ func (s *Service) kernelGreylisted(ctx context.Context, g Grey, now time.Time) e
 	s.mu.Unlock()
 	if d > g.Expires+time.Second {
 		s.enforce(ctx, Delta{Add: []Element{greyElement(g.Addr, e, now)}})
+	}
+	if !announce {
+		return nil
 	}
 	s.publish(events.Greylisted, g.Addr.String(), fmt.Sprintf("%s greylisted by the kernel until %s: %s", g.Addr, e.Until.Format(time.RFC3339), reason),
 		map[string]string{"until": e.Until.Format(time.RFC3339), "reason": reason, "offences": fmt.Sprint(off.N)})

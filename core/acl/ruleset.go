@@ -49,7 +49,7 @@ func (s *Service) ruleset() Ruleset {
 	defer s.mu.RUnlock()
 	n := s.st.nets(now)
 	rs := Ruleset{GuardPorts: s.cfg.GuardPorts, Rate: s.cfg.Rate, Burst: s.cfg.Burst,
-		GreyTimeout: s.cfg.GreyBase, GreySize: s.cfg.GreySize, Trust: n.Trust, BanNets: n.BanNets,
+		GreyTimeout: s.cfg.GreyBase, GreySize: s.cfg.GreySize, Trust: n.Trust, BanNets: n.BanNets, NeverGrey: s.cfg.NeverGrey,
 		Elements: make([]Element, 0, len(s.st.bans)+len(s.st.greys))}
 	for t, e := range s.st.bans {
 		if t.Single() && e.live(now) {

@@ -9,12 +9,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/anonymize"
 	"github.com/edgeward/edgeward/core/durable"
 )
@@ -106,8 +111,11 @@ func (s *Service) write(jobID string, files []file) (string, error) {
 	if err := writeTarGz(&buf, "edgeward-bundle-"+jobID, files, s.cfg.Now()); err != nil {
 		return "", err
 	}
+	if err := s.makeRoom(int64(buf.Len())); err != nil {
+		return "", err
+	}
 	if err := durable.WriteFile(filepath.Join(s.cfg.Dir, id+".tar.gz"), buf.Bytes(), 0o600); err != nil {
-		return "", fmt.Errorf("store bundle: %w", err)
+		return "", fmt.Errorf("store bundle: %w", durable.NoSpace(err))
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	return hex.EncodeToString(sum[:]) + "/" + id, nil
@@ -151,4 +159,58 @@ func newUUID() (string, error) {
 	b[8] = b[8]&0x3f | 0x80
 	x := hex.EncodeToString(b[:])
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:], nil
+}
+
+// makeRoom removes the oldest bundles until one of size more fits in the
+// quota, then checks that writing it leaves the reserve free. A bundle
+// larger than the whole quota is refused. So bundles never fill the data
+// filesystem the store needs.
+func (s *Service) makeRoom(size int64) error {
+	if s.cfg.Quota > 0 {
+		if size > s.cfg.Quota {
+			return core.NoSpace("the bundle (%d bytes) is larger than the bundle quota (%d bytes)", size, s.cfg.Quota)
+		}
+		if err := s.prune(s.cfg.Quota - size); err != nil {
+			return err
+		}
+	}
+	return durable.Space{Dir: s.cfg.Dir, Reserve: s.cfg.Reserve}.CheckFor(uint64(size))
+}
+
+// prune removes the oldest bundles until those left take at most keep bytes.
+func (s *Service) prune(keep int64) error {
+	ents, err := os.ReadDir(s.cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("list bundles: %w", err)
+	}
+	type bundle struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var all []bundle
+	var total int64
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".tar.gz") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		all = append(all, bundle{filepath.Join(s.cfg.Dir, e.Name()), fi.Size(), fi.ModTime()})
+		total += fi.Size()
+	}
+	slices.SortFunc(all, func(a, b bundle) int { return a.mod.Compare(b.mod) })
+	for _, b := range all {
+		if total <= keep {
+			break
+		}
+		if err := os.Remove(b.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove old bundle: %w", err)
+		}
+		total -= b.size
+		s.cfg.Log.Info("old bundle removed to stay within the bundle quota", "path", b.path, "bytes", b.size, "quota", s.cfg.Quota)
+	}
+	return nil
 }

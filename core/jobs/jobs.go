@@ -82,7 +82,13 @@ type Peers interface {
 
 // Config wires the job service.
 type Config struct {
-	Dir      string    // where bundles are written
+	Dir string // where bundles are written
+	// Quota is the most bytes of bundles kept in Dir: the oldest are
+	// removed to make room for a new one. 0 keeps every bundle.
+	Quota int64
+	// Reserve is the bytes a new bundle must leave free on Dir's
+	// filesystem (the store's reserve); 0 checks nothing.
+	Reserve  uint64
 	Sections []Section // what a bundle holds, in order
 	Logs     func(n int) [][]byte
 	Keep     []string      // domains anonymizing keeps

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // peers is an in-memory stand-in for the overlay's peer registry.
@@ -296,4 +298,61 @@ func sorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+// bundleFiles lists the bundles on disk.
+func bundleFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tar.gz") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+// Bundles stay within the quota: the oldest go to make room, one larger
+// than the quota is refused, and none is written into the reserve.
+func TestBundleQuota(t *testing.T) {
+	f := newFixture(t)
+	f.svc.cfg.Quota = 25 << 10
+	noise := func() []file {
+		b := make([]byte, 10<<10)
+		_, _ = rand.Read(b) // incompressible: each bundle is just over 10 KiB
+		return []file{{"noise.bin", b}}
+	}
+	var keys []string
+	for range 4 {
+		key, err := f.svc.write("j", noise())
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+	}
+	// Two fit in 25 KiB: the last two, newest kept.
+	var want []string
+	for _, k := range keys[2:] {
+		_, id, _ := strings.Cut(k, "/")
+		want = append(want, id+".tar.gz")
+	}
+	got := bundleFiles(t, f.cfg.Dir)
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("bundles kept (-want +got):\n%s", diff)
+	}
+	f.svc.cfg.Quota = 4 << 10
+	if _, err := f.svc.write("j", noise()); !errors.Is(err, core.ErrNoSpace) || !strings.Contains(err.Error(), "bundle quota") {
+		t.Errorf("bundle over the whole quota: %v, want ErrNoSpace naming the quota", err)
+	}
+	f.svc.cfg.Quota, f.svc.cfg.Reserve = 0, 1<<62
+	if _, err := f.svc.write("j", noise()); !errors.Is(err, core.ErrNoSpace) || !strings.Contains(err.Error(), "reserve") {
+		t.Errorf("bundle into the reserve: %v, want ErrNoSpace naming the reserve", err)
+	}
+	if n := len(bundleFiles(t, f.cfg.Dir)); n != 2 {
+		t.Errorf("%d bundles after the refusals, want the 2 kept", n)
+	}
 }

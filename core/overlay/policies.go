@@ -60,8 +60,9 @@ func (s *Service) SavePolicy(ctx context.Context, id string, p Policy) (PolicyIn
 	p.ID = id
 	v := &core.ValidationError{}
 	checkName(v, "name", p.Name)
-	if len(p.Rules) == 0 {
-		v.Add("rules", "must hold at least one rule")
+	checkDescription(v, "description", p.Description)
+	if !checkRuleCount(v, len(p.Rules)) {
+		return PolicyInfo{}, v.Err()
 	}
 	p.Rules = slices.Clone(p.Rules)
 	for i := range p.Rules {
@@ -92,6 +93,10 @@ func (s *Service) SavePolicy(ctx context.Context, id string, p Policy) (PolicyIn
 func (st *state) checkSide(v *core.ValidationError, gField, pField string, groups []string, peer string) {
 	if len(groups) == 0 && peer == "" {
 		v.Add(gField, "must name at least one group")
+	}
+	if len(groups) > maxSide {
+		v.Add(gField, "at most %d groups, got %d", maxSide, len(groups))
+		return
 	}
 	for i, gid := range groups {
 		if _, ok := st.groups[gid]; !ok {

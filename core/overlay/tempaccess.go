@@ -44,8 +44,8 @@ func (s *Service) CreateTempAccess(ctx context.Context, target string, req TempA
 	v := &core.ValidationError{}
 	checkName(v, "name", req.Name)
 	checkKey(v, req.PublicKey)
-	if len(req.Rules) == 0 {
-		v.Add("rules", "must hold at least one rule")
+	if !checkRuleCount(v, len(req.Rules)) {
+		return TempAccessResult{}, v.Err()
 	}
 	peerID := xid.New().String()
 	var rules []Rule

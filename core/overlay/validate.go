@@ -10,7 +10,34 @@ import (
 	"github.com/edgeward/edgeward/core"
 )
 
-const maxNameLen = 255
+// Bounds on what one request may store, so a policy stays a size the
+// pages, the API and the ruleset compiler handle at once.
+const (
+	maxNameLen        = 255
+	maxDescriptionLen = 1024
+	maxRules          = 100 // per policy or temporary access
+	maxPorts          = 64  // ports, and port ranges, per rule
+	maxSide           = 64  // groups on each side of a rule
+)
+
+// checkDescription bounds a free-text description.
+func checkDescription(v *core.ValidationError, field, s string) {
+	if len(s) > maxDescriptionLen {
+		v.Add(field, "must be at most %d bytes, got %d", maxDescriptionLen, len(s))
+	}
+}
+
+// checkRuleCount reports whether n rules are within bounds.
+func checkRuleCount(v *core.ValidationError, n int) bool {
+	switch {
+	case n == 0:
+		v.Add("rules", "must hold at least one rule")
+	case n > maxRules:
+		v.Add("rules", "at most %d rules, got %d", maxRules, n)
+		return false
+	}
+	return true
+}
 
 // checkName validates a display name of a peer, group or policy.
 func checkName(v *core.ValidationError, field, name string) {
@@ -128,6 +155,18 @@ func parsePort(s string) (uint16, error) {
 
 // checkRule validates a policy rule's protocol, ports and action.
 func checkRule(v *core.ValidationError, field string, r *Rule) {
+	if len(r.Name) > maxNameLen {
+		v.Add(field+".name", "must be at most %d bytes", maxNameLen)
+	}
+	checkDescription(v, field+".description", r.Description)
+	if len(r.Ports) > maxPorts {
+		v.Add(field+".ports", "at most %d ports per rule, got %d", maxPorts, len(r.Ports))
+		return
+	}
+	if len(r.PortRanges) > maxPorts {
+		v.Add(field+".port_ranges", "at most %d port ranges per rule, got %d", maxPorts, len(r.PortRanges))
+		return
+	}
 	switch r.Action {
 	case "accept":
 	case "drop":

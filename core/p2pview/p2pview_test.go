@@ -79,11 +79,11 @@ func TestPointKnown(t *testing.T) {
 	ctx := context.Background()
 	pid, _ := e.connect(t, "c", "[::ffff:198.51.100.20]:51820")
 	banned := netip.MustParseAddrPort("203.0.113.5:9732")
-	if err := e.acl.SetPoint(ctx, banned, acl.Ban, "test"); err != nil {
+	if err := e.acl.SetPoint(ctx, banned, acl.Ban, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	trusted := netip.MustParseAddrPort("203.0.113.6:1")
-	if err := e.acl.SetPoint(ctx, trusted, acl.Trust, "test"); err != nil {
+	if err := e.acl.SetPoint(ctx, trusted, acl.Trust, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -125,11 +125,11 @@ func TestRegisteredPointStaysKnown(t *testing.T) {
 	ctx := context.Background()
 	p := netip.MustParseAddrPort("203.0.113.9:9732")
 	expected, _ := e.connect(t, "x", "")
-	if err := e.acl.SetPoint(ctx, p, acl.Trust, "test"); err != nil {
+	if err := e.acl.SetPoint(ctx, p, acl.Trust, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	e.view.Register(p, expected)
-	if err := e.acl.SetPoint(ctx, p, acl.Open, "test"); err != nil {
+	if err := e.acl.SetPoint(ctx, p, acl.Open, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	got, known := e.view.Point(p)
@@ -165,7 +165,7 @@ func TestRegisterIsBounded(t *testing.T) {
 func TestPointsLimit(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"}, 0, "test"); err != nil {
+	if _, err := e.acl.Bulk(ctx, acl.Ban, []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"}, 0, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	e.connect(t, "c", "192.0.2.4:5")
@@ -236,7 +236,7 @@ func TestConnect(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	bg := netip.MustParseAddrPort("203.0.113.50:9732")
-	if err := e.acl.SetPoint(ctx, bg, acl.Ban, "test"); err != nil {
+	if err := e.acl.SetPoint(ctx, bg, acl.Ban, "test", acl.Guard{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.view.Connect(ctx, netip.MustParseAddrPort("203.0.113.50:1")); !errors.Is(err, p2pview.ErrPointBanned) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/durable"
 )
 
 // Options configures Open. The zero value is not usable: set Dir or InMemory.
@@ -33,6 +34,12 @@ type Options struct {
 	InMemory bool
 	// Logger receives the engine's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// Reserve is the bytes kept free on Dir's filesystem: Update refuses
+	// with core.ErrNoSpace while fewer are free, as Badger's mmapped files
+	// crash the process (SIGBUS) instead of failing when the disk fills.
+	// It should exceed what one flush and compaction write: 16 MiB with
+	// the router options. 0 checks nothing.
+	Reserve uint64
 }
 
 // engine is what a storage engine gives DB: the KV itself plus upkeep.
@@ -57,8 +64,9 @@ type restoreEngine func(opts Options, r io.Reader, log *slog.Logger) (engine, er
 // DB is a core.KV on the engine built for this GOARCH. It is safe for
 // concurrent use.
 type DB struct {
-	eng engine
-	log *slog.Logger
+	eng   engine
+	log   *slog.Logger
+	space durable.Space
 }
 
 var _ core.KV = (*DB)(nil)
@@ -88,6 +96,9 @@ func open(ctx context.Context, opts Options, migrations []Migration, openEng ope
 		return nil, err
 	}
 	db := &DB{eng: eng, log: log}
+	if !opts.InMemory {
+		db.space = durable.Space{Dir: opts.Dir, Reserve: opts.Reserve}
+	}
 	if err := db.migrate(ctx, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -106,12 +117,16 @@ func (db *DB) Close() error {
 // If fn returns an error, nothing is written and that error is returned
 // unchanged. A concurrent change to the same keys gives core.ErrConflict
 // (Badger; bbolt runs writers one at a time, so never), a change too large
-// for one transaction core.ErrInvalid.
+// for one transaction core.ErrInvalid, a full filesystem (less than
+// Options.Reserve free, or ENOSPC) core.ErrNoSpace.
 func (db *DB) Update(ctx context.Context, fn func(core.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.eng.Update(ctx, fn)
+	if err := db.space.Check(); err != nil {
+		return err
+	}
+	return durable.NoSpace(db.eng.Update(ctx, fn))
 }
 
 // View runs fn in a read-only snapshot. fn's error is returned unchanged.

@@ -321,3 +321,32 @@ func TestRunGCStopsOnCancel(t *testing.T) {
 		t.Fatal("RunGC still running 10s after cancel")
 	}
 }
+
+// A filesystem with less than the reserve free refuses writes with
+// core.ErrNoSpace and still serves reads; once there is room again (here:
+// a smaller reserve) writes go through.
+func TestUpdateRefusedBelowReserve(t *testing.T) {
+	dir := t.TempDir()
+	db, err := testOpen(context.Background(), Options{Dir: dir, Reserve: 1 << 62}, nil)
+	if !errors.Is(err, core.ErrNoSpace) {
+		t.Fatalf("Open with an exabyte reserve: %v, want ErrNoSpace (the schema write is refused)", err)
+	}
+	if db != nil {
+		db.Close()
+	}
+	db = openT(t, dir, nil)
+	putAll(t, db, map[string]string{"kept": "yes"})
+	db.space.Reserve = 1 << 62
+	err = db.Update(context.Background(), func(tx core.Tx) error { return tx.Put([]byte("new"), []byte("no"), 0) })
+	if !errors.Is(err, core.ErrNoSpace) || !strings.Contains(err.Error(), "kept in reserve") {
+		t.Errorf("Update below the reserve: %v, want ErrNoSpace naming the reserve", err)
+	}
+	if got, err := get(t, db, "kept"); got != "yes" || err != nil {
+		t.Errorf("read below the reserve: %q, %v; want \"yes\"", got, err)
+	}
+	db.space.Reserve = 1
+	putAll(t, db, map[string]string{"new": "yes"})
+	if got, err := get(t, db, "new"); got != "yes" || err != nil {
+		t.Errorf("write after room was made: %q, %v; want \"yes\"", got, err)
+	}
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/nftables"
 )
 
-// Check reports drift: the table, chain pre, one of its rules or one of
+// Check reports drift: the table, chain pre or meter, one of their rules or one of
 // the sets missing (with an overlay policy installed, also one of its
 // chains, their rules or sets), or the ruleset generation moved although
 // edgeward did not write. The generation is global to the namespace, so a
@@ -62,25 +62,14 @@ func (f *Firewall) structure(ctx context.Context) (string, error) {
 		f.reconnect()
 		return "", fmt.Errorf("list chains: %w", err)
 	}
-	var pre *nftables.Chain
-	for _, c := range chains {
-		if c.Table != nil && c.Table.Name == TableName && c.Name == chainName {
-			pre = c
+	for _, want := range []*nftables.Chain{l.chain, l.meter} {
+		if want == nil {
+			continue
 		}
-	}
-	if pre == nil {
-		return "chain " + chainName + " is missing", nil
-	}
-	if !sameHook(pre, l.chain) {
-		return "chain " + chainName + " has another type, hook, priority or policy", nil
-	}
-	rules, err := f.conn.GetRules(l.table, l.chain)
-	if err != nil {
-		f.reconnect()
-		return "", fmt.Errorf("list rules: %w", err)
-	}
-	if len(rules) != len(l.rules) {
-		return fmt.Sprintf("chain %s has %d rules, want %d", chainName, len(rules), len(l.rules)), nil
+		why, err := f.chainStructure(chains, want, l)
+		if why != "" || err != nil {
+			return why, err
+		}
 	}
 	sets, err := f.conn.GetSets(l.table)
 	if err != nil {
@@ -93,6 +82,29 @@ func (f *Firewall) structure(ctx context.Context) (string, error) {
 		}
 	}
 	return f.policyStructure(ctx, chains, sets)
+}
+
+// chainStructure returns what of chain want is missing or changed, or "".
+// Callers hold mu.
+func (f *Firewall) chainStructure(chains []*nftables.Chain, want *nftables.Chain, l *layout) (string, error) {
+	i := slices.IndexFunc(chains, func(c *nftables.Chain) bool {
+		return c.Table != nil && c.Table.Name == TableName && c.Name == want.Name
+	})
+	if i < 0 {
+		return "chain " + want.Name + " is missing", nil
+	}
+	if !sameHook(chains[i], want) {
+		return "chain " + want.Name + " has another type, hook, priority or policy", nil
+	}
+	rules, err := f.conn.GetRules(l.table, want)
+	if err != nil {
+		f.reconnect()
+		return "", fmt.Errorf("list rules of chain %s: %w", want.Name, err)
+	}
+	if n := l.count(want); len(rules) != n {
+		return fmt.Sprintf("chain %s has %d rules, want %d", want.Name, len(rules), n), nil
+	}
+	return "", nil
 }
 
 func sameHook(got, want *nftables.Chain) bool {

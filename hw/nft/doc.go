@@ -6,10 +6,14 @@
 // after defragmentation, before conntrack), and these sets: trust4/6 and
 // bannet4/6 (interval), ban4/6 and banport4/6 (address, or address and
 // port, with per-element timeouts), grey4/6 (greylist, also fed by the
-// kernel) and meter4/6 (per-source rate meters for the auto-greylist).
-// Chain pre accepts loopback and trusted sources, drops banned and
-// greylisted ones, and greylists a source that opens new connections to a
-// guarded port faster than the configured rate.
+// kernel), meter4/6 and wgmeter4/6 (per-source rate meters) and
+// nogrey4/6 (interval: never metered). Chain pre accepts loopback and
+// trusted sources, drops banned ones, drops greylisted ones on the guarded
+// ports, and drops a source's WireGuard initiations above the rate. Chain
+// meter (prerouting, -190, after conntrack) counts each TCP connection to
+// a guarded port once its handshake completed (ct status assured; ct mark
+// bit 0x40000000 records it was counted) and greylists a source above the
+// rate: spoofed SYNs never count.
 //
 // For the overlay's policies (once InstallPolicy ran) it holds three more
 // base chains: ovfwd (forward) lets through replies and exactly what the

@@ -152,10 +152,10 @@ func TestInstallIsOneBatchOfSmallMessages(t *testing.T) {
 	}
 	got := summary(t, k.batches[0])
 	want := []string{"newtable", "deltable", "newtable"}
-	for range 12 {
+	for range 16 { // 12, then wgmeter and nogrey of each family
 		want = append(want, "newset")
 	}
-	// The chain, then the anonymous {tcp, udp} sets with their elements.
+	// The chain (no meter chain without guarded ports), then the anonymous {tcp, udp} sets with their elements.
 	want = append(want, "newchain", "newset", "newsetelem __set%d 2", "newset", "newsetelem __set%d 2")
 	for range 11 {
 		want = append(want, "newrule")

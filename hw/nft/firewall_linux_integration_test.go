@@ -5,6 +5,7 @@ package nft
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,8 +121,11 @@ func TestFloodGreylistsInKernel(t *testing.T) {
 	if len(got) != 1 || got[0].Addr != tp.c4 || got[0].Expires <= 0 || got[0].Expires > time.Minute {
 		t.Fatalf("KernelGreylist = %+v, want only %s with up to a minute left", got, tp.c4)
 	}
-	if tp.reach(tp.c4, tp.r4, other) {
-		t.Fatal("greylisted flooder still connects")
+	if tp.reach(tp.c4, tp.r4, port) {
+		t.Fatal("greylisted flooder still connects to the guarded port")
+	}
+	if !tp.reach(tp.c4, tp.r4, other) {
+		t.Fatal("greylisted flooder lost an unguarded port too")
 	}
 	if !tp.reach(tp.c4b, tp.r4, port) {
 		t.Fatal("a quiet address of the same host is greylisted too")
@@ -290,32 +294,97 @@ func TestRemoveOfMissingElements(t *testing.T) {
 	}
 }
 
-// TestWireGuardFloodGreylists checks the UDP side of the auto-greylist:
-// handshake initiations above the rate greylist their source, while
-// ordinary datagrams to the same port (tunnel traffic) are not metered.
-func TestWireGuardFloodGreylists(t *testing.T) {
+// TestWireGuardFloodRateLimited checks the UDP side of the meter:
+// handshake initiations above the rate are dropped but greylist nobody
+// (nothing proves their source), ordinary datagrams to the same port
+// (tunnel traffic) are not metered, and a NeverGrey source is not limited.
+func TestWireGuardFloodRateLimited(t *testing.T) {
 	t.Parallel()
 	tp := newTopo(t)
 	port := tp.listen(t) // the TCP listener only proves reachability
-	const wgPort = 51820
+	wgPort, got := tp.listenUDP(t)
 	f := tp.firewall(t)
 	ctx := ctxT(t)
-	rs := acl.Ruleset{GuardPorts: []uint16{wgPort}, Rate: 5, Burst: 5, GreyTimeout: time.Minute}
+	rs := acl.Ruleset{GuardPorts: []uint16{wgPort}, Rate: 5, Burst: 5, GreyTimeout: time.Minute,
+		NeverGrey: []netip.Prefix{netip.PrefixFrom(tp.c4b, 32)}}
 	if err := f.Install(ctx, rs); err != nil {
 		t.Fatalf("Install: %v", err)
 	}
 	tp.mustReach(t, tp.c4, tp.r4, port)
 	initiation := make([]byte, 148)
 	initiation[0] = 1
-	tp.sendUDP(t, tp.c4b, tp.r4, wgPort, make([]byte, 148), 50) // type 0: not an initiation
-	tp.sendUDP(t, tp.c4b, tp.r4, wgPort, make([]byte, 1200), 50)
-	tp.sendUDP(t, tp.c4, tp.r4, wgPort, initiation, 40)
-	got, err := f.KernelGreylist(ctx)
+	count := func(from netip.Addr, payload []byte, n int) int {
+		tp.sendUDP(t, from, tp.r4, wgPort, payload, n)
+		time.Sleep(100 * time.Millisecond) // let the listener drain its queue
+		return int(got.Swap(0))
+	}
+	if n := count(tp.c4, make([]byte, 1200), 50); n != 50 {
+		t.Errorf("%d of 50 tunnel datagrams arrived, want all", n)
+	}
+	if n := count(tp.c4, initiation, 40); n < 5 || n > 20 {
+		t.Errorf("%d of 40 initiations arrived, want about the burst (5)", n)
+	}
+	if n := count(tp.c4b, initiation, 40); n != 40 {
+		t.Errorf("%d of 40 initiations from a NeverGrey source arrived, want all", n)
+	}
+	greys, err := f.KernelGreylist(ctx)
 	if err != nil {
 		t.Fatalf("KernelGreylist: %v", err)
 	}
-	if len(got) != 1 || got[0].Addr != tp.c4 {
-		t.Fatalf("KernelGreylist = %+v, want only %s", got, tp.c4)
+	if len(greys) != 0 {
+		t.Fatalf("KernelGreylist = %+v, want none: initiations never greylist", greys)
+	}
+}
+
+// listenUDP opens a UDP socket in R and counts the datagrams it receives.
+func (tp *topo) listenUDP(t *testing.T) (uint16, *atomic.Int64) {
+	t.Helper()
+	var c *net.UDPConn
+	err := inNS(tp.r, func() (err error) {
+		c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: tp.r4.AsSlice()})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	var n atomic.Int64
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	}()
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port), &n
+}
+
+// TestNeverGreyIsNotGreylisted floods a guarded port with real
+// connections from a NeverGrey address: it is neither greylisted nor cut off.
+func TestNeverGreyIsNotGreylisted(t *testing.T) {
+	t.Parallel()
+	tp := newTopo(t)
+	port := tp.listen(t)
+	f := tp.firewall(t)
+	ctx := ctxT(t)
+	rs := acl.Ruleset{GuardPorts: []uint16{port}, Rate: 5, Burst: 5, GreyTimeout: time.Minute,
+		NeverGrey: []netip.Prefix{netip.MustParsePrefix(tp.c4.String() + "/30")}}
+	if err := f.Install(ctx, rs); err != nil {
+		t.Fatalf("Install: %v", err)
+	}
+	tp.mustReach(t, tp.c4, tp.r4, port)
+	for i := range 40 {
+		c, err := tp.dial(tp.c4, tp.r4, port, blockedAfter)
+		if err != nil {
+			t.Fatalf("connection %d from a NeverGrey address: %v", i, err)
+		}
+		_ = c.Close()
+	}
+	greys, err := f.KernelGreylist(ctx)
+	if err != nil || len(greys) != 0 {
+		t.Fatalf("KernelGreylist = %+v, %v; want none", greys, err)
 	}
 }
 

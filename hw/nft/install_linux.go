@@ -13,6 +13,10 @@ import (
 // netSets fixes the order in which interval sets are written.
 var netSets = []string{setTrust4, setTrust6, setBanNet4, setBanNet6}
 
+// installSets are the interval sets Install fills: netSets, and the
+// never-greylisted ranges, which only Install changes.
+var installSets = append(slices.Clone(netSets), setNoGrey4, setNoGrey6)
+
 // installPlan is a validated Ruleset, ready to be queued.
 type installPlan struct {
 	lay     *layout
@@ -32,9 +36,14 @@ type installPlan struct {
 //
 // Zero fields take defaults: GreyTimeout 10 minutes, GreySize 65536. No
 // auto-greylist rules are written without GuardPorts or with a zero Rate.
-// GuardPorts are metered for TCP SYNs and, on UDP, for WireGuard
-// handshake initiations only: metering every UDP packet would greylist any
-// tunnel peer that sends more than Rate packets per second.
+// On GuardPorts, chain meter (after conntrack) counts each TCP connection
+// once, when its handshake completes, and greylists a source above Rate:
+// a spoofed SYN never counts. On UDP only WireGuard handshake initiations
+// are metered (metering every UDP packet would stop any busy tunnel peer),
+// and above Rate they are dropped without greylisting, since nothing in
+// the packet proves its source. Greylisted sources lose the guarded ports
+// only; sources in NeverGrey are never metered. Without GuardPorts the
+// greylist drops everything from its sources.
 // A KindGrey element without a timeout gets GreyTimeout. Overlapping
 // prefixes are merged. Greylist elements beyond GreySize are left out (a
 // full greylist set would make the kernel refuse the whole transaction);
@@ -66,7 +75,7 @@ func (f *Firewall) Install(ctx context.Context, rs acl.Ruleset) error {
 		return fmt.Errorf("install ruleset: %w", err)
 	}
 	size := batchOverhead + elementBytes*(p.elems.len()+len(p.nets[setTrust4])+len(p.nets[setTrust6])+
-		len(p.nets[setBanNet4])+len(p.nets[setBanNet6])) + f.pol.bytes()
+		len(p.nets[setBanNet4])+len(p.nets[setBanNet6])+len(p.nets[setNoGrey4])+len(p.nets[setNoGrey6])) + f.pol.bytes()
 	if err := f.commit(ctx, size, true); err != nil {
 		return fmt.Errorf("install table inet %s: %w", TableName, mapErr(err))
 	}
@@ -94,6 +103,11 @@ func planInstall(rs acl.Ruleset) (*installPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	n4, n6, err := mergePrefixes(rs.NeverGrey)
+	if err != nil {
+		return nil, fmt.Errorf("never greylist: %w", err)
+	}
+	nets[setNoGrey4], nets[setNoGrey6] = intervalElements(n4), intervalElements(n6)
 	elems, err := lay.elementGroups(rs.Elements)
 	if err != nil {
 		return nil, err
@@ -125,6 +139,9 @@ func (f *Firewall) queueInstall(p *installPlan) error {
 		}
 	}
 	c.AddChain(l.chain)
+	if l.meter != nil {
+		c.AddChain(l.meter)
+	}
 	for _, a := range l.anons {
 		if err := c.AddSet(a.set, a.elems); err != nil {
 			return fmt.Errorf("add anonymous set: %w", err)
@@ -133,7 +150,7 @@ func (f *Firewall) queueInstall(p *installPlan) error {
 	for _, r := range l.rules {
 		c.AddRule(r)
 	}
-	for _, name := range netSets {
+	for _, name := range installSets {
 		for _, part := range chunked(p.nets[name], chunkSize) {
 			if err := c.SetAddElements(l.sets[name], part); err != nil {
 				return fmt.Errorf("queue elements of set %s: %w", name, err)

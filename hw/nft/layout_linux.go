@@ -13,6 +13,7 @@ import (
 // of old kernels.
 const (
 	chainName   = "pre"
+	chainMeter  = "meter"
 	setTrust4   = "trust4"
 	setTrust6   = "trust6"
 	setBan4     = "ban4"
@@ -25,6 +26,10 @@ const (
 	setGrey6    = "grey6"
 	setMeter4   = "meter4"
 	setMeter6   = "meter6"
+	setWGMeter4 = "wgmeter4"
+	setWGMeter6 = "wgmeter6"
+	setNoGrey4  = "nogrey4"
+	setNoGrey6  = "nogrey6"
 )
 
 // MaxBans is the capacity of each ban set (ban4, ban6, banport4, banport6).
@@ -42,6 +47,17 @@ const (
 // conntrack (-200): dropped packets never create conntrack entries, and one
 // prerouting chain sees both router-bound and forwarded traffic.
 const chainPriority nftables.ChainPriority = -310
+
+// meterPriority runs chain meter just after conntrack (-200): only there
+// does a packet carry its connection's state, and only a completed
+// handshake proves a source is not spoofed.
+const meterPriority nftables.ChainPriority = -190
+
+// meteredMark is the conntrack mark bit chain meter sets on a connection
+// it has counted, so each connection counts once, at its first
+// established packet, however much it carries afterwards. Other bits of
+// the mark are kept.
+const meteredMark uint32 = 1 << 30
 
 // Registers. Concatenated keys fill consecutive 32-bit registers: an IPv4
 // source in NFT_REG32_00 puts the port in NFT_REG32_01, an IPv6 source
@@ -68,10 +84,11 @@ type anonSet struct {
 type layout struct {
 	table *nftables.Table
 	chain *nftables.Chain
+	meter *nftables.Chain // nil without metering
 	sets  map[string]*nftables.Set
 	order []*nftables.Set // named sets in creation order
 	anons []anonSet
-	rules []*nftables.Rule
+	rules []*nftables.Rule // of both chains
 }
 
 // settings are the Ruleset fields the layout depends on, defaults applied.
@@ -82,6 +99,9 @@ type settings struct {
 	greySize    uint32
 }
 
+// metered reports whether the auto-greylist rules are written.
+func (s settings) metered() bool { return len(s.guardPorts) > 0 && s.rate > 0 }
+
 func newLayout(s settings) *layout {
 	t := &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
 	policy := nftables.ChainPolicyAccept
@@ -90,6 +110,10 @@ func newLayout(s settings) *layout {
 		chain: &nftables.Chain{Name: chainName, Table: t, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRef(chainPriority), Policy: &policy},
 		sets: map[string]*nftables.Set{},
+	}
+	if s.metered() {
+		l.meter = &nftables.Chain{Name: chainMeter, Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRef(meterPriority), Policy: &policy}
 	}
 	l.addSets(s)
 	l.addRules(s)
@@ -121,6 +145,15 @@ func (l *layout) addSets(s settings) {
 		add(nftables.Set{Name: "meter" + v.suffix, KeyType: v.addr, Dynamic: true, HasTimeout: true,
 			Timeout: meterTimeout, Size: s.greySize})
 	}
+	// Declared last, so the sets above keep their IDs.
+	for _, v := range []struct {
+		suffix string
+		addr   nftables.SetDatatype
+	}{{"4", nftables.TypeIPAddr}, {"6", nftables.TypeIP6Addr}} {
+		add(nftables.Set{Name: "wgmeter" + v.suffix, KeyType: v.addr, Dynamic: true, HasTimeout: true,
+			Timeout: meterTimeout, Size: s.greySize})
+		add(nftables.Set{Name: "nogrey" + v.suffix, KeyType: v.addr, Interval: true})
+	}
 }
 
 // anon declares a constant anonymous set for one rule.
@@ -135,12 +168,25 @@ func (l *layout) anon(keyType nftables.SetDatatype, keys [][]byte) *nftables.Set
 	return s
 }
 
-func (l *layout) rule(exprs ...[]expr.Any) {
+func (l *layout) rule(exprs ...[]expr.Any) { l.ruleIn(l.chain, exprs...) }
+
+func (l *layout) ruleIn(c *nftables.Chain, exprs ...[]expr.Any) {
 	var all []expr.Any
 	for _, e := range exprs {
 		all = append(all, e...)
 	}
-	l.rules = append(l.rules, &nftables.Rule{Table: l.table, Chain: l.chain, Exprs: all})
+	l.rules = append(l.rules, &nftables.Rule{Table: l.table, Chain: c, Exprs: all})
+}
+
+// count returns how many rules chain c has.
+func (l *layout) count(c *nftables.Chain) int {
+	n := 0
+	for _, r := range l.rules {
+		if r.Chain == c {
+			n++
+		}
+	}
+	return n
 }
 
 // addRules writes chain pre: loopback, trusted sources, bans, greylist,
@@ -163,15 +209,37 @@ func (l *layout) addRules(s settings) {
 		l.rule(nfproto(v6), l4protoIn(protos), saddr(v6), dport(pick[uint32](v6, regPortAfter4, regPortAfter6)),
 			l.lookup(pick(v6, setBanPort4, setBanPort6)), drop)
 	}
-	for _, v6 := range []bool{false, true} {
-		l.rule(nfproto(v6), saddr(v6), l.lookup(pick(v6, setGrey4, setGrey6)), drop)
-	}
-	if len(s.guardPorts) == 0 || s.rate == 0 {
+	if !s.metered() {
+		// Without guarded ports a greylisting (after failed logins) has
+		// nothing narrower to close.
+		for _, v6 := range []bool{false, true} {
+			l.rule(nfproto(v6), saddr(v6), l.lookup(pick(v6, setGrey4, setGrey6)), drop)
+		}
 		return
 	}
+	// A greylisted source loses the guarded ports only: were its address
+	// spoofed, the real owner keeps everything else.
 	for _, v6 := range []bool{false, true} {
-		l.rule(nfproto(v6), tcpSYN(), l.guardPorts(s.guardPorts), l.greylistFlood(v6, s), drop)
-		l.rule(nfproto(v6), wgInitiation(), l.guardPorts(s.guardPorts), l.greylistFlood(v6, s), drop)
+		protos := l.anon(nftables.TypeInetProto, [][]byte{{unix.IPPROTO_TCP}, {unix.IPPROTO_UDP}})
+		l.rule(nfproto(v6), l4protoIn(protos), saddr(v6), l.lookup(pick(v6, setGrey4, setGrey6)),
+			l.guardPorts(s.guardPorts), drop)
+	}
+	// Nothing proves who sent a WireGuard initiation (its MAC needs the
+	// peer keys), so a source's excess initiations are dropped while it
+	// floods but never greylist it: a spoofer cannot lock the owner out.
+	for _, v6 := range []bool{false, true} {
+		l.rule(nfproto(v6), wgInitiation(), l.guardPorts(s.guardPorts), saddr(v6),
+			l.notLookup(pick(v6, setNoGrey4, setNoGrey6)), l.overRate(pick(v6, setWGMeter4, setWGMeter6), s), drop)
+	}
+	// TCP counts a connection once, when conntrack marks it assured (its
+	// handshake completed): a spoofed SYN never gets there, as its sender
+	// never sees the SYN-ACK and the real owner answers it with a reset.
+	// `ct state established` would not do: that reset is established.
+	for _, v6 := range []bool{false, true} {
+		l.ruleIn(l.meter, nfproto(v6), l4proto(unix.IPPROTO_TCP), l.guardPorts(s.guardPorts),
+			ctStatus(ipsAssured), ctOriginal(), ctMarkClear(meteredMark), saddr(v6),
+			l.notLookup(pick(v6, setNoGrey4, setNoGrey6)), ctMarkSet(meteredMark), saddr(v6),
+			l.overRate(pick(v6, setMeter4, setMeter6), s), l.addSaddr(v6, pick(v6, setGrey4, setGrey6)), drop)
 	}
 }
 
@@ -191,16 +259,58 @@ func (l *layout) guardPorts(ports []uint16) []expr.Any {
 	return append(dport(regKey), &expr.Lookup{SourceRegister: regKey, SetName: s.Name, SetID: s.ID})
 }
 
-// greylistFlood is `update @meterN { saddr limit rate over R/second burst
-// B packets } add @greyN { saddr }`: the limit breaks the rule while the
-// source stays under the rate, so only a flooder reaches the add.
-func (l *layout) greylistFlood(v6 bool, s settings) []expr.Any {
-	meter, grey := l.sets[pick(v6, setMeter4, setMeter6)], l.sets[pick(v6, setGrey4, setGrey6)]
-	return append(saddr(v6),
-		&expr.Dynset{SrcRegKey: regKey, SetName: meter.Name, SetID: meter.ID, Operation: unix.NFT_DYNSET_OP_UPDATE,
-			Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.rate), Over: true,
-				Unit: expr.LimitTimeSecond, Burst: s.burst}}},
-		&expr.Dynset{SrcRegKey: regKey, SetName: grey.Name, SetID: grey.ID, Operation: unix.NFT_DYNSET_OP_ADD})
+// notLookup is `saddr != @set`; the source must be in regKey.
+func (l *layout) notLookup(set string) []expr.Any {
+	s := l.sets[set]
+	return []expr.Any{&expr.Lookup{SourceRegister: regKey, SetName: s.Name, SetID: s.ID, Invert: true}}
+}
+
+// overRate is `saddr update @meter { saddr limit rate over R/second burst
+// B packets }`: the limit breaks the rule while the source stays under
+// the rate, so only a flooder gets past it.
+func (l *layout) overRate(meter string, s settings) []expr.Any {
+	m := l.sets[meter]
+	return []expr.Any{&expr.Dynset{SrcRegKey: regKey, SetName: m.Name, SetID: m.ID, Operation: unix.NFT_DYNSET_OP_UPDATE,
+		Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: uint64(s.rate), Over: true,
+			Unit: expr.LimitTimeSecond, Burst: s.burst}}}}
+}
+
+// addSaddr is `add @set { saddr }`.
+func (l *layout) addSaddr(v6 bool, set string) []expr.Any {
+	g := l.sets[set]
+	return append(saddr(v6), &expr.Dynset{SrcRegKey: regKey, SetName: g.Name, SetID: g.ID, Operation: unix.NFT_DYNSET_OP_ADD})
+}
+
+// ipsAssured is IPS_ASSURED of the conntrack status bits.
+const ipsAssured uint32 = 1 << 2
+
+// ctStatus is `ct status & bit != 0` (host byte order, as the kernel keeps it).
+func ctStatus(bit uint32) []expr.Any {
+	return []expr.Any{&expr.Ct{Register: regKey, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: regKey, DestRegister: regKey, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(bit), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: regKey, Data: make([]byte, 4)}}
+}
+
+// ctOriginal is `ct direction original`: the client's side of the flow.
+func ctOriginal() []expr.Any {
+	return []expr.Any{&expr.Ct{Register: regKey, Key: expr.CtKeyDIRECTION}, cmpEq([]byte{0})}
+}
+
+// ctMarkClear is `ct mark & bit == 0`.
+func ctMarkClear(bit uint32) []expr.Any {
+	return []expr.Any{&expr.Ct{Register: regKey, Key: expr.CtKeyMARK},
+		&expr.Bitwise{SourceRegister: regKey, DestRegister: regKey, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(bit), Xor: make([]byte, 4)},
+		cmpEq(make([]byte, 4))}
+}
+
+// ctMarkSet is `ct mark set ct mark | bit`.
+func ctMarkSet(bit uint32) []expr.Any {
+	return []expr.Any{&expr.Ct{Register: regKey, Key: expr.CtKeyMARK},
+		&expr.Bitwise{SourceRegister: regKey, DestRegister: regKey, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(^bit), Xor: binaryutil.NativeEndian.PutUint32(bit)},
+		&expr.Ct{Register: regKey, Key: expr.CtKeyMARK, SourceRegister: true}}
 }
 
 func pick[T any](v6 bool, v4val, v6val T) T {
@@ -241,17 +351,6 @@ func dport(reg uint32) []expr.Any {
 func l4protoIn(set *nftables.Set) []expr.Any {
 	return []expr.Any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regKey},
 		&expr.Lookup{SourceRegister: regKey, SetName: set.Name, SetID: set.ID}}
-}
-
-// tcpSYN is `meta l4proto tcp tcp flags & (syn|ack) == syn`: a new
-// connection, as far as one can tell before conntrack.
-func tcpSYN() []expr.Any {
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regKey}, cmpEq([]byte{unix.IPPROTO_TCP}),
-		&expr.Payload{DestRegister: regKey, Base: expr.PayloadBaseTransportHeader, Offset: 13, Len: 1},
-		&expr.Bitwise{SourceRegister: regKey, DestRegister: regKey, Len: 1, Mask: []byte{0x12}, Xor: []byte{0}},
-		cmpEq([]byte{0x02}),
-	}
 }
 
 // wgInitiation matches a WireGuard handshake initiation: a UDP datagram of

@@ -89,7 +89,7 @@ func (h *handler) download(c *fiber.Ctx) error {
 func Send(c *fiber.Ctx, m corebackup.Manifest, archive []byte) {
 	c.Set(fiber.HeaderContentType, "application/gzip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+corebackup.FileName(m)+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store") // it holds secrets
+	httpx.NoStore(c) // it holds secrets
 	c.Status(fiber.StatusOK).Response().SetBodyRaw(archive)
 }
 

@@ -33,6 +33,7 @@ const (
 	classTooMany      = "http_too_many_requests_error"
 	classInternal     = "http_internal_server_error"
 	classValidation   = "validation_error"
+	classNoSpace      = "http_insufficient_storage_error"
 )
 
 // qFailure is a refusal a handler of this dialect decides itself; its
@@ -108,6 +109,8 @@ func (h *handler) fail(c *fiber.Ctx, err error) error {
 		status, class, msg = fiber.StatusConflict, classConflict, pub.Msg
 	case errors.As(err, &pub) && pub.Kind == core.ErrPermission:
 		status, class, msg = fiber.StatusForbidden, classForbidden, pub.Msg
+	case errors.Is(httpx.Classify(err).Kind, core.ErrNoSpace):
+		status, class, msg = fiber.StatusInsufficientStorage, classNoSpace, httpx.Classify(err).Msg
 	}
 	if status == fiber.StatusInternalServerError {
 		httpx.LogFailure(h.d.Log, c, err)

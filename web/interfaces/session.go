@@ -97,6 +97,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 		return h.fail(c, err)
 	}
 	h.d.Log.Info("admin api session opened", "request_id", httpx.RequestID(c), "remote", c.IP())
+	httpx.NoStore(c)
 	return httpx.OK(c, loginJSON{BearerToken: sess.ID})
 }
 

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"mime"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ type bulkReq struct {
 	ACL        *string  `json:"acl"`
 	Entries    []string `json:"entries"`
 	TTLSeconds *int64   `json:"ttl_seconds"`
+	Force      bool     `json:"force"` // ban even loopback, the gateway or the caller
 }
 
 // bulkJSON answers a bulk call: how many distinct entries were written and
@@ -59,7 +61,7 @@ func (h *handler) bulk(c *fiber.Ctx) error {
 	}
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	count, err := h.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, httpx.Caller(c).ID)
+	count, err := h.ACL.Bulk(cx, *req.ACL, req.Entries, time.Duration(ttl)*time.Second, httpx.Caller(c).ID, guard(c, req.Force))
 	if err != nil {
 		return h.fail(c, acl.ByLine(err, lines))
 	}
@@ -72,6 +74,11 @@ func bulkText(c *fiber.Ctx) (bulkReq, []int, error) {
 	if a := c.Query("acl"); a != "" {
 		req.ACL = &a
 	}
+	force, err := forceArg(c)
+	if err != nil {
+		return req, nil, err
+	}
+	req.Force = force
 	if s := c.Query("ttl_seconds"); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -190,4 +197,23 @@ func (h *handler) aclLift(c *fiber.Ctx) error {
 		return h.fail(c, err)
 	}
 	return httpx.OK(c, aclLiftJSON{Lifted: lifted, Enforced: h.ACL.Enforcement().Applied})
+}
+
+// guard is the ban guard of a request: its source address, and whether
+// the caller forced the ban.
+func guard(c *fiber.Ctx, force bool) acl.Guard {
+	from, _ := netip.ParseAddr(c.IP())
+	return acl.Guard{From: from, Force: force}
+}
+
+// forceArg reads ?force=true|false.
+func forceArg(c *fiber.Ctx) (bool, error) {
+	switch v := c.Query("force"); v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	default:
+		return false, badArg("bad_query", "force %s must be true or false", httpx.Quote(v))
+	}
 }

@@ -65,6 +65,8 @@ func (h *handler) fail(c *fiber.Ctx, err error) error {
 		}
 	case errors.Is(err, core.ErrPermission):
 		status, id, msg = fiber.StatusForbidden, "permission_denied", "permission denied"
+	case errors.Is(httpx.Classify(err).Kind, core.ErrNoSpace):
+		status, id, msg = fiber.StatusInsufficientStorage, "no_space", httpx.Classify(err).Msg
 	}
 	if status == fiber.StatusInternalServerError {
 		httpx.LogFailure(h.Log, c, err)

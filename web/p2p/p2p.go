@@ -24,7 +24,7 @@ import (
 
 // PointACL changes and reads the ACL of addresses.
 type PointACL interface {
-	SetPoint(ctx context.Context, p netip.AddrPort, acl, by string) error
+	SetPoint(ctx context.Context, p netip.AddrPort, acl, by string, g acl.Guard) error
 	Trusted(addr netip.Addr) bool
 }
 
@@ -42,7 +42,7 @@ type Greylists interface {
 
 // BulkACL bans, trusts and lifts many entries at once.
 type BulkACL interface {
-	Bulk(ctx context.Context, acl string, entries []string, ttl time.Duration, by string) (int, error)
+	Bulk(ctx context.Context, acl string, entries []string, ttl time.Duration, by string, g acl.Guard) (int, error)
 	Lift(ctx context.Context, targets []string, by string) (int, error)
 }
 

@@ -87,6 +87,7 @@ func (h *handler) point(c *fiber.Ctx) error {
 type pointPatch struct {
 	ACL    *string `json:"acl"`
 	PeerID *string `json:"peer_id"`
+	Force  bool    `json:"force"` // ban even loopback, the gateway or the caller
 }
 
 // patchPoint applies {"acl"?, "peer_id"?} and answers the point's info.
@@ -112,7 +113,7 @@ func (h *handler) patchPoint(c *fiber.Ctx) error {
 		cx, cancel := httpx.Ctx(c)
 		defer cancel()
 		// SetPoint checks the acl value before it changes anything.
-		if err := h.ACL.SetPoint(cx, ap, *body.ACL, httpx.Caller(c).ID); err != nil {
+		if err := h.ACL.SetPoint(cx, ap, *body.ACL, httpx.Caller(c).ID, guard(c, body.Force)); err != nil {
 			return h.fail(c, err)
 		}
 	}
@@ -221,10 +222,14 @@ func (h *handler) pointOp(op string) fiber.Handler {
 		if err != nil {
 			return h.fail(c, err)
 		}
+		force, err := forceArg(c)
+		if err != nil {
+			return h.fail(c, err)
+		}
 		if value, apply := deprecatedACL(op, h.ACL.Trusted(ap.Addr())); apply {
 			cx, cancel := httpx.Ctx(c)
 			defer cancel()
-			if err := h.ACL.SetPoint(cx, ap, value, httpx.Caller(c).ID); err != nil {
+			if err := h.ACL.SetPoint(cx, ap, value, httpx.Caller(c).ID, guard(c, force)); err != nil {
 				return h.fail(c, err)
 			}
 		}

@@ -102,6 +102,18 @@ func TestBadInput(t *testing.T) {
 		{"policy: bad range", "POST", "/api/policies", rule(map[string]any{"ports": nil, "port_ranges": []any{map[string]any{"start": 90, "end": 80}}}), 422, "rules[0].port_ranges[0]"},
 		{"policy: unknown group", "POST", "/api/policies", rule(map[string]any{"sources": []string{"nope"}}), 422, "rules[0].sources[0]"},
 		{"policy: host resource", "POST", "/api/policies", rule(map[string]any{"sourceResource": map[string]any{"id": "x", "type": "host"}}), 422, "rules[0].sourceResource.type"},
+		{"policy: name too long", "POST", "/api/policies", map[string]any{"name": strings.Repeat("n", 256), "rules": rule(nil)["rules"]}, 422, "name"},
+		{"policy: description too long", "POST", "/api/policies", map[string]any{"name": "p", "description": strings.Repeat("d", 1025), "rules": rule(nil)["rules"]}, 422, "description"},
+		{"policy: too many rules", "POST", "/api/policies", map[string]any{"name": "p", "rules": many(101, rule(nil)["rules"].([]any)[0])}, 422, "rules"},
+		{"policy: rule description too long", "POST", "/api/policies", rule(map[string]any{"description": strings.Repeat("d", 1025)}), 422, "rules[0].description"},
+		{"policy: too many ports", "POST", "/api/policies", rule(map[string]any{"ports": many(65, "22")}), 422, "rules[0].ports"},
+		{"policy: too many port ranges", "POST", "/api/policies", rule(map[string]any{"ports": nil, "port_ranges": many(65, map[string]any{"start": 80, "end": 90})}), 422, "rules[0].port_ranges"},
+		{"policy: too many sources", "POST", "/api/policies", rule(map[string]any{"sources": many(65, grp.ID)}), 422, "rules[0].sources"},
+		{"policy: too many destinations", "POST", "/api/policies", rule(map[string]any{"destinations": many(65, grp.ID)}), 422, "rules[0].destinations"},
+		{"temp: too many rules", "POST", peer + "/temporary-access", map[string]any{"name": "v", "wg_pub_key": newKey(t), "rules": many(101, "all")}, 422, "rules"},
+		{"create: name too long", "POST", "/api/peers", map[string]any{"name": strings.Repeat("n", 256)}, 422, "name"},
+		{"group: name too long", "POST", "/api/groups", map[string]any{"name": strings.Repeat("n", 256)}, 422, "name"},
+		{"token: name too long", "POST", "/api/tokens", map[string]any{"name": strings.Repeat("n", 256)}, 422, "name"},
 		{"policy: unknown", "GET", "/api/policies/nope", nil, 404, ""},
 		{"policy put: unknown", "PUT", "/api/policies/nope", rule(nil), 404, ""},
 		{"policy delete: unknown", "DELETE", "/api/policies/nope", nil, 404, ""},
@@ -134,4 +146,13 @@ func TestBadInput(t *testing.T) {
 	if len(pols) != 1 {
 		t.Fatalf("%d policies after bad input, want 1", len(pols))
 	}
+}
+
+// many is n copies of v, for bodies over a size bound.
+func many[T any](n int, v T) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }

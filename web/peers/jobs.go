@@ -177,5 +177,6 @@ func sendBundle(c *fiber.Ctx, js Jobs, key string) error {
 	_, uuid, _ := strings.Cut(key, "/")
 	c.Set(fiber.HeaderContentType, "application/gzip")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="edgeward-bundle-`+uuid+`.tar.gz"`)
+	httpx.NoStore(c)
 	return c.SendStream(f, int(size))
 }

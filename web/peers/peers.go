@@ -135,6 +135,7 @@ func (h *handler) createPeer(c *fiber.Ctx) error {
 	if created.PrivateKey != "" {
 		out.PrivateKey = created.PrivateKey
 		out.ClientConfig = h.d.Access.ClientConfig(created, h.d.Gateway)
+		httpx.NoStore(c)
 	}
 	return httpx.OK(c, out)
 }
@@ -261,5 +262,7 @@ func (h *handler) tempAccess(c *fiber.Ctx) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	// It grants a key access: no cache keeps that answer.
+	httpx.NoStore(c)
 	return httpx.OK(c, tempAccessJSON{Name: res.Name, ID: res.ID, Rules: res.Rules})
 }

@@ -58,6 +58,7 @@ func (h *handler) createToken(c *fiber.Ctx) error {
 	h.d.Log.Info("api token created", "token_id", tok.ID, "role", tok.Role, "by", httpx.Caller(c).ID)
 	out := toTokenJSON(tok)
 	out.Token = secret
+	httpx.NoStore(c)
 	return httpx.OK(c, out)
 }
 

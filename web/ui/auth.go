@@ -47,7 +47,6 @@ func (u *ui) setup(c *fiber.Ctx) error {
 		return err
 	}
 	u.d.Log.Info("admin password set", "request_id", httpx.RequestID(c), "remote", c.IP())
-	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
@@ -75,12 +74,14 @@ func (u *ui) login(c *fiber.Ctx) error {
 		return err
 	}
 	u.d.Log.Info("admin logged in", "request_id", httpx.RequestID(c), "remote", c.IP())
-	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
+// authFailed counts a refused credential against its source, for the
+// limiter and the firewall.
 func (u *ui) authFailed(c *fiber.Ctx, msg string) {
+	u.refused.refuse(c.IP())
 	u.d.Log.Warn(msg, "request_id", httpx.RequestID(c), "remote", c.IP())
 	if u.d.OnAuthFailure != nil {
 		u.d.OnAuthFailure(c.IP())
@@ -94,7 +95,6 @@ func (u *ui) logout(c *fiber.Ctx) error {
 	if err := u.d.Admin.Logout(cx, c.Cookies(sessionCookieName(c))); err != nil {
 		return err
 	}
-	dropCSRF(c)
 	clearSessionCookie(c)
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }

@@ -225,9 +225,9 @@ func (u *ui) p2pACL(c *fiber.Ctx) error {
 	case isPeer:
 		err = u.d.ACL.SetPeer(cx, f.Address, f.Action, p2pBy)
 	case addrErr == nil && addr.Zone() == "" && ttl == 0:
-		err = u.d.ACL.SetPoint(cx, netip.AddrPortFrom(addr, 0), f.Action, p2pBy)
+		err = u.d.ACL.SetPoint(cx, netip.AddrPortFrom(addr, 0), f.Action, p2pBy, acl.Guard{From: remote(c)})
 	default:
-		_, err = u.d.ACL.Bulk(cx, f.Action, []string{f.Address}, ttl, p2pBy)
+		_, err = u.d.ACL.Bulk(cx, f.Action, []string{f.Address}, ttl, p2pBy, acl.Guard{From: remote(c)})
 	}
 	if err != nil {
 		fields, ok := formErrors(err)
@@ -260,7 +260,7 @@ func (u *ui) p2pBulk(c *fiber.Ctx) error {
 	entries, lines := acl.SplitEntries(f.Entries)
 	cx, cancel := httpx.Ctx(c)
 	defer cancel()
-	count, err := u.d.ACL.Bulk(cx, f.Action, entries, ttl, p2pBy)
+	count, err := u.d.ACL.Bulk(cx, f.Action, entries, ttl, p2pBy, acl.Guard{From: remote(c)})
 	if err != nil {
 		fields, bad, ok := p2pBulkErrors(acl.ByLine(err, lines))
 		if !ok {
@@ -342,7 +342,7 @@ func (u *ui) p2pPointOp(op string) fiber.Handler {
 		}
 		cx, cancel := httpx.Ctx(c)
 		defer cancel()
-		if err := u.d.ACL.SetPoint(cx, ap, op, p2pBy); err != nil {
+		if err := u.d.ACL.SetPoint(cx, ap, op, p2pBy, acl.Guard{From: remote(c)}); err != nil {
 			return err
 		}
 		u.d.Log.Info("acl changed", "request_id", httpx.RequestID(c), "remote", c.IP(), "point", ap.String(), "acl", op)
@@ -491,4 +491,11 @@ func p2pLeft(d time.Duration) string {
 		return fmt.Sprintf("%dh %dm", s/3600, s/60%60)
 	}
 	return fmt.Sprintf("%dd %dh", s/86400, s/3600%24)
+}
+
+// remote is the request's source address, which a ban from the page must
+// not cover unless the admin means to lock themselves out.
+func remote(c *fiber.Ctx) netip.Addr {
+	a, _ := netip.ParseAddr(c.IP())
+	return a
 }

@@ -34,11 +34,11 @@ func (u *ui) changePassword(c *fiber.Ctx) error {
 		status := fiber.StatusUnprocessableEntity
 		if _, wrong := fields["current"]; wrong {
 			status = fiber.StatusForbidden
+			u.refused.refuse(c.IP())
 		}
 		return u.renderPassword(c, status, fields, false)
 	}
 	u.d.Log.Info("admin password changed", "request_id", httpx.RequestID(c), "remote", c.IP())
-	dropCSRF(c)
 	setSessionCookie(c, sess)
 	return c.Redirect("/settings/password?changed=1", fiber.StatusSeeOther)
 }

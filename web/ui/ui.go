@@ -17,9 +17,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/edgeward/edgeward/core"
@@ -34,7 +32,6 @@ import (
 	"github.com/edgeward/edgeward/core/netstat"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/p2pview"
-	csrffield "github.com/edgeward/edgeward/views/components/csrf"
 	"github.com/edgeward/edgeward/views/layouts"
 	"github.com/edgeward/edgeward/views/pages"
 	"github.com/edgeward/edgeward/web/internal/httpx"
@@ -116,10 +113,10 @@ type ui struct {
 	// started is when the app was built, which is when edgeward started:
 	// the dashboard's uptime.
 	started time.Time
-	// chain is the middleware every page runs through; limit counts
+	// chain is the middleware every page runs through; refused counts
 	// refused credential posts.
-	chain []fiber.Handler
-	limit fiber.Handler
+	chain   []fiber.Handler
+	refused *refusals
 }
 
 // Mount adds the static assets and the page routes to app. Every page
@@ -128,20 +125,19 @@ type ui struct {
 func Mount(app *fiber.App, d Deps) {
 	u := &ui{d: d, started: time.Now()}
 	// No HSTS: an appliance with a self-signed certificate must stay reachable.
-	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP})
+	// same-origin rather than helmet's no-referrer: under no-referrer a
+	// browser sends "Origin: null" with a form post, which the CSRF
+	// check must refuse; no address leaves for another site either way.
+	secure := helmet.New(helmet.Config{ContentSecurityPolicy: pageCSP, ReferrerPolicy: "same-origin"})
 	// htmx is 51 KB and compresses to 16: worth it on a slow Wi-Fi.
 	app.Use("/static", secure, compress.New(), staticFiles())
 
-	u.chain = []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, u.csrf()}
-	u.limit = limiter.New(limiter.Config{
-		Max: LoginLimit, Expiration: time.Minute, LimiterMiddleware: limiter.SlidingWindow{},
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
-		// Only refusals count: an admin who logs in and out is not a guesser.
-		SkipSuccessfulRequests: true,
-		LimitReached: func(c *fiber.Ctx) error {
-			return u.errorPage(c, fiber.StatusTooManyRequests, "Too many attempts. Wait a minute and try again.")
-		},
+	guard := newCSRFGuard(func(c *fiber.Ctx) error {
+		return u.errorPage(c, fiber.StatusForbidden,
+			"This form has expired or did not come from edgeward's own page. Reload the page and try again.")
 	})
+	u.chain = []fiber.Handler{u.errorsAsPages, secure, noStore, u.refuseBanned, guard.handle}
+	u.refused = newRefusals(LoginLimit, time.Minute)
 
 	app.Get("/", u.authed(u.dashboard)...)
 	app.Get("/setup", u.public(u.setupForm)...)
@@ -208,64 +204,6 @@ func (u *ui) public(hs ...fiber.Handler) []fiber.Handler {
 // authed is the chain of a page behind the login, ending in hs.
 func (u *ui) authed(hs ...fiber.Handler) []fiber.Handler {
 	return u.public(append([]fiber.Handler{u.setupFirst, u.needSession}, hs...)...)
-}
-
-// csrf checks the token of every state-changing page request: double
-// submit of a cookie against the "_csrf" form field (forms without
-// JavaScript) or the X-Csrf-Token header (htmx, from the body's
-// hx-headers). Plain-http and TLS requests get separate cookies.
-func (u *ui) csrf() fiber.Handler {
-	mk := func(name string, secure bool) fiber.Handler {
-		return csrf.New(csrf.Config{
-			KeyLookup:         "form:" + csrffield.FieldName,
-			Extractor:         csrfToken,
-			CookieName:        name,
-			CookieSecure:      secure,
-			CookieHTTPOnly:    true,
-			CookieSameSite:    fiber.CookieSameSiteStrictMode,
-			CookiePath:        "/",
-			CookieSessionOnly: true,
-			Expiration:        time.Hour,
-			ContextKey:        csrfKey,
-			ErrorHandler: func(c *fiber.Ctx, _ error) error {
-				return u.errorPage(c, fiber.StatusForbidden,
-					"This form has expired or did not come from edgeward's own page. Reload the page and try again.")
-			},
-		})
-	}
-	tls, plain := mk(csrfCookieTLS, true), mk(csrfCookiePlain, false)
-	return func(c *fiber.Ctx) error {
-		if c.Context().IsTLS() {
-			return tls(c)
-		}
-		return plain(c)
-	}
-}
-
-func csrfToken(c *fiber.Ctx) (string, error) {
-	if t := c.Get(csrf.HeaderName); t != "" {
-		return t, nil
-	}
-	// The update form's body is a streamed binary: its token is in the
-	// query, and the body must not be parsed for a form field.
-	if c.Path() == UpdatePath {
-		if t := c.Query(csrffield.FieldName); t != "" {
-			return t, nil
-		}
-		return "", csrf.ErrTokenNotFound
-	}
-	if t := c.FormValue(csrffield.FieldName); t != "" {
-		return t, nil
-	}
-	return "", csrf.ErrTokenNotFound
-}
-
-// dropCSRF ends the request's CSRF token, so that the next page gets a new
-// one: a token seen before login is not reused after it.
-func dropCSRF(c *fiber.Ctx) {
-	if h, ok := c.Locals("fiber.csrf.handler").(*csrf.CSRFHandler); ok {
-		_ = h.DeleteToken(c)
-	}
 }
 
 func sessionCookieName(c *fiber.Ctx) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,9 @@ func Classify(err error) Failure {
 		return f
 	case errors.Is(err, core.ErrPermission):
 		return Failure{Status: fiber.StatusForbidden, Msg: "permission denied", Kind: core.ErrPermission}
+	case errors.Is(err, syscall.ENOSPC):
+		// A file write (backup, upload, bundle) that met a full disk.
+		return Failure{Status: fiber.StatusInsufficientStorage, Msg: "the data filesystem is full: free some space", Kind: core.ErrNoSpace}
 	}
 	return Failure{Status: fiber.StatusInternalServerError, Msg: "internal error", Internal: true}
 }
@@ -69,6 +73,8 @@ func StatusOf(kind error) int {
 		return fiber.StatusForbidden
 	case core.ErrUnsupported:
 		return fiber.StatusNotImplemented
+	case core.ErrNoSpace:
+		return fiber.StatusInsufficientStorage
 	}
 	return fiber.StatusInternalServerError
 }

@@ -82,3 +82,9 @@ func OK(c *fiber.Ctx, v any) error {
 func LogFailure(log *slog.Logger, c *fiber.Ctx, err error) {
 	log.Error("request failed", "request_id", RequestID(c), "method", c.Method(), "path", c.Path(), "err", err)
 }
+
+// NoStore keeps an answer that carries a secret (a private key, a token,
+// an archive of the store) out of every cache.
+func NoStore(c *fiber.Ctx) {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+}

@@ -158,7 +158,7 @@ func BenchmarkBanOne(b *testing.B) {
 	if err := guard.Install(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := guard.Bulk(context.Background(), acl.Ban, bulkAddrs(100_000), 0, "bench"); err != nil {
+	if _, err := guard.Bulk(context.Background(), acl.Ban, bulkAddrs(100_000), 0, "bench", acl.Guard{}); err != nil {
 		b.Fatal(err)
 	}
 	var took []time.Duration
@@ -167,7 +167,7 @@ func BenchmarkBanOne(b *testing.B) {
 		i++
 		p := netip.AddrPortFrom(netip.AddrFrom4([4]byte{172, byte(16 + (i>>16)&15), byte(i >> 8), byte(i)}), 0)
 		t0 := time.Now()
-		if err := guard.SetPoint(context.Background(), p, acl.Ban, "bench"); err != nil {
+		if err := guard.SetPoint(context.Background(), p, acl.Ban, "bench", acl.Guard{}); err != nil {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(t0))

@@ -193,8 +193,8 @@ func TestLogFormats(t *testing.T) {
 		break
 	}
 
-	// Requests: a refused /api call at info, answered ones (assets,
-	// monitoring) at debug (left out).
+	// Requests: a refused /api call at info, answered ones (assets) and
+	// monitoring's at debug (left out).
 	for _, p := range []string{"static/app.css", "healthz", "api/peers"} {
 		if res, err := http.Get(url[1] + p); err == nil {
 			res.Body.Close()

@@ -28,6 +28,7 @@ func TestAccessLogLevels(t *testing.T) {
 		{name: "ok", path: "/ok", wantLevel: "DEBUG"},
 		{name: "not found", path: "/missing", wantLevel: "INFO", atInfo: true},
 		{name: "handler error", path: "/fail", wantLevel: "WARN", atInfo: true},
+		{name: "unhealthy", path: "/healthz", wantLevel: "DEBUG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +42,7 @@ func TestAccessLogLevels(t *testing.T) {
 				app.Get("/ok", func(c *fiber.Ctx) error { return c.SendString("fine") })
 				app.Get("/missing", func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNotFound) })
 				app.Get("/fail", func(c *fiber.Ctx) error { return errors.New("boom") })
+				app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusServiceUnavailable) })
 				res, err := app.Test(httptest.NewRequest("GET", tt.path, nil))
 				if err != nil {
 					t.Fatal(err)

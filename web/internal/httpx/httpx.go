@@ -29,8 +29,10 @@ func RequestID(c *fiber.Ctx) string {
 
 // AccessLog logs one line per request with the status the client saw:
 // answers under 400 at debug (at info they cost a fifth of the
-// throughput and flood a router's log), 4xx at info, 5xx at warn.
-// Nothing is built for a line the logger would drop.
+// throughput and flood a router's log), 4xx at info, 5xx at warn. What
+// monitoring polls (/healthz, /metrics) stays at debug whatever it
+// answers: an unhealthy box says so on every poll. Nothing is built for a
+// line the logger would drop.
 func AccessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
@@ -44,7 +46,8 @@ func AccessLog(log *slog.Logger) fiber.Handler {
 		}
 		status := c.Response().StatusCode()
 		level := slog.LevelDebug
-		switch {
+		switch p := c.Path(); {
+		case p == "/healthz" || p == "/metrics":
 		case status >= 500:
 			level = slog.LevelWarn
 		case status >= 400:

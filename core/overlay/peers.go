@@ -289,32 +289,58 @@ func (s *Service) Peers(f Filter) []PeerInfo {
 	if f == (Filter{}) {
 		out = make([]PeerInfo, 0, len(s.st.order))
 	}
-	s.match(f, func(p *Peer) { out = append(out, s.info(s.st, p)) })
+	s.match(f, func(_ int, p *Peer) { out = append(out, s.info(s.st, p)) })
 	return out
+}
+
+// PeerRow is one peer as EachPeer yields it. Gen and Index key whatever
+// a caller derives from Info without Status: the stored side of a peer, and
+// the groups and policy counts it shows, change only with a new Gen (which
+// may also move Index). Status is the data plane's live side, which changes
+// without one.
+type PeerRow struct {
+	Gen    uint64
+	Index  int // position in the list order of all peers, below Count
+	Count  int
+	Status Status
+	s      *Service
+	p      *Peer
+	in     PeerInfo
+}
+
+// Info returns everything the API shows of the peer, Status included. It
+// is reused by the next row.
+func (r *PeerRow) Info() *PeerInfo {
+	r.s.infoInto(r.s.st, r.p, &r.in)
+	return &r.in
 }
 
 // EachPeer calls fn with each peer matching f, sorted by name, as Peers
 // returns them but without the slice: a list of 10,000 peers is written
-// straight from the state. fn runs under the service's read lock, so it
-// must be quick and must not call the service; the PeerInfo is reused
-// between calls.
-func (s *Service) EachPeer(f Filter, fn func(*PeerInfo)) {
+// straight from the state, and a caller keeping what it derived from a
+// row's Info per Gen and Index need not ask for it again. fn runs under
+// the service's read lock, so it must be quick and must not call the
+// service; the row is reused between calls.
+func (s *Service) EachPeer(f Filter, fn func(*PeerRow)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var in PeerInfo
-	s.match(f, func(p *Peer) {
-		s.infoInto(s.st, p, &in)
-		fn(&in)
+	r := PeerRow{Gen: s.st.gen, Count: len(s.st.order), s: s}
+	s.match(f, func(i int, p *Peer) {
+		r.Index, r.p, r.Status = i, p, Status{}
+		if stat := s.st.status[p.ID]; stat != nil {
+			r.Status = *stat
+		}
+		fn(&r)
 	})
 }
 
-// match calls fn with each peer matching f, in name order; the caller
-// holds s.mu.
-func (s *Service) match(f Filter, fn func(*Peer)) {
+// match calls fn with each peer matching f and its position in the list
+// order; the caller holds s.mu.
+func (s *Service) match(f Filter, fn func(int, *Peer)) {
 	st := s.st
 	ipText := []byte(f.IP)
 	var buf [64]byte
-	for _, id := range st.order {
+	for i, id := range st.order {
 		p := st.peers[id]
 		if f.Name != "" && !strings.Contains(p.Name, f.Name) {
 			continue
@@ -322,7 +348,7 @@ func (s *Service) match(f Filter, fn func(*Peer)) {
 		if f.IP != "" && !bytes.Contains(p.IP.AppendTo(buf[:0]), ipText) {
 			continue
 		}
-		fn(p)
+		fn(i, p)
 	}
 }
 

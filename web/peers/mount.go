@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,7 +22,7 @@ import (
 
 // Peers is what the peer routes need of the overlay.
 type Peers interface {
-	EachPeer(f overlay.Filter, fn func(*overlay.PeerInfo))
+	EachPeer(f overlay.Filter, fn func(*overlay.PeerRow))
 	Peer(id string) (overlay.PeerInfo, error)
 	CreatePeer(ctx context.Context, req overlay.NewPeer) (overlay.Created, error)
 	UpdatePeer(ctx context.Context, id string, u overlay.PeerUpdate) (overlay.PeerInfo, error)
@@ -83,7 +84,10 @@ type Deps struct {
 	Gateway overlay.Gateway
 }
 
-type handler struct{ d Deps }
+type handler struct {
+	d    Deps
+	list atomic.Pointer[listCache]
+}
 
 // Mount adds the dialect's routes to r, which must already check tokens
 // (httpx.Guard with Deny), so each route can rely on httpx.Caller.

@@ -96,9 +96,7 @@ func toPeerJSON(p overlay.PeerInfo, batch bool) peerJSON {
 }
 
 func (h *handler) listPeers(c *fiber.Ctx) error {
-	writePeerList(c, func(fn func(*overlay.PeerInfo)) {
-		h.d.Peers.EachPeer(overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")}, fn)
-	})
+	h.writePeerList(c, overlay.Filter{Name: c.Query("name"), IP: c.Query("ip")})
 	return nil
 }
 

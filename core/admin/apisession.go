@@ -34,15 +34,8 @@ func (s *Service) LoginAPI(ctx context.Context, username, password string) (Sess
 	if subtle.ConstantTimeCompare([]byte(username), []byte(Username)) != 1 {
 		return Session{}, wrongPassword("password")
 	}
-	if s.NeedsSetup() || len(password) > MaxPassword {
-		return Session{}, wrongPassword("password")
-	}
-	rec, err := s.loadPassword(ctx)
-	if err != nil {
+	if err := s.checkPassword(ctx, password); err != nil {
 		return Session{}, err
-	}
-	if !s.matches(password, rec) {
-		return Session{}, wrongPassword("password")
 	}
 	sess, _, err := s.newSession()
 	if err != nil {

@@ -58,17 +58,26 @@ func putSession(tx core.Tx, id string, r sessionRecord) error {
 // Errors: an ErrPermission *core.Error on field "password" for a wrong
 // password, or while no password is set.
 func (s *Service) Login(ctx context.Context, password string) (Session, error) {
+	if err := s.checkPassword(ctx, password); err != nil {
+		return Session{}, err
+	}
+	return s.openSession(ctx)
+}
+
+// checkPassword is the password check of Login and LoginAPI: a wrong
+// password, or none set yet, is the same ErrPermission on "password".
+func (s *Service) checkPassword(ctx context.Context, password string) error {
 	if s.NeedsSetup() || len(password) > MaxPassword {
-		return Session{}, wrongPassword("password")
+		return wrongPassword("password")
 	}
 	rec, err := s.loadPassword(ctx)
 	if err != nil {
-		return Session{}, err
+		return err
 	}
 	if !s.matches(password, rec) {
-		return Session{}, wrongPassword("password")
+		return wrongPassword("password")
 	}
-	return s.openSession(ctx)
+	return nil
 }
 
 func (s *Service) openSession(ctx context.Context) (Session, error) {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/edgeward/edgeward/firmware/slots"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
@@ -87,7 +89,7 @@ type Deps struct {
 	// /api/system/update; Slot is the slot this process runs from and
 	// Restart ends it after an update is installed, so its launcher starts
 	// the new version on trial.
-	Updater update.Updater
+	Updater *slots.Slots
 	Slot    string
 	Restart func()
 

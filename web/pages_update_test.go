@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"aead.dev/minisign"
-
 	"github.com/edgeward/edgeward/firmware/slots"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 	"github.com/edgeward/edgeward/web/ui"
 )
 
@@ -48,10 +45,7 @@ func TestUIUpdatePage(t *testing.T) {
 		t.Fatalf("update page without slots: %d\n%s", p.status, p.body)
 	}
 
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub, priv := slotstest.Key(t)
 	sl, err := slots.New(slots.Config{Dir: t.TempDir(), Key: &pub})
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +69,7 @@ func TestUIUpdatePage(t *testing.T) {
 	// The new version: a program that answers "version", as the
 	// upload checks the binary runs here.
 	file := []byte("#!/bin/sh\necho edgeward v2-page\n")
-	r := minisign.NewReader(bytes.NewReader(file))
-	_, _ = io.Copy(io.Discard, r)
-	sig := r.Sign(priv)
+	sig := slotstest.Sign(t, priv, file)
 	post := func(path string, sig, file []byte) page {
 		t.Helper()
 		body, ct := updateForm(t, sig, file)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"crypto/rand"
 	"fmt"
 	"mime/multipart"
 	"net"
@@ -10,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"aead.dev/minisign"
-
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/firmware/slots"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 	"github.com/edgeward/edgeward/web/internal/webtest"
 )
 
@@ -24,10 +22,7 @@ import (
 func TestBodiesWithUpdatesOn(t *testing.T) {
 	c := webtest.NewCore(t, webtest.Options{})
 	token := c.Token(t, "admin", auth.RoleAdmin)
-	pub, _, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub, _ := slotstest.Key(t)
 	sl, err := slots.New(slots.Config{Dir: t.TempDir(), Key: &pub})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"aead.dev/minisign"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 )
 
 // supervisor restarts "edgeward run-slot" whenever it exits, as procd's
@@ -140,14 +139,6 @@ func upload(t *testing.T, base, token string, file, sig []byte) (int, map[string
 	return resp.StatusCode, out
 }
 
-func sign(t *testing.T, key minisign.PrivateKey, file []byte) []byte {
-	r := minisign.NewReader(bytes.NewReader(file))
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		t.Fatal(err)
-	}
-	return r.SignWithComments(key, "edgeward update", "signed in a test")
-}
-
 // slotFiles lists the files in the update slots.
 func slotFiles(t *testing.T, dir string) []string {
 	var out []string
@@ -171,15 +162,9 @@ func TestUpdate(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v2-good", "-o", good, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build v2: %v\n%s", err, out)
 	}
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubText, _ := pub.MarshalText()
+	pub, priv := slotstest.Key(t)
 	keyFile := filepath.Join(tmp, "update.pub")
-	if err := os.WriteFile(keyFile, append([]byte("untrusted comment: test key\n"), pubText...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	slotstest.WriteKeyFile(t, keyFile, pub)
 	data, upd, addr := filepath.Join(tmp, "data"), filepath.Join(tmp, "slots"), freePort(t)
 	sup := supervise(t, []string{binary, "run-slot", "--update-dir", upd, "--trial-starts", "3", "--trial-window", "8s", "--",
 		"serve", "--listen", addr, "--data", data, "--netns", ns, "--wg-interface", uniqueIface(), "--update-key", keyFile})
@@ -199,10 +184,10 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goodSig := sign(t, priv, goodBin)
+	goodSig := slotstest.Sign(t, priv, goodBin)
 	tampered := bytes.Clone(goodBin)
 	tampered[len(tampered)/2] ^= 1
-	_, other, _ := minisign.GenerateKey(rand.Reader)
+	_, other := slotstest.Key(t)
 	for _, tt := range []struct {
 		name       string
 		file, sig  []byte
@@ -211,7 +196,7 @@ func TestUpdate(t *testing.T) {
 	}{
 		{"unsigned", goodBin, nil, 400, "signature"},
 		{"tampered", tampered, goodSig, 422, "signature"},
-		{"other key", goodBin, sign(t, other, goodBin), 422, "signature"},
+		{"other key", goodBin, slotstest.Sign(t, other, goodBin), 422, "signature"},
 		{"garbage signature", goodBin, []byte("untrusted comment: x\nnot base64"), 422, "signature"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +236,7 @@ func TestUpdate(t *testing.T) {
 	} {
 		t.Run(bad.name, func(t *testing.T) {
 			script := []byte(fmt.Sprintf("#!/bin/sh\ncase \"$1\" in version) echo edgeward bad ;; *) %s ;; esac\n", bad.script))
-			code, out := upload(t, base, token, script, sign(t, priv, script))
+			code, out := upload(t, base, token, script, slotstest.Sign(t, priv, script))
 			if code != 202 || out["slot"] != "b" || out["version"] != "bad" {
 				t.Fatalf("bad upload answered %d %v", code, out)
 			}

@@ -358,7 +358,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		GatewayKey: node.Public.String(), Endpoint: cfg.Endpoint, DNS: dp.dnsAddr(),
 		ACL: guard, Journal: journal, Stats: stats, Plane: plane, NodeID: nodeID, Links: ls,
 		Admin: adm, NodeName: cfg.NodeName, Backups: backups, Slot: os.Getenv(slotEnv), Restart: restart,
-		Updater: updater(sl),
+		Updater: sl,
 		Health:  health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.

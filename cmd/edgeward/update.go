@@ -19,7 +19,6 @@ import (
 	"aead.dev/minisign"
 
 	"github.com/edgeward/edgeward/firmware/slots"
-	"github.com/edgeward/edgeward/web/update"
 )
 
 // updateKey is the minisign public key updates must be signed with, built
@@ -53,15 +52,6 @@ func openSlots(cfg config, firewallUp func() bool) (*slots.Slots, error) {
 		sc.Key = &k
 	}
 	return slots.New(sc)
-}
-
-// updater is sl as the web layer takes it: a nil *Slots must stay a nil
-// interface, which leaves the update API out.
-func updater(sl *slots.Slots) update.Updater {
-	if sl == nil {
-		return nil
-	}
-	return sl
 }
 
 // lastLine drops a minisign .pub file's "untrusted comment:" line.

@@ -1,7 +1,6 @@
 package image
 
 import (
-	"crypto/rand"
 	"slices"
 
 	"bytes"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"aead.dev/minisign"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 )
 
 // kernelDir is where fetch-kernel.sh unpacks the kernel; .ci/run fetches
@@ -220,14 +220,8 @@ func TestImageBoots(t *testing.T) {
 	}
 	// The update key and the flag that names it; the update test below
 	// signs with the private half.
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubText, _ := pub.MarshalText()
-	if err := os.WriteFile(filepath.Join(seed, "update.pub"), append([]byte("untrusted comment: image test key\n"), pubText...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pub, priv := slotstest.Key(t)
+	slotstest.WriteKeyFile(t, filepath.Join(seed, "update.pub"), pub)
 	if err := os.WriteFile(filepath.Join(seed, "flags"), []byte("--update-key=/data/update.pub\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +343,7 @@ func main() {
 
 	tampered := slices.Clone(goodBin)
 	tampered[len(tampered)/2] ^= 0xff
-	if code := v.upload(t, token, tampered, sign(t, key, goodBin)); code < 400 || code >= 500 {
+	if code := v.upload(t, token, tampered, slotstest.Sign(t, key, goodBin)); code < 400 || code >= 500 {
 		t.Fatalf("tampered update: %d, want a 4xx refusal", code)
 	}
 	var st updateState
@@ -358,7 +352,7 @@ func main() {
 	}
 
 	start := time.Now()
-	if code := v.upload(t, token, goodBin, sign(t, key, goodBin)); code != 202 {
+	if code := v.upload(t, token, goodBin, slotstest.Sign(t, key, goodBin)); code != 202 {
 		t.Fatalf("good update: %d", code)
 	}
 	st = v.waitUpdate(t, token, "the good update committed", func(s updateState) bool {
@@ -368,7 +362,7 @@ func main() {
 	kept := st.Active
 
 	start = time.Now()
-	if code := v.upload(t, token, badBin, sign(t, key, badBin)); code != 202 {
+	if code := v.upload(t, token, badBin, slotstest.Sign(t, key, badBin)); code != 202 {
 		t.Fatalf("bad update: %d", code)
 	}
 	st = v.waitUpdate(t, token, "the bad update rolled back", func(s updateState) bool {
@@ -389,16 +383,6 @@ func build(t *testing.T, out, pkg, ldflags string) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
-}
-
-// sign makes the minisign signature of file, as `minisign -S` does.
-func sign(t *testing.T, key minisign.PrivateKey, file []byte) []byte {
-	t.Helper()
-	r := minisign.NewReader(bytes.NewReader(file))
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		t.Fatal(err)
-	}
-	return r.SignWithComments(key, "edgeward update", "signed in the image test")
 }
 
 // upload posts an update with its signature in X-Signature.

@@ -3,9 +3,7 @@ package slots
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 )
 
 // clock is a settable Now.
@@ -93,17 +92,10 @@ func TestStart(t *testing.T) {
 // TestInstall checks the refusals and a good upload of a shell script
 // that answers "version".
 func TestInstall(t *testing.T) {
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, other, _ := minisign.GenerateKey(rand.Reader)
+	pub, priv := slotstest.Key(t)
+	_, other := slotstest.Key(t)
 	file := []byte("#!/bin/sh\necho edgeward v9\n")
-	sig := func(k minisign.PrivateKey, b []byte) []byte {
-		r := minisign.NewReader(bytes.NewReader(b))
-		_, _ = io.Copy(io.Discard, r)
-		return r.Sign(k)
-	}
+	sig := func(k minisign.PrivateKey, b []byte) []byte { return slotstest.Sign(t, k, b) }
 	good := sig(priv, file)
 	tests := []struct {
 		name      string

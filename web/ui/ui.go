@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeward/edgeward/firmware/slots"
+
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -99,7 +101,7 @@ type Deps struct {
 	// Updates are the signed A/B update slots (nil: updates are off);
 	// Slot is the slot this process runs from and Restart ends it after
 	// an update is installed, so its launcher starts the new version.
-	Updates Updates
+	Updates *slots.Slots
 	Slot    string
 	Restart func()
 	// OnAuthFailure is told the source address of every refused login.

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,13 +19,6 @@ import (
 // the form's CSRF token rides in the query: reading it from the body
 // would mean reading the whole binary into memory first.
 const UpdatePath = "/settings/update"
-
-// Updates is what the update page needs of the A/B slots (*slots.Slots).
-type Updates interface {
-	Install(ctx context.Context, body io.Reader, sig []byte, wantSHA string) (slots.Installed, error)
-	State() (slots.State, error)
-	HasKey() bool
-}
 
 func (u *ui) updateRoutes(app *fiber.App) {
 	app.Get(UpdatePath, u.authed(u.updatePage)...)

@@ -2,17 +2,15 @@ package update
 
 import (
 	"bytes"
-	"crypto/rand"
-	"io"
 	"log/slog"
 	"mime/multipart"
 	"testing"
 
-	"aead.dev/minisign"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/edgeward/edgeward/core/auth"
 	"github.com/edgeward/edgeward/firmware/slots"
+	"github.com/edgeward/edgeward/firmware/slots/slotstest"
 	"github.com/edgeward/edgeward/web/internal/httpx"
 	"github.com/edgeward/edgeward/web/internal/webtest"
 )
@@ -36,10 +34,7 @@ func form(t *testing.T, parts ...[2][]byte) (string, string) {
 // multipart order, a good multipart upload and the state it leaves.
 func TestUpload(t *testing.T) {
 	c := webtest.NewCore(t, webtest.Options{})
-	pub, priv, err := minisign.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub, priv := slotstest.Key(t)
 	sl, err := slots.New(slots.Config{Dir: t.TempDir(), Key: &pub})
 	if err != nil {
 		t.Fatal(err)
@@ -52,9 +47,7 @@ func TestUpload(t *testing.T) {
 	viewer := webtest.Authz(c.Token(t, "viewer", auth.RoleViewer))
 
 	file := []byte("#!/bin/sh\necho edgeward v2\n")
-	r := minisign.NewReader(bytes.NewReader(file))
-	_, _ = io.Copy(io.Discard, r)
-	sig := r.Sign(priv)
+	sig := slotstest.Sign(t, priv, file)
 
 	if got := webtest.Do(t, app, "GET", "/api/system/update", viewer, nil, nil); got.Status != 403 {
 		t.Errorf("viewer GET: %d %s", got.Status, got.Body)

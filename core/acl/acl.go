@@ -128,7 +128,10 @@ type Service struct {
 	enfMu sync.Mutex
 	enf   Enforcement
 
-	cuts sync.WaitGroup // cutLater's work in flight
+	// cuts is cutLater's work in flight, which Run waits for before it
+	// returns (and serve closes the kernel handles); cutSlots bounds it.
+	cuts     sync.WaitGroup
+	cutSlots chan struct{}
 }
 
 type state struct {
@@ -162,7 +165,8 @@ type Enforcement struct {
 // ACL then records everything and reports enforcement as unavailable.
 func New(ctx context.Context, kv core.KV, fw Firewall, journal *events.Journal, cfg Config) (*Service, error) {
 	cfg.defaults()
-	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, auth: newAuthFailures()}
+	s := &Service{kv: kv, fw: fw, journal: journal, cfg: cfg, auth: newAuthFailures(),
+		cutSlots: make(chan struct{}, maxCuts)}
 	s.st = state{bans: map[Target]*Entry{}, rangeBans: map[Target]*Entry{}, trusts: map[netip.Prefix]*Entry{}, greys: map[netip.Addr]Entry{},
 		offences: map[netip.Addr]offence{}, peerBans: map[string]Entry{}, peerTrusts: map[string]Entry{}}
 	if err := s.load(ctx); err != nil {

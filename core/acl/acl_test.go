@@ -487,3 +487,29 @@ func TestBannedWithManyEntries(t *testing.T) {
 		t.Error("the probes do not cover a trusted, a banned and a free address")
 	}
 }
+
+// TestRunWaitsForCuts ends Run while the cut that followed a ban's answer
+// still runs: Run returns only after it, so serve never closes the kernel
+// handles under a cut.
+func TestRunWaitsForCuts(t *testing.T) {
+	f := newFixture(t)
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	f.fw.mu.Lock()
+	f.fw.hold, f.fw.started = release, started
+	f.fw.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { f.svc.Run(ctx); close(ran) }()
+	if err := f.svc.SetPoint(context.Background(), ap("203.0.113.9:9732"), Ban, "tok", Guard{}); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	select {
+	case <-ran:
+		t.Fatal("Run returned while a cut was still running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-ran
+}

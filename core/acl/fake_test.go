@@ -21,6 +21,9 @@ type fakeFirewall struct {
 	drift    string
 	cut      []netip.Prefix
 	err      error
+	// When hold is set, Cut says so on started and then waits for hold
+	// to close: a cut still running.
+	hold, started chan struct{}
 }
 
 func newFake() *fakeFirewall {
@@ -85,8 +88,13 @@ func (f *fakeFirewall) Check(context.Context) (Health, error) {
 
 func (f *fakeFirewall) Cut(_ context.Context, p netip.Prefix) (int, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.cut = append(f.cut, p)
+	hold, started := f.hold, f.started
+	f.mu.Unlock()
+	if hold != nil {
+		started <- struct{}{}
+		<-hold
+	}
 	return 1, nil
 }
 

@@ -137,24 +137,43 @@ func (s *Service) change(ctx context.Context, steps []change) error {
 // on its way: the ban is stored and enforced already, and finding a
 // source's flows walks the whole conntrack table (5 ms with 262,144
 // buckets), which would more than double a ban's latency.
+// When maxCuts are already running, the cut runs before the answer: a
+// flood of bans is slowed down rather than piling up walks of the table.
 func (s *Service) cutLater(ctx context.Context, cut []netip.Prefix) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cutTimeout)
+	select {
+	case s.cutSlots <- struct{}{}:
+	default:
+		defer cancel()
+		s.cut(ctx, cut)
+		return
+	}
 	s.cuts.Add(1)
 	go func() {
 		defer s.cuts.Done()
+		defer func() { <-s.cutSlots }()
 		defer cancel()
-		for _, p := range cut {
-			if n, err := s.fw.Cut(ctx, p); err != nil {
-				s.cfg.Log.Warn("cut connections of banned source", "prefix", p, "err", err)
-			} else if n > 0 {
-				s.publish(events.ConnectionsCut, p.String(), fmt.Sprintf("%d connections of %s ended", n, p), nil)
-			}
-		}
+		s.cut(ctx, cut)
 	}()
 }
 
-// cutTimeout bounds the cuts of one change.
-const cutTimeout = 30 * time.Second
+// cut ends the tracked connections of each prefix.
+func (s *Service) cut(ctx context.Context, cut []netip.Prefix) {
+	for _, p := range cut {
+		if n, err := s.fw.Cut(ctx, p); err != nil {
+			s.cfg.Log.Warn("cut connections of banned source", "prefix", p, "err", err)
+		} else if n > 0 {
+			s.publish(events.ConnectionsCut, p.String(), fmt.Sprintf("%d connections of %s ended", n, p), nil)
+		}
+	}
+}
+
+// cutTimeout bounds the cuts of one change; maxCuts bounds the changes
+// whose cuts run after their answer at once.
+const (
+	cutTimeout = 30 * time.Second
+	maxCuts    = 4
+)
 
 func (c change) store(tx core.Tx) error {
 	put := func(key string, e Entry) error {

@@ -13,6 +13,9 @@ import (
 // rest, so that expired entries do not stay in memory (and in every
 // count) until a restart. It returns once ctx is done and its work ended.
 func (s *Service) Run(ctx context.Context) {
+	// Cuts that follow their answers end before Run does, so they never
+	// use the kernel handles after serve closes them.
+	defer s.cuts.Wait()
 	if err := s.Install(ctx); err != nil {
 		s.cfg.Log.Error("install firewall table", "err", err)
 	}

@@ -273,7 +273,7 @@ func (s *Service) Resolve(from netip.Addr, label string) (netip.Addr, bool) {
 	if fid == tid {
 		return t.IP, true
 	}
-	if _, ok := s.st.accessibleSet(s.st.peers[fid])[tid]; !ok {
+	if !s.st.reaches(s.st.peers[fid], tid) {
 		return netip.Addr{}, false
 	}
 	return t.IP, true

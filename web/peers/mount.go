@@ -87,6 +87,8 @@ type Deps struct {
 type handler struct {
 	d    Deps
 	list atomic.Pointer[listCache]
+	// listSize is the length of the last unfiltered list.
+	listSize atomic.Int64
 }
 
 // Mount adds the dialect's routes to r, which must already check tokens

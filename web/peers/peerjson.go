@@ -54,9 +54,29 @@ func appendPeerLive(b []byte, st *overlay.Status) []byte {
 	return appendJSONTime(b, st.LastSeen)
 }
 
-// appendPeerTail writes the stored fields after the live ones.
+// appendPeerTail writes the stored fields after the live ones: constant
+// text between three parts that vary, which the list cache keeps without
+// the constants (about half of each peer's JSON).
 func appendPeerTail(b []byte, p *overlay.PeerInfo, batch bool) []byte {
-	b = append(b, `,"os":"","kernel_version":"","geoname_id":0,"version":"","groups":[`...)
+	b = append(b, tailFixed[0]...)
+	b = appendPeerMiddle(b, p)
+	b = append(b, tailFixed[1]...)
+	b = strconv.AppendBool(b, p.Ephemeral)
+	b = append(b, tailFixed[2]...)
+	return appendPeerEnd(b, p, batch)
+}
+
+// tailFixed is the constant text of appendPeerTail, in order.
+var tailFixed = [3]string{
+	`,"os":"","kernel_version":"","geoname_id":0,"version":"","groups":[`,
+	`,"country_code":"","city_name":"","serial_number":"","extra_dns_labels":[],"ephemeral":`,
+	`,"local_flags":{"rosenpass_enabled":false,"rosenpass_permissive":false,"server_ssh_allowed":false,` +
+		`"disable_client_routes":false,"disable_server_routes":false,"disable_dns":false,"disable_firewall":false,` +
+		`"block_lan_access":false,"block_inbound":false,"lazy_connection_enabled":false}`,
+}
+
+// appendPeerMiddle writes the groups up to approval.
+func appendPeerMiddle(b []byte, p *overlay.PeerInfo) []byte {
 	for i, g := range p.Groups {
 		if i > 0 {
 			b = append(b, ',')
@@ -92,11 +112,11 @@ func appendPeerTail(b []byte, p *overlay.PeerInfo, batch bool) []byte {
 	if p.ApprovalRequired {
 		b = append(b, `,"disapproval_reason":"waiting for an admin to approve the peer"`...)
 	}
-	b = append(b, `,"country_code":"","city_name":"","serial_number":"","extra_dns_labels":[],"ephemeral":`...)
-	b = strconv.AppendBool(b, p.Ephemeral)
-	b = append(b, `,"local_flags":{"rosenpass_enabled":false,"rosenpass_permissive":false,"server_ssh_allowed":false,`+
-		`"disable_client_routes":false,"disable_server_routes":false,"disable_dns":false,"disable_firewall":false,`+
-		`"block_lan_access":false,"block_inbound":false,"lazy_connection_enabled":false}`...)
+	return b
+}
+
+// appendPeerEnd writes what follows local_flags.
+func appendPeerEnd(b []byte, p *overlay.PeerInfo, batch bool) []byte {
 	if batch {
 		b = append(b, `,"accessible_peers_count":`...)
 		b = strconv.AppendInt(b, int64(p.AccessibleCount), 10)
@@ -156,10 +176,38 @@ type listCache struct {
 	rows []atomic.Pointer[cachedRow]
 }
 
-// cachedRow is a peer's head and tail, cut at cut.
+// cachedRow is a peer's stored fields without tailFixed, in the exact
+// size: head | middle | ephemeral | end, cut at cut.
 type cachedRow struct {
 	json []byte
-	cut  int
+	cut  [3]uint32
+}
+
+// rowFor builds p's cached row; scratch is reused between rows.
+func rowFor(scratch []byte, p *overlay.PeerInfo) (*cachedRow, []byte) {
+	var r cachedRow
+	b := appendPeerHead(scratch[:0], p)
+	r.cut[0] = uint32(len(b))
+	b = appendPeerMiddle(b, p)
+	r.cut[1] = uint32(len(b))
+	b = strconv.AppendBool(b, p.Ephemeral)
+	r.cut[2] = uint32(len(b))
+	b = appendPeerEnd(b, p, true)
+	r.json = bytes.Clone(b)
+	return &r, b
+}
+
+// appendRow writes a cached row around the live fields as appendPeerJSON
+// does.
+func appendRow(b []byte, r *cachedRow, live *overlay.Status) []byte {
+	b = append(b, r.json[:r.cut[0]]...)
+	b = appendPeerLive(b, live)
+	b = append(b, tailFixed[0]...)
+	b = append(b, r.json[r.cut[0]:r.cut[1]]...)
+	b = append(b, tailFixed[1]...)
+	b = append(b, r.json[r.cut[1]:r.cut[2]]...)
+	b = append(b, tailFixed[2]...)
+	return append(b, r.json[r.cut[2]:]...)
 }
 
 // rowsFor returns the cache of r's generation, replacing an older one.
@@ -184,11 +232,19 @@ func (h *handler) writePeerList(c *fiber.Ctx, f overlay.Filter) {
 	c.Status(fiber.StatusOK)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	// Append straight into the pooled body buffer (SwapBody hands over its
-	// array), so the 11 MB are written once and not copied again.
+	// array), so the 11 MB are written once and not copied again. It is
+	// sized for the last unfiltered list at once: growing it by doubling left about
+	// 20 MB of garbage per list.
 	res := c.Response()
-	b := append(res.SwapBody(nil)[:0], '[')
+	b := res.SwapBody(nil)[:0]
+	all := f == (overlay.Filter{})
+	if want := int(h.listSize.Load()); all && cap(b) < want {
+		b = make([]byte, 0, want+want/16)
+	}
+	b = append(b, '[')
 	first := true
 	var cache *listCache
+	var scratch []byte
 	h.d.Peers.EachPeer(f, func(r *overlay.PeerRow) {
 		if !first {
 			b = append(b, ',')
@@ -199,15 +255,14 @@ func (h *handler) writePeerList(c *fiber.Ctx, f overlay.Filter) {
 		}
 		row := cache.rows[r.Index].Load()
 		if row == nil {
-			in := r.Info()
-			js := appendPeerHead(nil, in)
-			cut := len(js)
-			row = &cachedRow{json: appendPeerTail(js, in, true), cut: cut}
+			row, scratch = rowFor(scratch, r.Info())
 			cache.rows[r.Index].Store(row)
 		}
-		b = append(b, row.json[:row.cut]...)
-		b = appendPeerLive(b, &r.Status)
-		b = append(b, row.json[row.cut:]...)
+		b = appendRow(b, row, &r.Status)
 	})
-	res.SwapBody(append(b, ']'))
+	b = append(b, ']')
+	if all {
+		h.listSize.Store(int64(len(b)))
+	}
+	res.SwapBody(b)
 }

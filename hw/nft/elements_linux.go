@@ -94,26 +94,37 @@ func (g *groups) without(names ...string) *groups {
 	return out
 }
 
-// each calls fn with the group's kernel elements, at most chunkSize at a
-// time, keys only when keysOnly (a delete names the key only). The slice
-// passed to fn is reused: the library copies it into a message at once.
-func (gr *group) each(keysOnly bool, fn func([]nftables.SetElement) error) error {
-	n := min(len(gr.idx), chunkSize)
-	buf := make([]nftables.SetElement, 0, n)
-	keys := make([]byte, 0, n*maxKeyLen) // never grows: no key moves
+// encode calls fn with the group's elements encoded as element message
+// bodies (see elemWriter), at most chunkSize to a message, keys only when
+// keysOnly (a delete names the key only).
+func (gr *group) encode(keysOnly bool, fn func(data []byte, n int) error) error {
+	var key elemKey
 	for _, part := range chunked(gr.idx, chunkSize) {
-		buf, keys = buf[:0], keys[:0]
+		w := newElemWriter(gr.set, len(part))
 		for _, i := range part {
 			e := gr.src[i]
-			start := len(keys)
-			keys = appendKey(keys, e)
-			el := nftables.SetElement{Key: keys[start:len(keys):len(keys)]}
+			var t time.Duration
 			if !keysOnly {
-				el.Timeout = timeout(e)
+				t = timeout(e)
 			}
-			buf = append(buf, el)
+			w.add(appendKey(key[:0], e), t, false)
 		}
-		if err := fn(buf); err != nil {
+		if err := fn(w.bytes(), len(part)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeSet encodes elements the layout built for an interval set (no
+// timeouts), at most chunkSize to a message.
+func encodeSet(s *nftables.Set, es []nftables.SetElement, fn func(data []byte, n int) error) error {
+	for _, part := range chunked(es, chunkSize) {
+		w := newElemWriter(s, len(part))
+		for _, e := range part {
+			w.add(e.Key, e.Timeout, e.IntervalEnd)
+		}
+		if err := fn(w.bytes(), len(part)); err != nil {
 			return err
 		}
 	}

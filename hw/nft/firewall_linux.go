@@ -50,13 +50,13 @@ type Firewall struct {
 	conn    *nftables.Conn    // queries; its socket sends our batches
 	q       *nftables.Conn    // records what the library encodes (see batch_linux.go)
 	pending []netlink.Message // the transaction being built
-	sock    *netlink.Conn // conn's socket, caught when dialled, for deadlines and buffers
-	sendBuf int           // sock's send buffer as last set
-	gen     *netlink.Conn // a second socket for NFT_MSG_GETGEN
-	lay     *layout       // nil until the first Install
-	pol     *overlay      // the last installed overlay policy, current members; nil: none
-	genID   uint32        // the generation after our last write or Check
-	drift   string        // a change noticed while writing, for the next Check
+	sock    *netlink.Conn     // conn's socket, caught when dialled, for deadlines and buffers
+	sendBuf int               // sock's send buffer as last set
+	gen     *netlink.Conn     // a second socket for NFT_MSG_GETGEN
+	lay     *layout           // nil until the first Install
+	pol     *overlay          // the last installed overlay policy, current members; nil: none
+	genID   uint32            // the generation after our last write or Check
+	drift   string            // a change noticed while writing, for the next Check
 	closed  bool
 }
 

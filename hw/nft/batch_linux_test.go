@@ -66,6 +66,7 @@ func TestElemWriterMatchesLibrary(t *testing.T) {
 		{"ipv6 ranges", setTrust6, intervalElements([]addrRange{
 			{From: a("2001:db8::"), To: a("2001:db8::ffff")}, {From: a("ffff::"), To: a("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}})},
 		{"greylist, set timeout", setGrey4, []nftables.SetElement{{Key: key("203.0.113.5"), Timeout: 90 * time.Second}}},
+		{"timeout on a set without timeouts", setBanNet4, []nftables.SetElement{{Key: key("192.0.2.9"), Timeout: time.Hour}}},
 		{"one element", setNoGrey4, []nftables.SetElement{{Key: key("10.0.0.1")}}},
 	}
 	for _, tt := range tests {

@@ -108,7 +108,7 @@ func (f *Firewall) applyPlan(ctx context.Context, p *deltaPlan) error {
 	return nil
 }
 
-// send queues p on f.conn and commits it, in several transactions when it
+// send queues p and commits it, in several transactions when it
 // holds more than maxTxElements elements. Callers hold mu.
 func (f *Firewall) send(ctx context.Context, p *deltaPlan) error {
 	tx := &txWriter{f: f, ctx: ctx}
@@ -118,9 +118,10 @@ func (f *Firewall) send(ctx context.Context, p *deltaPlan) error {
 	for _, name := range netSets {
 		if p.nets != nil {
 			tx.flushSet(f.lay.sets[name])
-			for _, part := range chunked(p.nets[name], chunkSize) {
-				tx.queue(f.lay.sets[name], part, opAdd)
-			}
+			_ = encodeSet(f.lay.sets[name], p.nets[name], func(data []byte, n int) error {
+				tx.queue(data, n, opAdd)
+				return tx.err
+			})
 		}
 	}
 	for _, g := range p.fresh.order {
@@ -165,33 +166,35 @@ type txWriter struct {
 
 // group queues g's elements chunk by chunk.
 func (t *txWriter) group(g *group, op elemOp) {
-	_ = g.each(op == opRemove, func(part []nftables.SetElement) error {
-		t.queue(g.set, part, op)
+	_ = g.encode(op == opRemove, func(data []byte, n int) error {
+		t.queue(data, n, op)
 		return t.err
 	})
 }
 
-// queue queues one chunk (at most chunkSize elements).
-func (t *txWriter) queue(s *nftables.Set, part []nftables.SetElement, op elemOp) {
+// queue queues one chunk of n elements (at most chunkSize), encoded by
+// elemWriter. The messages of an op share the one body.
+func (t *txWriter) queue(data []byte, n int, op elemOp) {
 	if t.err != nil {
 		return
 	}
-	c := t.f.conn
+	f := t.f
 	switch op {
 	case opAdd:
-		t.err = c.SetAddElements(s, part)
+		t.err = f.queueElems(unix.NFT_MSG_NEWSETELEM, data)
 	case opRemove:
-		t.err = errors.Join(c.SetAddElements(s, part), c.SetDeleteElements(s, part))
+		t.err = errors.Join(f.queueElems(unix.NFT_MSG_NEWSETELEM, data), f.queueElems(unix.NFT_MSG_DELSETELEM, data))
 	case opRefresh:
-		t.err = errors.Join(c.SetAddElements(s, part), c.SetDeleteElements(s, part), c.SetAddElements(s, part))
+		t.err = errors.Join(f.queueElems(unix.NFT_MSG_NEWSETELEM, data), f.queueElems(unix.NFT_MSG_DELSETELEM, data),
+			f.queueElems(unix.NFT_MSG_NEWSETELEM, data))
 	}
 	t.queued = true
-	t.n += len(part)
+	t.n += n
 	switch op {
 	case opRemove:
-		t.n += len(part)
+		t.n += n
 	case opRefresh:
-		t.n += 2 * len(part)
+		t.n += 2 * n
 	}
 	if t.err == nil && t.n >= maxTxElements {
 		t.err = t.commit()
@@ -200,7 +203,7 @@ func (t *txWriter) queue(s *nftables.Set, part []nftables.SetElement, op elemOp)
 
 func (t *txWriter) flushSet(s *nftables.Set) {
 	if t.err == nil {
-		t.f.conn.FlushSet(s)
+		t.f.q.FlushSet(s)
 		t.queued = true
 	}
 }

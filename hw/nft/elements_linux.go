@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -24,16 +25,19 @@ const chunkSize = 1024
 // group is the elements of one set within a batch, in order, without
 // duplicates: the kernel refuses a second delete of the same key in one
 // transaction, and a second add is wasted work. It holds positions in
-// the caller's slice, not kernel elements: those are built one chunk at a
-// time (see each), so that a million elements never exist twice in memory.
+// the caller's slice, not kernel elements: those are encoded one chunk at
+// a time (see encode).
 type group struct {
-	set   *nftables.Set
-	src   []acl.Element
-	idx   []int32           // positions in src
-	index map[elemKey]int32 // key → position in idx
+	set *nftables.Set
+	src []acl.Element
+	idx []int32 // positions in src
+	// key → position in idx. IPv4 keys (with a port or not) fit a
+	// uint64, which hashes several times faster than a 20-byte array.
+	index4 map[uint64]int32
+	index6 map[elemKey]int32
 }
 
-// elemKey is a set element key as a map key: the longest, IPv6 address
+// elemKey is an IPv6 set element key as a map key: the longest, address
 // and port, is 20 bytes. An array avoids one allocation per element.
 type elemKey [maxKeyLen]byte
 
@@ -47,22 +51,40 @@ type groups struct {
 
 func newGroups() *groups { return &groups{by: map[string]*group{}} }
 
-// add records src[i] for set s, sizing a new group for hint elements; a
-// later element with the same key replaces an earlier one.
-func (g *groups) add(s *nftables.Set, src []acl.Element, i, hint int) {
-	gr := g.by[s.Name]
-	if gr == nil {
-		gr = &group{set: s, src: src, idx: make([]int32, 0, hint), index: make(map[elemKey]int32, hint)}
-		g.by[s.Name] = gr
-		g.order = append(g.order, gr)
+// newGroup adds an empty group for set s, sized for hint elements.
+func (g *groups) newGroup(s *nftables.Set, src []acl.Element, hint int) *group {
+	gr := &group{set: s, src: src, idx: make([]int32, 0, hint)}
+	if s.KeyType.Bytes <= 8 {
+		gr.index4 = make(map[uint64]int32, hint)
+	} else {
+		gr.index6 = make(map[elemKey]int32, hint)
 	}
+	g.by[s.Name] = gr
+	g.order = append(g.order, gr)
+	return gr
+}
+
+// add records src[i]; a later element with the same key replaces an
+// earlier one.
+func (gr *group) add(i int) {
 	var k elemKey
-	appendKey(k[:0], src[i])
-	if at, ok := gr.index[k]; ok {
+	key := appendKey(k[:0], gr.src[i])
+	var at int32
+	var ok bool
+	if gr.index4 != nil {
+		var k4 [8]byte
+		copy(k4[:], key)
+		k64 := binary.NativeEndian.Uint64(k4[:])
+		if at, ok = gr.index4[k64]; !ok {
+			gr.index4[k64] = int32(len(gr.idx))
+		}
+	} else if at, ok = gr.index6[k]; !ok {
+		gr.index6[k] = int32(len(gr.idx))
+	}
+	if ok {
 		gr.idx[at] = int32(i)
 		return
 	}
-	gr.index[k] = int32(len(gr.idx))
 	gr.idx = append(gr.idx, int32(i))
 }
 
@@ -94,26 +116,37 @@ func (g *groups) without(names ...string) *groups {
 	return out
 }
 
-// each calls fn with the group's kernel elements, at most chunkSize at a
-// time, keys only when keysOnly (a delete names the key only). The slice
-// passed to fn is reused: the library copies it into a message at once.
-func (gr *group) each(keysOnly bool, fn func([]nftables.SetElement) error) error {
-	n := min(len(gr.idx), chunkSize)
-	buf := make([]nftables.SetElement, 0, n)
-	keys := make([]byte, 0, n*maxKeyLen) // never grows: no key moves
+// encode calls fn with the group's elements encoded as element message
+// bodies (see elemWriter), at most chunkSize to a message, keys only when
+// keysOnly (a delete names the key only).
+func (gr *group) encode(keysOnly bool, fn func(data []byte, n int) error) error {
+	var key elemKey
 	for _, part := range chunked(gr.idx, chunkSize) {
-		buf, keys = buf[:0], keys[:0]
+		w := newElemWriter(gr.set, len(part))
 		for _, i := range part {
 			e := gr.src[i]
-			start := len(keys)
-			keys = appendKey(keys, e)
-			el := nftables.SetElement{Key: keys[start:len(keys):len(keys)]}
+			var t time.Duration
 			if !keysOnly {
-				el.Timeout = timeout(e)
+				t = timeout(e)
 			}
-			buf = append(buf, el)
+			w.add(appendKey(key[:0], e), t, false)
 		}
-		if err := fn(buf); err != nil {
+		if err := fn(w.bytes(), len(part)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeSet encodes elements the layout built for an interval set (no
+// timeouts), at most chunkSize to a message.
+func encodeSet(s *nftables.Set, es []nftables.SetElement, fn func(data []byte, n int) error) error {
+	for _, part := range chunked(es, chunkSize) {
+		w := newElemWriter(s, len(part))
+		for _, e := range part {
+			w.add(e.Key, e.Timeout, e.IntervalEnd)
+		}
+		if err := fn(w.bytes(), len(part)); err != nil {
 			return err
 		}
 	}
@@ -130,14 +163,13 @@ func (l *layout) setFor(e acl.Element) (*nftables.Set, error) {
 	if e.Timeout < 0 {
 		return nil, fmt.Errorf("element %s timeout %s: %w", a, e.Timeout, core.ErrInvalid)
 	}
-	v6 := a.Is6()
+	v6 := 0
+	if a.Is6() {
+		v6 = 1
+	}
 	switch e.Kind {
-	case acl.KindBan:
-		return l.sets[pick(v6, setBan4, setBan6)], nil
-	case acl.KindBanPort:
-		return l.sets[pick(v6, setBanPort4, setBanPort6)], nil
-	case acl.KindGrey:
-		return l.sets[pick(v6, setGrey4, setGrey6)], nil
+	case acl.KindBan, acl.KindBanPort, acl.KindGrey:
+		return l.elemSets[e.Kind][v6], nil
 	}
 	return nil, fmt.Errorf("element %s kind %d: %w", a, e.Kind, core.ErrInvalid)
 }
@@ -175,18 +207,29 @@ func addrKey(a netip.Addr) []byte {
 // elementGroups validates es and groups them by set. A first pass counts
 // the elements per set, so that each group is allocated once.
 func (l *layout) elementGroups(es []acl.Element) (*groups, error) {
-	counts := map[*nftables.Set]int{}
-	for _, e := range es {
+	var sets []*nftables.Set // at most six
+	var counts []int
+	which := make([]uint8, len(es)) // es[i] goes to sets[which[i]]
+	for i, e := range es {
 		s, err := l.setFor(e)
 		if err != nil {
 			return nil, err
 		}
-		counts[s]++
+		j := slices.Index(sets, s)
+		if j < 0 {
+			j = len(sets)
+			sets, counts = append(sets, s), append(counts, 0)
+		}
+		counts[j]++
+		which[i] = uint8(j)
 	}
 	g := newGroups()
-	for i, e := range es {
-		s, _ := l.setFor(e)
-		g.add(s, es, i, counts[s])
+	grs := make([]*group, len(sets))
+	for j, s := range sets {
+		grs[j] = g.newGroup(s, es, counts[j])
+	}
+	for i, j := range which {
+		grs[j].add(i)
 	}
 	return g, nil
 }

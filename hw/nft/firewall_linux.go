@@ -47,14 +47,16 @@ type Firewall struct {
 	dial nltest.Func // a fake kernel in unit tests; nil for the real one
 
 	mu      sync.Mutex
-	conn    *nftables.Conn
-	sock    *netlink.Conn // conn's socket, caught when dialled, for deadlines and buffers
-	sendBuf int           // sock's send buffer as last set
-	gen     *netlink.Conn // a second socket for NFT_MSG_GETGEN
-	lay     *layout       // nil until the first Install
-	pol     *overlay      // the last installed overlay policy, current members; nil: none
-	genID   uint32        // the generation after our last write or Check
-	drift   string        // a change noticed while writing, for the next Check
+	conn    *nftables.Conn    // queries; its socket sends our batches
+	q       *nftables.Conn    // records what the library encodes (see batch_linux.go)
+	pending []netlink.Message // the transaction being built
+	sock    *netlink.Conn     // conn's socket, caught when dialled, for deadlines and buffers
+	sendBuf int               // sock's send buffer as last set
+	gen     *netlink.Conn     // a second socket for NFT_MSG_GETGEN
+	lay     *layout           // nil until the first Install
+	pol     *overlay          // the last installed overlay policy, current members; nil: none
+	genID   uint32            // the generation after our last write or Check
+	drift   string            // a change noticed while writing, for the next Check
 	closed  bool
 }
 
@@ -73,6 +75,7 @@ func newFirewall(opts Options, dial nltest.Func) (*Firewall, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	f := &Firewall{log: log.With("component", "hw/nft"), nsFD: opts.NetNS, dial: dial}
+	f.newRecorder()
 	if err := f.connect(); err != nil {
 		return nil, fmt.Errorf("open nftables socket: %w", mapErr(err))
 	}
@@ -154,6 +157,7 @@ func (f *Firewall) growSend(n int) {
 // reconnect replaces the connection after a failed exchange, whose
 // unread replies would otherwise answer the next request.
 func (f *Firewall) reconnect() {
+	f.discard()
 	if f.conn != nil {
 		_ = f.conn.CloseLasting()
 	}
@@ -198,7 +202,7 @@ func (f *Firewall) commit(ctx context.Context, size int, reinstall bool) error {
 	}
 	f.growSend(size)
 	deadline(ctx, f.sock)
-	if err := f.conn.Flush(); err != nil {
+	if err := f.flush(); err != nil {
 		f.reconnect()
 		return err
 	}

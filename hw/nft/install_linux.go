@@ -8,6 +8,7 @@ import (
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
 )
 
 // netSets fixes the order in which interval sets are written.
@@ -68,7 +69,7 @@ func (f *Firewall) Install(ctx context.Context, rs acl.Ruleset) error {
 	}
 	err = f.queueInstall(p)
 	if err == nil {
-		err = f.pol.queue(f.conn) // the overlay policy shares the table: carried over
+		err = f.pol.queue(f.q) // the overlay policy shares the table: carried over
 	}
 	if err != nil {
 		f.reconnect()
@@ -127,9 +128,9 @@ func planInstall(rs acl.Ruleset) (*installPlan, error) {
 	return p, nil
 }
 
-// queueInstall queues the whole table on f.conn. Callers hold mu.
+// queueInstall queues the whole table. Callers hold mu.
 func (f *Firewall) queueInstall(p *installPlan) error {
-	c, l := f.conn, p.lay
+	c, l := f.q, p.lay
 	c.AddTable(l.table)
 	c.DelTable(l.table)
 	c.AddTable(l.table)
@@ -150,16 +151,14 @@ func (f *Firewall) queueInstall(p *installPlan) error {
 	for _, r := range l.rules {
 		c.AddRule(r)
 	}
+	add := func(data []byte, _ int) error { return f.queueElems(unix.NFT_MSG_NEWSETELEM, data) }
 	for _, name := range installSets {
-		for _, part := range chunked(p.nets[name], chunkSize) {
-			if err := c.SetAddElements(l.sets[name], part); err != nil {
-				return fmt.Errorf("queue elements of set %s: %w", name, err)
-			}
+		if err := encodeSet(l.sets[name], p.nets[name], add); err != nil {
+			return fmt.Errorf("queue elements of set %s: %w", name, err)
 		}
 	}
 	for _, g := range p.elems.order {
-		err := g.each(false, func(part []nftables.SetElement) error { return c.SetAddElements(g.set, part) })
-		if err != nil {
+		if err := g.encode(false, add); err != nil {
 			return fmt.Errorf("queue elements of set %s: %w", g.set.Name, err)
 		}
 	}

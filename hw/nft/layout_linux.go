@@ -1,6 +1,7 @@
 package nft
 
 import (
+	"github.com/edgeward/edgeward/core/acl"
 	"time"
 
 	"github.com/google/nftables"
@@ -86,9 +87,12 @@ type layout struct {
 	chain *nftables.Chain
 	meter *nftables.Chain // nil without metering
 	sets  map[string]*nftables.Set
-	order []*nftables.Set // named sets in creation order
-	anons []anonSet
-	rules []*nftables.Rule // of both chains
+	// elemSets are the sets of each element kind, IPv4 then IPv6: found
+	// here, not by name, for every element of a bulk change.
+	elemSets [acl.KindGrey + 1][2]*nftables.Set
+	order    []*nftables.Set // named sets in creation order
+	anons    []anonSet
+	rules    []*nftables.Rule // of both chains
 }
 
 // settings are the Ruleset fields the layout depends on, defaults applied.
@@ -116,6 +120,10 @@ func newLayout(s settings) *layout {
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRef(meterPriority), Policy: &policy}
 	}
 	l.addSets(s)
+	for k, names := range map[acl.Kind][2]string{acl.KindBan: {setBan4, setBan6},
+		acl.KindBanPort: {setBanPort4, setBanPort6}, acl.KindGrey: {setGrey4, setGrey6}} {
+		l.elemSets[k] = [2]*nftables.Set{l.sets[names[0]], l.sets[names[1]]}
+	}
 	l.addRules(s)
 	return l
 }

@@ -119,16 +119,16 @@ func (f *Firewall) InstallPolicy(ctx context.Context, p tunnel.Policy) error {
 	}
 	t := &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
 	if !exists {
-		f.conn.AddTable(t)
+		f.q.AddTable(t)
 	}
 	// Chains first: their rules hold the sets.
 	for _, name := range chains {
-		f.conn.DelChain(&nftables.Chain{Name: name, Table: t})
+		f.q.DelChain(&nftables.Chain{Name: name, Table: t})
 	}
 	for _, name := range sets {
-		f.conn.DelSet(&nftables.Set{Name: name, Table: t})
+		f.q.DelSet(&nftables.Set{Name: name, Table: t})
 	}
-	if err := o.queue(f.conn); err != nil {
+	if err := o.queue(f.q); err != nil {
 		f.reconnect()
 		return fmt.Errorf("install policy: %w", err)
 	}
@@ -174,12 +174,12 @@ func (f *Firewall) ApplyMembers(ctx context.Context, d tunnel.Members) error {
 	n := 0
 	err = eachMemberChunk(removes, func(g *ovGroup, part []nftables.SetElement) error {
 		n += 2 * len(part)
-		return errors.Join(f.conn.SetAddElements(g.mset, part), f.conn.SetDeleteElements(g.mset, part))
+		return errors.Join(f.q.SetAddElements(g.mset, part), f.q.SetDeleteElements(g.mset, part))
 	})
 	if err == nil {
 		err = eachMemberChunk(adds, func(g *ovGroup, part []nftables.SetElement) error {
 			n += len(part)
-			return f.conn.SetAddElements(g.mset, part)
+			return f.q.SetAddElements(g.mset, part)
 		})
 	}
 	if err != nil {

@@ -12,10 +12,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,11 +48,7 @@ func storeDir(data string) string { return filepath.Join(data, "store") }
 // serve runs the appliance until ctx is done, then shuts it down (see
 // serveStore).
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
-	// Routers are small: make the GC work harder before RSS grows, unless
-	// the operator set GOMEMLIMIT.
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(memoryLimit())
-	}
+	tuneMemory()
 	ring := logring.New(64<<10, cfg.LogChunks)
 	log, closeLog := newLogger(cfg, io.MultiWriter(stderr, ring))
 	defer closeLog()
@@ -375,6 +369,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		{"acl", guard.Run},
 		{"dataplane", plane.Run},
 		{"jobs", js.Run},
+		{"memory", func(ctx context.Context) { trimMemory(ctx, 2*time.Second) }},
 	}
 	if ls != nil {
 		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
@@ -396,26 +391,4 @@ func guardPorts(cfg config) ([]uint16, error) {
 		ports = append(ports, uint16(n))
 	}
 	return ports, nil
-}
-
-// memoryLimit is the soft heap limit: 96 MiB, or a quarter of the box's
-// memory when that is more. A fixed small limit is right for a router with
-// a few hundred peers; past it (the embedded WireGuard device holds about
-// 30 KB a peer) a limit below the live heap has the collector run without
-// pause, which cost half the throughput with 10,000 peers.
-func memoryLimit() int64 {
-	const floor = 96 << 20
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return floor
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil && kb*1024/4 > floor {
-				return kb * 1024 / 4
-			}
-		}
-	}
-	return floor
 }

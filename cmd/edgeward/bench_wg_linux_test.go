@@ -272,7 +272,11 @@ func BenchmarkWGRSSBans(b *testing.B) {
 			b.Fatalf("bulk ban: %d %s", status, raw)
 		}
 		pid := s.cmd.Process.Pid
-		time.Sleep(7 * time.Second) // steady: the trimmer (2 s) has handed back the bulk's garbage
+		// Steady: no client connected (an idle keep-alive connection keeps
+		// its last answer's buffer until the idle timeout) and the trimmer
+		// (2 s) has handed back what the bulk left.
+		http.DefaultClient.CloseIdleConnections()
+		time.Sleep(7 * time.Second)
 		rss = max(rss, rssOver(b, pid))
 		anon = max(anon, procField(b, pid, "RssAnon"))
 		var wg sync.WaitGroup

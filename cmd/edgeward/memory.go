@@ -55,7 +55,7 @@ func memoryLimit() int64 {
 // did not trim after. The runtime collects only as allocation goes on and
 // its scavenger returns memory only down to the goal of the last busy
 // moment, so after a bulk ban of 100,000 (about 100 MB of short-lived
-// garbage) an idle box kept tens of MiB for good. One forced collection
+// garbage) an idle box kept tens of MiB for good. Two forced collections
 // per quiet spell is cheap next to that on a router; a busy box collects
 // by itself and is left alone.
 func trimMemory(ctx context.Context, interval time.Duration) {
@@ -72,6 +72,9 @@ func trimMemory(ctx context.Context, interval time.Duration) {
 		case n != last:
 			last, trimmed = n, false
 		case !trimmed:
+			// Twice: sync.Pool keeps what it holds through one collection,
+			// and fasthttp pools the buffers of closed connections there.
+			debug.FreeOSMemory()
 			debug.FreeOSMemory()
 			last, trimmed = gcCycles(), true
 		}

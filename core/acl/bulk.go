@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/edgeward/edgeward/core/events"
 	"time"
 
-	"github.com/edgeward/edgeward/core"
 	"github.com/rs/xid"
+
+	"github.com/edgeward/edgeward/core"
+	"github.com/edgeward/edgeward/core/events"
 )
 
 // MaxBulk is the most entries one bulk call takes.
@@ -37,7 +38,7 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 		v.Add("ttl", "must be at most %d days", MaxTTL/(24*time.Hour))
 	}
 	targets := make([]Target, 0, len(entries))
-	seen := make(map[Target]bool, len(entries))
+	seen := newTargetSet(len(entries))
 	for i, raw := range entries {
 		t, err := ParseTarget(raw)
 		switch {
@@ -47,8 +48,7 @@ func (s *Service) Bulk(ctx context.Context, acl string, entries []string, ttl ti
 			v.Add(fmt.Sprintf("entries[%d]", i), "a trust covers every port; drop the port of %q", raw)
 		case acl == Ban && s.lockout(t, g) != "":
 			v.Add(fmt.Sprintf("entries[%d]", i), "%s%s", s.lockout(t, g), lockoutHint)
-		case !seen[t]:
-			seen[t] = true
+		case seen.add(t):
 			targets = append(targets, t)
 		}
 		if len(v.Fields) >= 20 {
@@ -80,8 +80,25 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 		keys = append(keys, fmt.Sprintf("%s%s/%04d", bulkPrefix, id, n))
 	}
 	old, d := s.bulkPlan(acl, targets, e)
-	// The kernel and the store are written at once: the answer waits for
-	// both, and a failed store write puts the kernel back as it was.
+	// One Entry per record, shared by its targets: 100,000 copies would
+	// cost the router megabytes.
+	shared := make([]*Entry, len(keys))
+	for i, k := range keys {
+		te := e
+		te.Chunk = k
+		shared[i] = &te
+	}
+	// The kernel and the store are written at once, and the new ban map is
+	// built beside them: the answer waits for all three, and a failed store
+	// write puts the kernel back as it was and drops the map.
+	var bans map[Target]*Entry
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		if acl == Ban {
+			bans = s.st.grownBans(targets, shared)
+		}
+	}()
 	kernel := make(chan struct{})
 	go func() {
 		defer close(kernel)
@@ -108,6 +125,7 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 		return nil
 	})
 	<-kernel
+	<-built
 	if err != nil {
 		if s.fw != nil {
 			s.setEnforcement(s.fw.Install(ctx, s.ruleset()))
@@ -115,18 +133,22 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 		return fmt.Errorf("store bulk %s: %w", acl, err)
 	}
 	s.mu.Lock()
-	// One Entry per record, shared by its targets: 100,000 copies would
-	// cost the router megabytes.
-	shared := make([]*Entry, len(keys))
-	for i, k := range keys {
-		te := e
-		te.Chunk = k
-		shared[i] = &te
-	}
-	for i, t := range targets {
-		if acl == Trust {
+	switch {
+	case acl == Trust:
+		for i, t := range targets {
 			s.st.trusts[t.Prefix] = shared[i/bulkChunk]
-		} else {
+		}
+	case bans != nil:
+		// What setBan does besides the map, once for all.
+		s.st.bans = bans
+		s.st.bansLive.add(e.Until)
+		for i, t := range targets {
+			if !t.Single() {
+				s.st.rangeBans[t] = shared[i/bulkChunk]
+			}
+		}
+	default:
+		for i, t := range targets {
 			s.st.setBan(t, shared[i/bulkChunk])
 		}
 	}

@@ -235,14 +235,13 @@ func liftTargets(targets []string) ([]Target, error) {
 		return nil, v.Add("entries", "must hold 1 to %d entries, not %d", MaxLift, len(targets)).Err()
 	}
 	ts := make([]Target, 0, len(targets))
-	seen := make(map[Target]bool, len(targets))
+	seen := newTargetSet(len(targets))
 	for i, raw := range targets {
 		t, err := ParseTarget(raw)
 		switch {
 		case err != nil:
 			v.Add(fmt.Sprintf("entries[%d]", i), "%s", err.Error())
-		case !seen[t]:
-			seen[t] = true
+		case seen.add(t):
 			ts = append(ts, t)
 		}
 		if len(v.Fields) >= 20 {

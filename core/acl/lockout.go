@@ -27,12 +27,12 @@ func (s *Service) lockout(t Target, g Guard) string {
 		return ""
 	}
 	for _, p := range loopback {
-		if t.Prefix.Overlaps(p) {
+		if covers(t, p) {
 			return fmt.Sprintf("%s covers loopback (%s)", t, p)
 		}
 	}
 	for _, p := range s.cfg.Own {
-		if t.Prefix.Overlaps(p) {
+		if covers(t, p) {
 			return fmt.Sprintf("%s covers %s, an address of this gateway", t, p.Addr())
 		}
 	}
@@ -40,6 +40,16 @@ func (s *Service) lockout(t Target, g Guard) string {
 		return fmt.Sprintf("%s covers %s, the address this request comes from", t, from)
 	}
 	return ""
+}
+
+// covers reports whether banning t bans some address of p. For a single
+// address that is p.Contains, a third of the cost of Overlaps, which a
+// bulk ban of 100,000 pays for every protected range.
+func covers(t Target, p netip.Prefix) bool {
+	if t.Single() {
+		return p.Contains(t.Prefix.Addr())
+	}
+	return t.Prefix.Overlaps(p)
 }
 
 // lockoutHint ends a refusal: how to ban anyway.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -50,14 +51,19 @@ func memoryLimit() int64 {
 	return floor
 }
 
-// trimMemory hands unused heap back to the kernel once the box goes
-// quiet: when no collection ran for an interval since the last one it
-// did not trim after. The runtime collects only as allocation goes on and
-// its scavenger returns memory only down to the goal of the last busy
+// trimSlack is how much heap past the collector's goal a quiet process
+// may keep before trimMemory hands it back at once.
+const trimSlack = 16 << 20
+
+// trimMemory collects once the box goes quiet (no collection for an
+// interval since the last one it did not follow), and then hands freed heap
+// back to the kernel at once if the heap holds more than trimSlack past
+// the collector's goal. The runtime collects only as allocation goes on,
+// and its scavenger returns memory only down to the goal of the last busy
 // moment, so after a bulk ban of 100,000 (about 100 MB of short-lived
-// garbage) an idle box kept tens of MiB for good. Two forced collections
-// per quiet spell is cheap next to that on a router; a busy box collects
-// by itself and is left alone.
+// garbage) an idle box kept tens of MiB for good. Handing back everything
+// holds the heap lock for milliseconds, so it is done only when there is
+// that much to hand back, not after every quiet spell.
 func trimMemory(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -74,11 +80,35 @@ func trimMemory(ctx context.Context, interval time.Duration) {
 		case !trimmed:
 			// Twice: sync.Pool keeps what it holds through one collection,
 			// and fasthttp pools the buffers of closed connections there.
-			debug.FreeOSMemory()
-			debug.FreeOSMemory()
+			runtime.GC()
+			runtime.GC()
+			if heldPastGoal() > trimSlack {
+				debug.FreeOSMemory()
+			}
 			last, trimmed = gcCycles(), true
 		}
 	}
+}
+
+// heldPastGoal is the heap the process holds from the kernel beyond the
+// collector's goal for the live heap; right after a collection.
+func heldPastGoal() int64 {
+	s := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+	}
+	metrics.Read(s)
+	var v [4]int64
+	for i := range s {
+		if s[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		v[i] = int64(s[i].Value.Uint64())
+	}
+	live := v[3]
+	return v[0] + v[1] + v[2] - live - live*gcPercent/100
 }
 
 // gcCycles counts the collections so far.

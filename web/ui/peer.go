@@ -112,13 +112,10 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 func peerJobRow(j jobs.Job) pages.JobRow {
 	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: PageTime(j.CreatedAt),
 		CompletedAt: PageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
-	chunks := fmt.Sprintf("%d log chunks", j.Params.LogFileCount)
-	if j.Params.LogFileCount == 1 {
-		chunks = "1 log chunk"
-	}
-	params := []string{chunks}
+	// The log is read in pieces of 64 KiB (jobs.Params.LogFileCount).
+	params := []string{"up to " + humanBytes(int64(j.Params.LogFileCount)*64<<10) + " of log"}
 	if j.Params.BundleFor {
-		params = append(params, fmt.Sprintf("watched %d min", j.Params.BundleForTime))
+		params = append(params, fmt.Sprintf("%d min watched", j.Params.BundleForTime))
 	}
 	if j.Params.Anonymize {
 		params = append(params, "anonymized")
@@ -211,7 +208,8 @@ func (u *ui) peerTempAccess(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", ")}
+	p.TempPeer = &pages.TempPeer{ID: res.ID, Name: res.Name, IP: res.IP.String(), Rules: strings.Join(res.Rules, ", "),
+		FileName: confFileName(res.DNSLabel)}
 	if res.PrivateKey != "" {
 		p.TempPeer.Config = u.d.Overlay.ClientConfig(res.Created, u.d.Gateway)
 	}

@@ -42,7 +42,8 @@ func (u *ui) peersProps(c *fiber.Ctx, name, ip string) pages.PeersProps {
 
 // peerRow is p as a table row, its connection as of now.
 func peerRow(p overlay.PeerInfo, now time.Time) pages.PeerRow {
-	r := pages.PeerRow{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSName: p.FQDN, Conn: peerConn(p.Status, now)}
+	r := pages.PeerRow{ID: p.ID, Name: p.Name, IP: p.IP.String(), DNSName: p.FQDN, Conn: peerConn(p.Status, now),
+		Waiting: p.ApprovalRequired}
 	names := make([]string, len(p.Groups))
 	for i, g := range p.Groups {
 		names[i] = g.Name
@@ -75,7 +76,8 @@ func (u *ui) createPeer(c *fiber.Ctx) error {
 	kept := keep && created.PrivateKey != ""
 	u.d.Log.Info("peer created", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", created.ID, "key_kept", kept)
 	p := u.peersProps(c, "", "")
-	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept}
+	p.Created = &pages.CreatedPeer{ID: created.ID, Name: created.Name, IP: created.IP.String(), Kept: kept,
+		FileName: confFileName(created.DNSLabel)}
 	if created.PrivateKey != "" {
 		p.Created.Config = u.d.Overlay.ClientConfig(created, u.d.Gateway)
 	}

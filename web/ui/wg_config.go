@@ -33,7 +33,7 @@ func (u *ui) keptConfig(c *fiber.Ctx, pi overlay.PeerInfo) (*pages.PeerConfig, e
 		return nil, err
 	}
 	return &pages.PeerConfig{Text: u.d.Overlay.ClientConfig(kept, u.d.Gateway),
-		Download: peerPagePath(pi.ID) + "/wg.conf"}, nil
+		Download: peerPagePath(pi.ID) + "/wg.conf", FileName: confFileName(pi.DNSLabel)}, nil
 }
 
 // errKeyNotKept answers for a peer whose key the gateway does not keep.
@@ -42,6 +42,15 @@ var errKeyNotKept = core.NotFound("the gateway does not keep this peer's private
 // confName matches a DNS label that is safe as a file name in a
 // Content-Disposition header as it is.
 var confName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// confFileName is the name a peer's config downloads as: its DNS label
+// when that is safe in a header as it is, else "peer.conf".
+func confFileName(label string) string {
+	if confName.MatchString(label) {
+		return label + ".conf"
+	}
+	return "peer.conf"
+}
 
 // peerConfigDownload serves the peer's wg-quick file as an attachment
 // named after its DNS label. It is as secret as the key: never cached.
@@ -57,12 +66,8 @@ func (u *ui) peerConfigDownload(c *fiber.Ctx) error {
 	if cfg == nil {
 		return errKeyNotKept
 	}
-	name := "peer"
-	if confName.MatchString(pi.DNSLabel) {
-		name = pi.DNSLabel
-	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.conf"`)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+confFileName(pi.DNSLabel)+`"`)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	u.d.Log.Info("peer config downloaded", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", pi.ID)
 	return c.Status(fiber.StatusOK).SendString(cfg.Text)

@@ -88,7 +88,7 @@ func (u *ui) groupsPage(c *fiber.Ctx) error {
 }
 
 func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
-	p := pages.GroupsProps{Page: u.navPage(c, "Groups", "/peers"), Form: form}
+	p := pages.GroupsProps{Page: u.navPage(c, "Groups", "/groups"), Form: form}
 	for _, g := range u.d.Overlay.Groups("") {
 		names := make([]string, len(g.Members))
 		for i, m := range g.Members {
@@ -98,7 +98,7 @@ func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
 		for i, r := range g.Resources {
 			nets[i] = r.String()
 		}
-		p.Rows = append(p.Rows, pages.GroupRow{ID: g.ID, Name: g.Name, Peers: len(g.Members),
+		p.Rows = append(p.Rows, pages.GroupRow{ID: g.ID, Name: g.Name, Count: plural(len(g.Members), "peer", "peers"),
 			Members: strings.Join(names, ", "), Resources: nets, All: g.All})
 	}
 	return p
@@ -139,7 +139,7 @@ func (u *ui) groupUpdate(c *fiber.Ctx) error {
 	spec, form, lines := u.groupForm(c, id)
 	return u.groupSave(c, id, spec, lines, func(status int, errs map[string]string, bad []string) error {
 		form.Errors, form.ResourceLines = errs, bad
-		return render(c, status, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
+		return render(c, status, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/groups"), Form: form}))
 	})
 }
 
@@ -175,7 +175,7 @@ func (u *ui) groupEditForm(c *fiber.Ctx) error {
 		return u.errorPage(c, fiber.StatusConflict, "The group All holds every peer; it cannot be edited.")
 	}
 	form := pages.GroupForm{ID: g.ID, Name: g.Name, Peers: u.peerPicks(g.Peers), Resources: resourcesText(g.Resources)}
-	return render(c, fiber.StatusOK, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/peers"), Form: form}))
+	return render(c, fiber.StatusOK, pages.GroupEdit(pages.GroupEditProps{Page: u.navPage(c, "Edit group", "/groups"), Form: form}))
 }
 
 func (u *ui) groupDeleteForm(c *fiber.Ctx) error {
@@ -184,7 +184,7 @@ func (u *ui) groupDeleteForm(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, pages.GroupDelete(pages.GroupDeleteProps{
-		Page: u.navPage(c, "Delete group", "/peers"), ID: g.ID, Name: g.Name}))
+		Page: u.navPage(c, "Delete group", "/groups"), ID: g.ID, Name: g.Name}))
 }
 
 // groupDelete deletes a group. A refusal the admin can act on (a policy
@@ -203,7 +203,7 @@ func (u *ui) groupDelete(c *fiber.Ctx) error {
 			return err
 		}
 		return render(c, status, pages.GroupDelete(pages.GroupDeleteProps{
-			Page: u.navPage(c, "Delete group", "/peers"), ID: g.ID, Name: g.Name, Error: fields["id"]}))
+			Page: u.navPage(c, "Delete group", "/groups"), ID: g.ID, Name: g.Name, Error: fields["id"]}))
 	}
 	u.d.Log.Info("group deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "group_id", id)
 	return c.Redirect("/groups", fiber.StatusSeeOther)
@@ -232,7 +232,7 @@ func (u *ui) policiesPage(c *fiber.Ctx) error {
 }
 
 func (u *ui) policiesProps(c *fiber.Ctx, form pages.PolicyForm) pages.PoliciesProps {
-	p := pages.PoliciesProps{Page: u.navPage(c, "Policies", "/peers"), Form: form}
+	p := pages.PoliciesProps{Page: u.navPage(c, "Policies", "/policies"), Form: form}
 	for _, pi := range u.d.Overlay.Policies() {
 		row := pages.PolicyRow{ID: pi.ID, Name: pi.Name, Description: pi.Description, Enabled: pi.Enabled,
 			Editable: policyEditable(pi)}
@@ -361,7 +361,7 @@ func (u *ui) policyUpdate(c *fiber.Ctx) error {
 	p, form, perr := u.policyForm(c, &old)
 	return u.policySave(c, old.ID, p, perr, func(status int, errs map[string]string) error {
 		form.Errors = errs
-		return render(c, status, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
+		return render(c, status, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/policies"), Form: form}))
 	})
 }
 
@@ -406,7 +406,7 @@ func (u *ui) policyEditForm(c *fiber.Ctx) error {
 	form := pages.PolicyForm{Unenforced: u.unenforced(), ID: p.ID, Name: p.Name, Description: p.Description, Enabled: p.Enabled,
 		Bidirectional: r.Bidirectional, Protocol: r.Protocol, Protocols: policyProtocols, Ports: portsText(r)}
 	form.Sources, form.Destinations = u.groupPicks(p.Rules[0].Sources, p.Rules[0].Destinations)
-	return render(c, fiber.StatusOK, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/peers"), Form: form}))
+	return render(c, fiber.StatusOK, pages.PolicyEdit(pages.PolicyEditProps{Page: u.navPage(c, "Edit policy", "/policies"), Form: form}))
 }
 
 func (u *ui) policyDeleteForm(c *fiber.Ctx) error {
@@ -415,7 +415,7 @@ func (u *ui) policyDeleteForm(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, pages.PolicyDelete(pages.PolicyDeleteProps{
-		Page: u.navPage(c, "Delete policy", "/peers"), ID: p.ID, Name: p.Name}))
+		Page: u.navPage(c, "Delete policy", "/policies"), ID: p.ID, Name: p.Name}))
 }
 
 func (u *ui) policyDelete(c *fiber.Ctx) error {
@@ -427,4 +427,12 @@ func (u *ui) policyDelete(c *fiber.Ctx) error {
 	}
 	u.d.Log.Info("policy deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "policy_id", id)
 	return c.Redirect("/policies", fiber.StatusSeeOther)
+}
+
+// plural is n with the word for one or for many ("1 peer", "3 peers").
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

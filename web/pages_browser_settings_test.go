@@ -97,7 +97,7 @@ func TestUIBrowserSettings(t *testing.T) {
 	// A policy from that group to All, over TCP 22.
 	all := e.ov.Groups("All")[0]
 	c.run("create a policy",
-		chromedp.Click(`[data-testid="overlay-nav"] a[href="/policies"]`),
+		chromedp.Click(`[data-testid="access-nav"] a[href="/policies"]`),
 		chromedp.WaitVisible(testSel("policy-form")),
 		chromedp.SendKeys(testSel("name"), "laptops to all"),
 		chromedp.Click(`input[name="sources"][value="`+gs[0].ID+`"]`),
@@ -107,7 +107,7 @@ func TestUIBrowserSettings(t *testing.T) {
 		chromedp.Click(testSel("submit")),
 		chromedp.WaitVisible(testSel("policy-row")))
 	got := []string{c.text("policy-name"), c.text("rule-sources"), c.text("rule-destinations"), c.text("rule-traffic"), c.text("policy-enabled")}
-	if want := []string{"laptops to all", "laptops", "All", "accept tcp 22", "yes"}; strings.Join(got, "|") != strings.Join(want, "|") {
+	if want := []string{"laptops to all", "laptops", "All", "TCP port 22", "Enabled"}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("policy row %q, want %q", got, want)
 	}
 	if pols := e.ov.Policies(); len(pols) != 1 || pols[0].Rules[0].Sources[0] != gs[0].ID {

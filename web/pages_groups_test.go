@@ -82,7 +82,7 @@ func TestUIGroupsList(t *testing.T) {
 		t.Fatalf("GET /groups: status %d\n%s", p.status, p.body)
 	}
 	got := [][]string{p.cells("group-name"), p.cells("group-count"), p.cells("group-members")}
-	want := [][]string{{"All", "ops"}, {"2", "1"}, {"laptop, phone", "laptop"}}
+	want := [][]string{{"All", "ops"}, {"2 peers", "1 peer"}, {"laptop, phone", "laptop"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("groups table (-want +got):\n%s", diff)
 	}
@@ -108,13 +108,13 @@ func TestUIGroupsList(t *testing.T) {
 	if len(p.checked("peers")) != 0 {
 		t.Errorf("checked members on a new form: %v", p.checked("peers"))
 	}
-	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Peers" {
-		t.Errorf("current nav item %q, want Peers", got)
+	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Access" {
+		t.Errorf("current nav item %q, want Access", got)
 	}
-	if got := p.doc.Find(`[data-testid="overlay-nav"] a[aria-current="page"]`).Text(); got != "Groups" {
-		t.Errorf("current overlay nav item %q, want Groups", got)
+	if got := p.doc.Find(`[data-testid="access-nav"] a[aria-current="page"]`).Text(); got != "Groups" {
+		t.Errorf("current access nav item %q, want Groups", got)
 	}
-	if p.doc.Find(`[data-testid="overlay-nav"] a[href="/policies"]`).Length() != 1 {
+	if p.doc.Find(`[data-testid="access-nav"] a[href="/policies"]`).Length() != 1 {
 		t.Error("no link to the policies page")
 	}
 }
@@ -344,14 +344,14 @@ func TestUIPoliciesList(t *testing.T) {
 	want := map[string][]string{
 		"policy-name":        {"admin access", "two rules"},
 		"policy-description": {"ops reach everything"},
-		"policy-enabled":     {"yes", "no"},
+		"policy-enabled":     {"Enabled", "Disabled"},
 		"rule-sources":       {"ops", "All", "ops, All"},
 		"rule-direction":     {"↔", "→", "→"},
 		"rule-destinations":  {"All", "ops", "ops"},
-		"rule-traffic":       {"accept tcp 22, 443", "accept all", "accept udp 8000-8080"},
-		"rule-disabled":      {"(disabled)"},
+		"rule-traffic":       {"TCP ports 22, 443", "all traffic", "UDP ports 8000-8080"},
+		"rule-disabled":      {"Rule disabled"},
 		"policy-edit":        {"Edit"},
-		"policy-api-only":    {"edit through the API"},
+		"policy-api-only":    {"Several rules: edit through the API"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("policies table (-want +got):\n%s", diff)
@@ -359,8 +359,8 @@ func TestUIPoliciesList(t *testing.T) {
 	if p := b.get("/policies/" + multi.ID + "/edit"); p.status != http.StatusConflict || !strings.Contains(p.text("error-message"), "API") {
 		t.Errorf("edit a two-rule policy: status %d, message %q; want 409", p.status, p.text("error-message"))
 	}
-	if got := p.doc.Find(`[data-testid="overlay-nav"] a[aria-current="page"]`).Text(); got != "Policies" {
-		t.Errorf("current overlay nav item %q, want Policies", got)
+	if got := p.doc.Find(`[data-testid="access-nav"] a[aria-current="page"]`).Text(); got != "Policies" {
+		t.Errorf("current access nav item %q, want Policies", got)
 	}
 	// Both sides offer every group.
 	if got := p.cells("sources-option"); len(got) != 2 {

@@ -122,12 +122,12 @@ func TestUIPeerPage(t *testing.T) {
 		"peer-dns":                   api["dns_label"].(string),
 		"peer-key":                   api["wg_pub_key"].(string),
 		"peer-endpoint":              api["connection_ip"].(string) + ":41000",
-		"peer-connected":             "connected",
+		"peer-connected":             "Connected",
 		"peer-groups":                "All",
-		"peer-ssh":                   "enabled",
-		"peer-login-expiration":      "disabled",
-		"peer-inactivity-expiration": "disabled",
-		"peer-approval":              "approved",
+		"peer-ssh":                   "On",
+		"peer-login-expiration":      "Off",
+		"peer-inactivity-expiration": "Off",
+		"peer-approval":              "Approved",
 	}
 	got := map[string]string{}
 	for id := range want {
@@ -180,6 +180,22 @@ func TestUIPeerPage(t *testing.T) {
 	}
 	if form.Find(`[data-testid="expiration-note"]`).Length() != 1 {
 		t.Error("the edit form does not say why expiration stays off")
+	}
+	// What only the NetBird agent uses waits in the closed Advanced fold;
+	// what a WireGuard device needs is outside it.
+	fold := form.Find(`details.fold[data-testid="advanced"]`)
+	if _, open := fold.Attr("open"); fold.Length() != 1 || open || strings.TrimSpace(fold.Find("summary").Text()) != "Advanced" {
+		t.Fatalf("no closed Advanced fold in the edit form:\n%s", form.Text())
+	}
+	for _, id := range []string{"ssh_enabled", "peer-ssh", "peer-login-expiration", "peer-inactivity-expiration", "expiration-note"} {
+		if fold.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("%s is not inside the Advanced fold", id)
+		}
+	}
+	for _, id := range []string{"name", "ip", "approval_required", "save"} {
+		if fold.Find(`[data-testid="`+id+`"]`).Length() != 0 || form.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("%s should be in the edit form, outside the fold", id)
+		}
 	}
 	if !p.has("no-jobs") || !p.has("job-form") || !p.has("temp-form") {
 		t.Errorf("page lacks jobs or forms: no-jobs %v, job-form %v, temp-form %v",
@@ -257,7 +273,7 @@ func TestUIPeerEdit(t *testing.T) {
 	}
 	p := b.get(path + "?saved=1")
 	if !p.has("saved") || p.text("peer-name") != "work laptop" || p.text("peer-ip") != free.String() ||
-		p.text("peer-dns") != got.FQDN || !strings.HasPrefix(p.text("peer-approval"), "required") {
+		p.text("peer-dns") != got.FQDN || !strings.HasPrefix(p.text("peer-approval"), "Waiting for approval") {
 		t.Errorf("page after edit: saved %v, name %q, ip %q, dns %q, approval %q", p.has("saved"),
 			p.text("peer-name"), p.text("peer-ip"), p.text("peer-dns"), p.text("peer-approval"))
 	}
@@ -420,7 +436,7 @@ func TestUIPeerJobs(t *testing.T) {
 	}
 	p := b.get(path)
 	list := p.doc.Find(`[data-testid="jobs"]`)
-	if p.text("job-status") != "pending" || p.text("job-params") != "3 log chunks, anonymized" || p.has("job-download") {
+	if p.text("job-status") != "Working" || p.text("job-params") != "up to 192.0 KiB of log, anonymized" || p.has("job-download") {
 		t.Errorf("pending job shown as %q, %q, download %v", p.text("job-status"), p.text("job-params"), p.has("job-download"))
 	}
 	if trig, _ := list.Attr("hx-trigger"); trig != "every 2s" {
@@ -453,7 +469,7 @@ func TestUIPeerJobs(t *testing.T) {
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("job-form") || !f.has("jobs") {
 		t.Fatalf("poll: status %d\n%s", f.status, f.body)
 	}
-	if _, polls := f.doc.Find(`[data-testid="jobs"]`).Attr("hx-trigger"); polls || f.text("job-status") != "succeeded" ||
+	if _, polls := f.doc.Find(`[data-testid="jobs"]`).Attr("hx-trigger"); polls || f.text("job-status") != "Ready" ||
 		f.text("job-completed") == "" {
 		t.Errorf("finished list: polls %v, status %q, completed %q", polls, f.text("job-status"), f.text("job-completed"))
 	}

@@ -59,7 +59,7 @@ func TestUIPeersList(t *testing.T) {
 	for id, want := range map[string]string{
 		"peer-ip":        laptop.IP.String(),
 		"peer-dns":       laptop.FQDN,
-		"peer-connected": "offline",
+		"peer-connected": "Not connected",
 		"peer-handshake": "never",
 		"peer-endpoint":  "",
 		"peer-rx":        "0 B",
@@ -304,9 +304,9 @@ func TestUIPeersStatus(t *testing.T) {
 		return out
 	}
 	want := []rowFacts{
-		{"laptop", "connected", "2 min ago", "198.51.100.7:41000", "1.5 KiB", "3.0 MiB"},
-		{"nas", "offline", "never", "", "0 B", "0 B"},
-		{"phone", "offline", "2 min ago", "203.0.113.9:51820", "10 B", "20 B"},
+		{"laptop", "Connected", "2 min ago", "198.51.100.7:41000", "1.5 KiB", "3.0 MiB"},
+		{"nas", "Not connected", "never", "", "0 B", "0 B"},
+		{"phone", "Not connected", "2 min ago", "203.0.113.9:51820", "10 B", "20 B"},
 	}
 	p := b.get("/peers")
 	if diff := cmp.Diff(want, facts(p)); diff != "" {
@@ -314,7 +314,7 @@ func TestUIPeersStatus(t *testing.T) {
 	}
 	// The state is in words; the colour class only repeats it.
 	badge := p.doc.Find(`[data-peer-id="` + laptop.ID + `"] [data-testid="peer-connected"]`)
-	if !badge.HasClass("ok") || badge.HasClass("off") {
+	if !badge.HasClass("badge-good") || badge.HasClass("badge-muted") {
 		t.Errorf("connected badge classes %q", badge.AttrOr("class", ""))
 	}
 	if at := p.doc.Find(`[data-peer-id="`+laptop.ID+`"] time[data-testid="peer-handshake"]`).AttrOr("datetime", ""); at != ui.PageTime(hs) {
@@ -341,7 +341,7 @@ func TestUIPeersStatus(t *testing.T) {
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("filter-form") || f.has("peer-form") {
 		t.Fatalf("poll: status %d\n%s", f.status, f.body)
 	}
-	want[0].Connected, want[0].Rx = "offline", "2.0 KiB"
+	want[0].Connected, want[0].Rx = "Not connected", "2.0 KiB"
 	if diff := cmp.Diff(want, facts(f)); diff != "" {
 		t.Errorf("polled rows (-want +got):\n%s", diff)
 	}

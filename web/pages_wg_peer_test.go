@@ -35,7 +35,7 @@ func TestUIPeerConnection(t *testing.T) {
 			p.text("peer-endpoint"), p.text("peer-rx"), p.text("peer-tx")}
 	}
 	p := b.get(path)
-	if diff := cmp.Diff(connFacts{"offline", "not connected", "never", "never", "none yet", "0 B", "0 B"}, facts(p)); diff != "" {
+	if diff := cmp.Diff(connFacts{"Not connected", "Not connected", "never", "never", "None yet", "0 B", "0 B"}, facts(p)); diff != "" {
 		t.Errorf("before any handshake (-want +got):\n%s", diff)
 	}
 	sec := p.doc.Find(`section[data-testid="peer-connection"]`)
@@ -51,7 +51,7 @@ func TestUIPeerConnection(t *testing.T) {
 	if f.status != http.StatusOK || strings.Contains(f.body, "<html") || f.has("peer-facts") || f.has("edit-form") {
 		t.Fatalf("poll: status %d\n%s", f.status, f.body)
 	}
-	want := connFacts{"connected", "just now", "2 min ago", ui.PageTime(hs), "198.51.100.7:41000", "5.0 MiB", "1.5 KiB"}
+	want := connFacts{"Connected", "just now", "2 min ago", ui.PageTime(hs), "198.51.100.7:41000", "5.0 MiB", "1.5 KiB"}
 	if got := f.text("peer-since"); regexp.MustCompile(`^[0-9]+ s ago$`).MatchString(got) {
 		want.Since = got // a slow run: the connection began a second or more ago
 	}
@@ -107,8 +107,15 @@ func TestUIPeerConfig(t *testing.T) {
 	if href := p.doc.Find(`[data-testid="config-download"]`).AttrOr("href", ""); href != dl || !p.has("config-qr") || p.has("config-shown-once") {
 		t.Fatalf("kept key: download %q, qr %v, shown-once note %v\n%s", href, p.has("config-qr"), p.has("config-shown-once"), p.body)
 	}
-	if strings.Contains(p.body, kept.PrivateKey) {
-		t.Error("the page prints the private key as text")
+	// The key is in the page only inside the closed fold the copy button
+	// copies from: nobody reads it over the admin's shoulder.
+	fold := p.doc.Find(`details.fold[data-testid="config-text-fold"]`)
+	if _, open := fold.Attr("open"); open || strings.Count(p.body, kept.PrivateKey) != 1 ||
+		!strings.Contains(fold.Find(`pre#peer-config-text`).Text(), "PrivateKey = "+kept.PrivateKey) {
+		t.Errorf("the private key is outside a closed fold (open %v, %d times in the page)", open, strings.Count(p.body, kept.PrivateKey))
+	}
+	if target := p.doc.Find(`[data-testid="config"] button[data-copy]`).AttrOr("data-copy", ""); target != "#peer-config-text" {
+		t.Errorf("copy button copies %q, want #peer-config-text", target)
 	}
 	if p := b.get("/peers/" + once.ID); p.has("config-download") || p.has("config-qr") || !p.has("config-shown-once") {
 		t.Errorf("key not kept: download %v, qr %v, note %v", p.has("config-download"), p.has("config-qr"), p.has("config-shown-once"))

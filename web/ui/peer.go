@@ -104,7 +104,7 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 		LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
 		ApprovalRequired: pi.ApprovalRequired, Ephemeral: pi.Ephemeral}
 	if pi.ApprovalRequired {
-		d.DisapprovalReason = "waiting for an admin to approve the peer"
+		d.DisapprovalReason = "no policy applies to it until the box in Settings is cleared"
 	}
 	return d
 }

@@ -95,7 +95,7 @@ func TestUIBrowserWireGuard(t *testing.T) {
 	c.shot("20-dashboard-wireguard")
 
 	c.open("/peers", "peers-table")
-	if got := c.text("peer-connected") + " " + c.text("peer-handshake") + " " + c.text("peer-endpoint"); got != "connected 2 min ago 198.51.100.7:41000" {
+	if got := c.text("peer-connected") + " " + c.text("peer-handshake") + " " + c.text("peer-endpoint"); got != "Connected 2 min ago 198.51.100.7:41000" {
 		t.Errorf("laptop's row %q", got)
 	}
 	c.shot("21-peers-connected")
@@ -104,7 +104,7 @@ func TestUIBrowserWireGuard(t *testing.T) {
 	see(t, dev, peers[1].PublicKey, netip.MustParseAddrPort("203.0.113.9:51820"), time.Now(), 4096, 2048)
 	poll(t, plane)
 	phone := `document.querySelector("[data-peer-id='` + peers[1].ID + `'] [data-testid=peer-connected]")`
-	c.run("see the phone connect", chromedp.Poll[chromedp.Void](phone+`.textContent === "connected"`, chromedp.WithPollingTimeout(15*time.Second)))
+	c.run("see the phone connect", chromedp.Poll[chromedp.Void](phone+`.textContent === "Connected"`, chromedp.WithPollingTimeout(15*time.Second)))
 	if got := c.eval(`String(window.__samePeers)`); got != "yes" {
 		t.Errorf("the page reloaded: %q", got)
 	}

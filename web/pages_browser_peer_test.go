@@ -33,6 +33,12 @@ func TestUIBrowserPeer(t *testing.T) {
 		t.Errorf("QR code box %s, want a square over 100px", got)
 	}
 	c.shot("10-peer-created")
+	// The kept config downloads from the peer's route, named after it.
+	if got := c.eval(`(() => { const a = document.querySelector("[data-testid=created-download]");
+		return fetch(a.href).then(r => r.status + " " + r.headers.get("content-type") + " " + a.getAttribute("download") + " " +
+		r.headers.get("content-disposition")) })()`); got != `200 text/plain; charset=utf-8 laptop.conf attachment; filename="laptop.conf"` {
+		t.Errorf("Download .conf of the new peer answers %q", got)
+	}
 
 	peers := e.ov.Peers(overlay.Filter{Name: "laptop"})
 	if len(peers) != 1 {
@@ -52,7 +58,7 @@ func TestUIBrowserPeer(t *testing.T) {
 	c.run("see the kept config", chromedp.WaitVisible(testSel("config-download")), chromedp.WaitVisible(testSel("config-qr")))
 	if got := c.eval(`(() => { const a = document.querySelector("[data-testid=config-download]").getBoundingClientRect();
 		const q = document.querySelector("[data-testid=config-qr]").getBoundingClientRect();
-		return q.width > 100 && q.width === q.height && q.left > a.right ? "beside" : JSON.stringify([a, q]) })()`); got != "beside" {
+		return q.width > 100 && q.width === q.height && a.left > q.right && a.top < q.bottom ? "beside" : JSON.stringify([a, q]) })()`); got != "beside" {
 		t.Errorf("QR code not a square beside the download link: %s", got)
 	}
 	kc, kept, err := e.ov.Kept(t.Context(), peers[0].ID)
@@ -61,8 +67,9 @@ func TestUIBrowserPeer(t *testing.T) {
 		t.Fatalf("the key is not kept: %v", err)
 	}
 	if got := c.eval(`fetch(document.querySelector("[data-testid=config-download]").href).then(async r =>
-		r.status + " " + r.headers.get("content-disposition") + " " + (await r.text()).includes("PrivateKey = ` + key + `"))`); got !=
-		`200 attachment; filename="`+peers[0].DNSLabel+`.conf" true` {
+		r.status + " " + r.headers.get("content-type") + " " + r.headers.get("content-disposition") + " " +
+		(await r.text()).includes("PrivateKey = ` + key + `"))`); got !=
+		`200 text/plain; charset=utf-8 attachment; filename="`+peers[0].DNSLabel+`.conf" true` {
 		t.Errorf("download answers %q", got)
 	}
 	// The connection section follows the data plane without a reload.
@@ -73,7 +80,7 @@ func TestUIBrowserPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.run("see the peer connect", chromedp.Poll[chromedp.Void](
-		`document.querySelector("[data-testid=peer-connected]").textContent === "connected"`, chromedp.WithPollingTimeout(15*time.Second)))
+		`document.querySelector("[data-testid=peer-connected]").textContent === "Connected"`, chromedp.WithPollingTimeout(15*time.Second)))
 	if got := c.eval(`window.__sameConn + " " + document.querySelector("[data-testid=peer-endpoint]").textContent + " " +
 		document.querySelector("[data-testid=peer-rx]").textContent`); got != "yes 198.51.100.7:41000 42.0 MiB" {
 		t.Errorf("same page, endpoint, received = %q", got)
@@ -96,14 +103,14 @@ func TestUIBrowserPeer(t *testing.T) {
 		chromedp.Click(testSel("anonymize")),
 		chromedp.Click(testSel("job-submit")),
 		chromedp.WaitVisible(testSel("job-row")))
-	if got := c.text("job-status"); got != "pending" {
-		t.Fatalf("new job %q, want pending", got)
+	if got := c.text("job-status"); got != "Working" {
+		t.Fatalf("new job %q, want Working", got)
 	}
 	// A reload would drop this mark.
 	c.eval(`window.__samePage = "yes"`)
 	e.startBundleJobs(t)
 	c.run("wait for the job to finish",
-		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=job-status]").textContent === "succeeded"`),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=job-status]").textContent === "Ready"`),
 		chromedp.WaitVisible(testSel("job-download")))
 	if got := c.eval(`String(window.__samePage) + " " + String(document.querySelector("[data-testid=jobs]").hasAttribute("hx-trigger"))`); got != "yes false" {
 		t.Errorf("same page, still polling = %q; want %q", got, "yes false")

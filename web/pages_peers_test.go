@@ -404,6 +404,22 @@ func TestUIPeersKeepKey(t *testing.T) {
 			if href := p.doc.Find(`[data-testid="created-name"]`).AttrOr("href", ""); href != "/peers/"+pi.ID {
 				t.Errorf("created peer links to %q", href)
 			}
+			// Download .conf beside the QR code: from the peer's route when
+			// the key is kept, else from the text already in the page.
+			dl := p.doc.Find(`a[data-testid="created-download"]`)
+			wantHref := ""
+			switch {
+			case tt.wantKept:
+				wantHref = "/peers/" + pi.ID + "/wg.conf"
+			case tt.wantCfg:
+				wantHref = "data:text/plain;charset=utf-8," + url.PathEscape(p.doc.Find(`pre#created-config`).Text())
+			}
+			if got := dl.AttrOr("href", ""); got != wantHref || (wantHref != "" && dl.AttrOr("download", "") != pi.DNSLabel+".conf") {
+				t.Errorf("Download .conf: href %q, file %q; want %q, %s.conf", got, dl.AttrOr("download", ""), wantHref, pi.DNSLabel)
+			}
+			if tt.wantCfg && p.doc.Find(`button[data-copy="#created-config"]`).Length() != 1 {
+				t.Error("no copy button for the configuration")
+			}
 		})
 	}
 

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -185,6 +190,87 @@ func TestUIBrowserCheckFinds(t *testing.T) {
 	for _, quiet := range []string{"large grey", "svg text", `"hidden"`} {
 		if strings.Contains(bad, quiet) {
 			t.Errorf("pageCheck reported %q; it said:\n%s", quiet, bad)
+		}
+	}
+}
+
+// TestUIBrowserScript covers app.js on the error page: the time the
+// server wrote in UTC is shown in the browser's time zone (here Tokyo,
+// with the date only when it is not today there), and the copy button,
+// hidden without the script, copies the request id.
+func TestUIBrowserScript(t *testing.T) {
+	e := newUIEnv(t)
+	c := newChrome(t, e)
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.run("grant the clipboard", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			_, err := cdp.Call(ctx, tg, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{Origin: c.base,
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	c.run("live in Tokyo", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+		return err
+	}))
+	c.open("/no-such-page", "error-at")
+	at, err := time.Parse(time.RFC3339, c.eval(`document.querySelector("[data-testid=error-at] time").getAttribute("datetime")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := at.In(tokyo).Format("15:04")
+	if at.In(tokyo).Format(time.DateOnly) != time.Now().In(tokyo).Format(time.DateOnly) {
+		want = at.In(tokyo).Format("2006-01-02 15:04")
+	}
+	if got := c.text("error-at"); got != want {
+		t.Errorf("error time %q, want %q (Tokyo time of %s)", got, want, at)
+	}
+
+	id := c.text("request-id")
+	c.run("copy the request id", chromedp.Click(testSel("copy-request-id")),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=copy-request-id]").textContent === "Copied"`))
+	if got := c.eval(`navigator.clipboard.readText()`); got != id {
+		t.Errorf("clipboard %q, want the request id %q", got, id)
+	}
+	c.run("the label comes back", chromedp.Poll[chromedp.Void](
+		`document.querySelector("[data-testid=copy-request-id]").textContent === "Copy request id"`))
+}
+
+// TestUIBrowserRowsStack: a wide <table class="rows"> whose last cell
+// holds buttons fits a phone as stacked cards, each cell labelled from its
+// data-label, every button on the screen; on a laptop it stays a table.
+func TestUIBrowserRowsStack(t *testing.T) {
+	e := newUIEnv(t)
+	c := newChrome(t, e)
+	const table = `(() => {
+		const cols = ["Name", "Address", "Endpoint", "Last handshake", "Received", "Sent"];
+		const row = cols.map(c => '<td data-label="' + c + '">' + c.toLowerCase() + '-value-that-is-long</td>').join("") +
+			'<td class="actions" data-label=""><a class="btn btn-small btn-secondary" href="/">Edit</a>' +
+			'<button class="btn btn-small btn-danger">Delete</button></td>';
+		document.querySelector("main").insertAdjacentHTML("beforeend",
+			'<div class="table-wrap"><table class="rows" data-testid="rows"><thead><tr>' + cols.map(c => "<th>" + c + "</th>").join("") +
+			'<th></th></tr></thead><tbody><tr>' + row + '</tr><tr>' + row + '</tr></tbody></table></div>');
+	})()`
+	for _, s := range screens {
+		c.run("open setup", chromedp.EmulateViewport(s.width, s.height), chromedp.Navigate(c.base+"/setup"),
+			chromedp.WaitVisible(testSel("setup-form")), chromedp.Evaluate[chromedp.Void](table))
+		if bad := c.eval(pageCheck); bad != "" {
+			t.Errorf("%d px:\n%s", s.width, bad)
+		}
+		stacked := c.eval(`getComputedStyle(document.querySelector("[data-testid=rows] td")).display + " " +
+			getComputedStyle(document.querySelector("[data-testid=rows] td"), "::before").content`)
+		want := `table-cell none`
+		if s.phone {
+			want = `flex "Name"`
+		}
+		if stacked != want {
+			t.Errorf("%d px: first cell %s, want %s", s.width, stacked, want)
 		}
 	}
 }

@@ -242,7 +242,7 @@ func TestUIDashboard(t *testing.T) {
 	if got := p.text("enforcement-reason"); got == "" || got != enf.Reason {
 		t.Errorf("enforcement reason %q, want %q", got, enf.Reason)
 	}
-	if got := p.text("uptime"); !strings.HasSuffix(got, "s") && !strings.HasSuffix(got, "m") {
+	if got := p.text("uptime"); !strings.HasSuffix(got, " s") && !strings.HasSuffix(got, " min") {
 		t.Errorf("uptime %q", got)
 	}
 	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Dashboard" {
@@ -368,6 +368,10 @@ func TestUINotFound(t *testing.T) {
 		}
 		if p.has("nav") {
 			t.Errorf("GET %s before login shows the navigation", path)
+		}
+		// The copy button needs the script, which unhides it.
+		if p.doc.Find(`button[data-copy="#request-id"][hidden]`).Length() != 1 || p.doc.Find(`time[data-local][datetime]`).Length() != 1 {
+			t.Errorf("GET %s: no hidden copy button or no local time:\n%s", path, p.body)
 		}
 	}
 	// Logged in, a 404 keeps the navigation; an expired session does not.

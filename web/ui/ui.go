@@ -324,7 +324,7 @@ func (u *ui) errorPage(c *fiber.Ctx, status int, msg string) error {
 		// Inside the normal layout, so the way on is one click away.
 		page = u.navPage(c, title, c.Path())
 	}
-	return render(c, status, pages.Error(pages.ErrorProps{Page: page, Message: msg, RequestID: httpx.RequestID(c)}))
+	return render(c, status, pages.Error(pages.ErrorProps{Page: page, Message: msg, RequestID: httpx.RequestID(c), At: time.Now()}))
 }
 
 // loggedIn reports whether c comes from a logged-in browser: the session

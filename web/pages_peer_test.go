@@ -425,7 +425,7 @@ func TestUIPeerJobs(t *testing.T) {
 	}
 
 	// The worker is not running yet: the job stays pending.
-	wantRedirect(t, b.submitFrom(path, action, map[string]string{"log_file_count": "3", "anonymize": "true"}), path+"#jobs")
+	wantRedirect(t, b.submitFrom(path, action, map[string]string{"log_file_count": "3", "anonymize": "true"}), path+"#peer-jobs")
 	js, err := e.jobs.List(t.Context(), laptop.ID)
 	if err != nil || len(js) != 1 {
 		t.Fatalf("jobs %+v (%v), want one", js, err)
@@ -436,7 +436,7 @@ func TestUIPeerJobs(t *testing.T) {
 	}
 	p := b.get(path)
 	list := p.doc.Find(`[data-testid="jobs"]`)
-	if p.text("job-status") != "Working" || p.text("job-params") != "up to 192.0 KiB of log, anonymized" || p.has("job-download") {
+	if p.text("job-status") != "Working" || p.text("job-params") != "up to 192 KiB of log, anonymized" || p.has("job-download") {
 		t.Errorf("pending job shown as %q, %q, download %v", p.text("job-status"), p.text("job-params"), p.has("job-download"))
 	}
 	if trig, _ := list.Attr("hx-trigger"); trig != "every 2s" {

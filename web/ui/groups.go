@@ -98,7 +98,7 @@ func (u *ui) groupsProps(c *fiber.Ctx, form pages.GroupForm) pages.GroupsProps {
 		for i, r := range g.Resources {
 			nets[i] = r.String()
 		}
-		p.Rows = append(p.Rows, pages.GroupRow{ID: g.ID, Name: g.Name, Count: plural(len(g.Members), "peer", "peers"),
+		p.Rows = append(p.Rows, pages.GroupRow{ID: g.ID, Name: g.Name, Count: Plural(len(g.Members), "peer", "peers"),
 			Members: strings.Join(names, ", "), Resources: nets, All: g.All})
 	}
 	return p
@@ -427,12 +427,4 @@ func (u *ui) policyDelete(c *fiber.Ctx) error {
 	}
 	u.d.Log.Info("policy deleted", "request_id", httpx.RequestID(c), "remote", c.IP(), "policy_id", id)
 	return c.Redirect("/policies", fiber.StatusSeeOther)
-}
-
-// plural is n with the word for one or for many ("1 peer", "3 peers").
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

@@ -112,8 +112,7 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 func peerJobRow(j jobs.Job) pages.JobRow {
 	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: PageTime(j.CreatedAt),
 		CompletedAt: PageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
-	// The log is read in pieces of 64 KiB (jobs.Params.LogFileCount).
-	params := []string{"up to " + humanBytes(int64(j.Params.LogFileCount)*64<<10) + " of log"}
+	params := []string{"up to " + logSize(j.Params.LogFileCount) + " of log"}
 	if j.Params.BundleFor {
 		params = append(params, fmt.Sprintf("%d min watched", j.Params.BundleForTime))
 	}
@@ -125,6 +124,15 @@ func peerJobRow(j jobs.Job) pages.JobRow {
 		r.Download = "/peers/" + j.PeerID + "/jobs/" + j.ID + "/bundle"
 	}
 	return r
+}
+
+// logSize is how much log n pieces hold: a bundle reads the log in
+// pieces of 64 KiB (jobs.Params.LogFileCount). "640 KiB", "62.5 MiB".
+func logSize(n int) string {
+	if n < 16 {
+		return strconv.Itoa(n*64) + " KiB"
+	}
+	return humanBytes(int64(n) * 64 << 10)
 }
 
 // peerRefused renders the peer's page again with a form's errors: field
@@ -258,7 +266,7 @@ func (u *ui) createPeerJob(c *fiber.Ctx) error {
 			func(p *pages.PeerProps, errs map[string]string) { p.JobForm, p.JobErrors = f, errs })
 	}
 	u.d.Log.Info("debug bundle requested", "request_id", httpx.RequestID(c), "remote", c.IP(), "peer_id", id)
-	return c.Redirect(peerPagePath(id)+"#jobs", fiber.StatusSeeOther)
+	return c.Redirect(peerPagePath(id)+"#"+pages.PeerJobsFragment, fiber.StatusSeeOther)
 }
 
 // peerFormNumber reads a whole-number field: empty is 0 (the core's

@@ -115,6 +115,7 @@ func TestUIPeerJobRows(t *testing.T) {
 	tests := []struct {
 		name         string
 		job          jobs.Job
+		wantStatus   string
 		wantParams   string
 		wantDone     bool
 		wantDownload string
@@ -122,13 +123,13 @@ func TestUIPeerJobRows(t *testing.T) {
 		wantPolls    bool
 	}{
 		{"pending", jobs.Job{ID: "j1", PeerID: "p1", Status: jobs.StatusPending, CreatedAt: at,
-			Params: jobs.Params{LogFileCount: 10}}, "10 log chunks", false, "", "", true},
+			Params: jobs.Params{LogFileCount: 10}}, "Working", "up to 640 KiB of log", false, "", "", true},
 		{"succeeded", jobs.Job{ID: "j2", PeerID: "p1", Status: jobs.StatusSucceeded, CreatedAt: at, CompletedAt: at,
 			UploadKey: strings.Repeat("a", 64) + "/u", Params: jobs.Params{LogFileCount: 2, BundleFor: true, BundleForTime: 3}},
-			"2 log chunks, watched 3 min", true, "/peers/p1/jobs/j2/bundle", "", false},
+			"Ready", "up to 128 KiB of log, 3 min watched", true, "/peers/p1/jobs/j2/bundle", "", false},
 		{"failed", jobs.Job{ID: "j3", PeerID: "p1", Status: jobs.StatusFailed, CreatedAt: at, CompletedAt: at,
 			FailedReason: "collect nft.txt: no table", Params: jobs.Params{LogFileCount: 1, Anonymize: true}},
-			"1 log chunk, anonymized", true, "", "collect nft.txt: no table", false},
+			"Failed", "up to 64 KiB of log, anonymized", true, "", "collect nft.txt: no table", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +147,7 @@ func TestUIPeerJobRows(t *testing.T) {
 			}}
 			href, _ := doc.Find(`[data-testid="job-download"]`).Attr("href")
 			_, polls := doc.Find(`[data-testid="jobs"]`).Attr("hx-trigger")
-			if p.text("job-status") != tt.job.Status || p.text("job-params") != tt.wantParams ||
+			if p.text("job-status") != tt.wantStatus || p.text("job-params") != tt.wantParams ||
 				(p.text("job-completed") != "") != tt.wantDone || href != tt.wantDownload ||
 				p.text("job-failed-reason") != tt.wantReason || polls != tt.wantPolls {
 				t.Errorf("status %q, params %q, completed %q, download %q, reason %q, polls %v",
@@ -304,5 +305,16 @@ func TestPeerConn(t *testing.T) {
 				t.Errorf("peerConn (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestUILogSize(t *testing.T) {
+	for _, tt := range []struct {
+		pieces int
+		want   string
+	}{{1, "64 KiB"}, {10, "640 KiB"}, {15, "960 KiB"}, {16, "1.0 MiB"}, {1000, "62.5 MiB"}} {
+		if got := logSize(tt.pieces); got != tt.want {
+			t.Errorf("logSize(%d) = %q, want %q", tt.pieces, got, tt.want)
+		}
 	}
 }

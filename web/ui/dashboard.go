@@ -47,7 +47,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 				Rx: graph.Rate(l.RxRate), Tx: graph.Rate(l.TxRate)})
 		}
 		hist := u.d.Stats.History()
-		p.Traffic = graph.Props{Slots: int(netstat.Span / netstat.Step), Span: "60 min ago", Samples: make([]graph.Sample, len(hist))}
+		p.Traffic = graph.Props{Slots: int(netstat.Span / netstat.Step), Step: netstat.Step, Samples: make([]graph.Sample, len(hist))}
 		for i, pt := range hist {
 			p.Traffic.Samples[i] = graph.Sample{Rx: pt.Rx, Tx: pt.Tx}
 		}

@@ -81,7 +81,7 @@ func TestUIDashboardLive(t *testing.T) {
 	// 181 samples of 10 s: 181 points of each line, the newest at the
 	// right edge, at the top (the peak is a round 20 Mbit/s).
 	pts, _ := p.doc.Find(`[data-testid="graph-rx"]`).Attr("points")
-	if n := len(strings.Fields(pts)); n != 181 || !strings.HasSuffix(pts, " 720.0,0.0") {
+	if n := len(strings.Fields(pts)); n != 181 || !strings.HasSuffix(pts, " 359,0") {
 		t.Errorf("rx line: %d points, ends %q", n, pts[max(0, len(pts)-20):])
 	}
 	ev := p.doc.Find(`[data-testid="event"]`).First()

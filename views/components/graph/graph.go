@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// Size of the plot in SVG units; CSS stretches it to the page's width
-// (the lines keep their width: non-scaling strokes). The labels are HTML
-// around it, so they stay readable at any width.
-const (
-	Width  = 720
-	Height = 160
-)
+// Height of the plot in SVG units; its width is the number of slots less
+// one, so that a point's x is its slot and both coordinates are short
+// integers (the two lines of an hour are most of the page's bytes). CSS
+// stretches it to the page (the lines keep their width: non-scaling
+// strokes). The labels are HTML around it, so they stay readable at any
+// width.
+const Height = 1000
 
 // Ticks is how many intervals each axis has: five labels per axis.
 const Ticks = 4
@@ -104,26 +104,37 @@ func (p Props) Span() string {
 	return strings.TrimPrefix(p.XTicks()[0], "-")
 }
 
+// Width is the plot's width in SVG units: one per slot interval.
+func (p Props) Width() int { return max(p.Slots, len(p.Samples), 2) - 1 }
+
 // Points is the SVG polyline of one direction, scaled to Top.
 func (p Props) Points(tx bool) string {
-	slots := max(p.Slots, len(p.Samples), 2)
 	top := p.Top()
-	var b strings.Builder
-	b.Grow(len(p.Samples) * len("720.0,160.0 "))
-	first := slots - len(p.Samples)
+	b := make([]byte, 0, len(p.Samples)*len("359,1000 "))
+	first := p.Width() + 1 - len(p.Samples)
 	for i, s := range p.Samples {
 		v := s.Rx
 		if tx {
 			v = s.Tx
 		}
-		x := float64(first+i) * Width / float64(slots-1)
-		y := Height - float64(v)/top*Height
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		b.WriteString(strconv.FormatFloat(x, 'f', 1, 64))
-		b.WriteByte(',')
-		b.WriteString(strconv.FormatFloat(y, 'f', 1, 64))
+		b = strconv.AppendInt(b, int64(first+i), 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(Height-int(math.Round(float64(v)/top*Height))), 10)
+	}
+	return string(b)
+}
+
+// Grid is the path of the grid lines: one across per rate tick, one down
+// per time tick.
+func (p Props) Grid() string {
+	var b strings.Builder
+	w := p.Width()
+	for i := range Ticks + 1 {
+		b.WriteString("M0 " + strconv.Itoa(i*Height/Ticks) + "H" + strconv.Itoa(w))
+		b.WriteString("M" + ftoa(float64(i*w)/Ticks) + " 0V" + strconv.Itoa(Height))
 	}
 	return b.String()
 }

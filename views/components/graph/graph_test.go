@@ -70,16 +70,19 @@ func TestPoints(t *testing.T) {
 	if p.Peak() != 100 || p.Top() != 125 {
 		t.Errorf("peak %d, top %v", p.Peak(), p.Top())
 	}
-	// Two samples fill the two rightmost of five slots: x 540 and 720.
-	if got, want := p.Points(false), "540.0,160.0 720.0,32.0"; got != want {
+	// Two samples fill the two rightmost of five slots: x 3 and 4.
+	if got, want := p.Points(false), "3,1000 4,200"; got != want {
 		t.Errorf("rx points %q, want %q", got, want)
 	}
-	if got, want := p.Points(true), "540.0,96.0 720.0,160.0"; got != want {
+	if got, want := p.Points(true), "3,600 4,1000"; got != want {
 		t.Errorf("tx points %q, want %q", got, want)
+	}
+	if got, want := p.Grid(), "M0 0H4M0 0V1000M0 250H4M1 0V1000M0 500H4M2 0V1000M0 750H4M3 0V1000M0 1000H4M4 0V1000"; got != want {
+		t.Errorf("grid %q, want %q", got, want)
 	}
 	// No traffic at all: a flat line on the axis, no division by zero.
 	idle := Props{Slots: 3, Samples: []Sample{{}, {}, {}}}
-	if got := idle.Points(false); got != "0.0,160.0 360.0,160.0 720.0,160.0" || strings.Contains(got, "NaN") {
+	if got := idle.Points(false); got != "0,1000 1,1000 2,1000" || strings.Contains(got, "NaN") {
 		t.Errorf("idle points %q", got)
 	}
 }
@@ -110,7 +113,7 @@ func TestTrafficRenders(t *testing.T) {
 		t.Errorf("legend %q", got)
 	}
 	svg := doc.Find("svg")
-	for attr, want := range map[string]string{"data-graph-top": "2500000", "data-graph-step": "10", "data-graph-slots": "361"} {
+	for attr, want := range map[string]string{"data-graph-top": "2500000", "data-graph-step": "10", "viewBox": "0 0 360 1000"} {
 		if v, _ := svg.Attr(attr); v != want {
 			t.Errorf("%s=%q, want %q", attr, v, want)
 		}

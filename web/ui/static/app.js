@@ -26,10 +26,10 @@
     const rx = at(svg.querySelector(".graph-rx"), (clientX - box.left) / box.width * vb.width);
     if (!out || !rx) return;
     const tx = at(svg.querySelector(".graph-tx"), rx[0]);
-    const top = Number(svg.dataset.graphTop), slots = Number(svg.dataset.graphSlots);
+    // A point's x is its slot; the right edge is now.
+    const top = Number(svg.dataset.graphTop);
     const value = y => rate((vb.height - y) / vb.height * top);
-    const slot = Math.round(rx[0] / vb.width * (slots - 1));
-    out.textContent = ago((slots - 1 - slot) * Number(svg.dataset.graphStep)) + ": received " + value(rx[1]) +
+    out.textContent = ago((vb.width - rx[0]) * Number(svg.dataset.graphStep)) + ": received " + value(rx[1]) +
       ", sent " + value(tx[1]);
     const cursor = svg.querySelector(".graph-cursor");
     cursor.setAttribute("x1", rx[0]);

@@ -92,7 +92,7 @@ func (u *ui) systemCard(ctx context.Context) *pages.SystemCard {
 			s.MemPercent = strconv.Itoa(f.MemUsedPercent()) + " %"
 			s.Memory = humanBytes(int64(f.MemTotal-min(f.MemAvailable, f.MemTotal))) + " of " + humanBytes(int64(f.MemTotal))
 			s.RSS = humanBytes(int64(f.RSS))
-			s.BoxUptime = uptime(f.Uptime)
+			s.BoxUptime = Duration(f.Uptime)
 		}
 	} else {
 		s.Err = "This process does not read the box's load and memory."

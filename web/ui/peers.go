@@ -34,8 +34,20 @@ func (u *ui) peersPage(c *fiber.Ctx) error {
 func (u *ui) peersProps(c *fiber.Ctx, name, ip string) pages.PeersProps {
 	p := pages.PeersProps{Page: u.navPage(c, "Peers", "/peers"), FilterName: name, FilterIP: ip, KeepKey: true}
 	now := time.Now()
-	for _, pi := range u.d.Overlay.Peers(overlay.Filter{Name: name, IP: ip}) {
-		p.Rows = append(p.Rows, peerRow(pi, now))
+	infos := u.d.Overlay.Peers(overlay.Filter{Name: name, IP: ip})
+	keys := make([]string, len(infos))
+	for i, pi := range infos {
+		keys[i] = pi.PublicKey
+	}
+	// Without a data plane there is no traffic history: no column.
+	sparks := u.peerSparks(keys)
+	p.Sparks = sparks != nil
+	for _, pi := range infos {
+		r := peerRow(pi, now)
+		if s, ok := sparks[pi.PublicKey]; ok {
+			r.Spark = &s
+		}
+		p.Rows = append(p.Rows, r)
 	}
 	return p
 }

@@ -54,10 +54,10 @@ func TestUIBrowserAccessLayout(t *testing.T) {
 
 	c := newChrome(t, e)
 	c.login()
-	c.check("30-peers", "/peers", "peers-table")
-	c.check("31-peer", "/peers/"+laptop.ID, "peer-facts")
-	c.check("32-groups", "/groups", "groups-table")
-	c.check("33-policies", "/policies", "policies-table")
+	c.check("peers", "/peers", "peers-table")
+	c.check("peer", "/peers/"+laptop.ID, "peer-facts")
+	c.check("groups", "/groups", "groups-table")
+	c.check("policies", "/policies", "policies-table")
 
 	// On a phone every row's status badge and Delete button are on screen.
 	c.run("phone size", chromedp.EmulateViewport(390, 844), chromedp.Navigate(c.base+"/peers"),

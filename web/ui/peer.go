@@ -100,7 +100,7 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 	row := peerRow(pi, time.Now())
 	d := pages.PeerDetail{ID: pi.ID, Name: pi.Name, IP: pi.IP.String(), DNSName: pi.FQDN, PublicKey: pi.PublicKey,
 		Conn: row.Conn, Groups: row.Groups,
-		CreatedAt: PageTime(pi.CreatedAt), CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
+		CreatedAt: pi.CreatedAt, CreatedBy: pi.CreatedBy, SSHEnabled: pi.SSHEnabled,
 		LoginExpirationEnabled: pi.LoginExpirationEnabled, InactivityExpirationEnabled: pi.InactivityExpirationEnabled,
 		ApprovalRequired: pi.ApprovalRequired, Ephemeral: pi.Ephemeral}
 	if pi.ApprovalRequired {
@@ -110,8 +110,8 @@ func peerDetail(pi overlay.PeerInfo) pages.PeerDetail {
 }
 
 func peerJobRow(j jobs.Job) pages.JobRow {
-	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: PageTime(j.CreatedAt),
-		CompletedAt: PageTime(j.CompletedAt), TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
+	r := pages.JobRow{ID: j.ID, Status: j.Status, CreatedAt: j.CreatedAt,
+		CompletedAt: j.CompletedAt, TriggeredBy: j.TriggeredBy, FailedReason: j.FailedReason}
 	params := []string{"up to " + logSize(j.Params.LogFileCount) + " of log"}
 	if j.Params.BundleFor {
 		params = append(params, fmt.Sprintf("%d min watched", j.Params.BundleForTime))

@@ -15,10 +15,7 @@ import (
 // peerConn formats st as the pages show a peer's connection at now.
 func peerConn(st overlay.Status, now time.Time) pages.PeerConn {
 	c := pages.PeerConn{Connected: st.Connected, Handshake: ago(st.LastHandshake, now),
-		HandshakeAt: PageTime(st.LastHandshake), LastSeen: "never", Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
-	if !st.LastSeen.IsZero() {
-		c.LastSeen = PageTime(st.LastSeen)
-	}
+		HandshakeAt: PageTime(st.LastHandshake), LastSeen: st.LastSeen, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
 	if st.Endpoint.IsValid() {
 		c.Endpoint = st.Endpoint.String()
 	}

@@ -325,6 +325,13 @@ func TestUIPeerTempAccess(t *testing.T) {
 	if !p.has("temp-qr") || !p.has("temp-created-once") {
 		t.Errorf("no QR code or no shown-once warning: qr %v, warning %v", p.has("temp-qr"), p.has("temp-created-once"))
 	}
+	// Download .conf beside the QR code saves the text already shown: the
+	// key is kept nowhere, so no second request could fetch it.
+	dl := p.doc.Find(`a[data-testid="temp-download"]`)
+	if href, file := dl.AttrOr("href", ""), dl.AttrOr("download", ""); href != "data:text/plain;charset=utf-8,"+url.PathEscape(p.doc.Find(`pre#temp-config-text`).Text()) ||
+		file != tmp.DNSLabel+".conf" {
+		t.Errorf("temporary peer's Download .conf: href %q, file %q", href, file)
+	}
 	acc, err := e.ov.Accessible(tmp.ID)
 	if err != nil || len(acc) != 1 || acc[0].ID != nas.ID {
 		t.Errorf("temporary peer reaches %+v (%v), want nas only", acc, err)

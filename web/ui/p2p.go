@@ -74,18 +74,20 @@ func (u *ui) p2pDone(c *fiber.Ctx, done string) error {
 func p2pNotice(done, n string) string {
 	count, _ := strconv.Atoi(n)
 	switch done {
-	case acl.Ban, acl.Trust:
-		return strings.ToUpper(done[:1]) + done[1:] + " applied."
+	case acl.Ban:
+		return "Blocked."
+	case acl.Trust:
+		return "Trusted."
 	case acl.Open:
-		return "Opened: its ban, trust or greylisting is lifted."
+		return "Unblocked: its block, trust or greylisting is lifted."
 	case "lift":
-		return "Lifted: the entry no longer bans or trusts anyone."
+		return "Removed: the entry no longer blocks or trusts anyone."
 	case "clear":
-		return "Greylist cleared; bans and trusts stay."
+		return "Greylist cleared; blocks and trusts stay."
 	case "disconnect":
 		return "Peer disconnected."
 	case "bulk-" + acl.Ban:
-		return fmt.Sprintf("%d entries banned.", count)
+		return fmt.Sprintf("%d entries blocked.", count)
 	case "bulk-" + acl.Trust:
 		return fmt.Sprintf("%d entries trusted.", count)
 	}
@@ -93,7 +95,7 @@ func p2pNotice(done, n string) string {
 }
 
 func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
-	p := pages.NetworkProps{Page: u.navPage(c, "Network", "/p2p"),
+	p := pages.NetworkProps{Page: u.navPage(c, "Firewall", "/p2p"),
 		Form: pages.NetACLForm{Action: acl.Ban}, Bulk: pages.NetBulkForm{Action: acl.Ban}, Events: u.liveEvents("Event log")}
 	p.Page.Live = p.Events.Stream != ""
 	e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
@@ -128,7 +130,7 @@ func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
 	points := book.List()
 	for _, ap := range points[:min(len(points), ListLimit)] {
 		pt, _ := book.Info(ap)
-		r := pages.NetPointRow{Point: ap.String(), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
+		r := pages.NetPointRow{Point: ap.String(), Label: p2pPointLabel(ap), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
 		if !pt.GreylistedTill.IsZero() {
 			r.GreyLeft = p2pLeft(pt.GreylistedTill.Sub(now))
 		}
@@ -150,10 +152,22 @@ func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
 	p.TrustsMore = nTrusts - len(trusts) + nPeerTrusts - len(peerTrusts)
 }
 
+// p2pScopeWords name the ACL's scopes for people.
+var p2pScopeWords = map[string]string{acl.ScopeAddress: "Address", acl.ScopeRange: "Range", acl.ScopePort: "One port", acl.ScopePeer: "Peer"}
+
+// p2pPointLabel is a point as people read it: port 0 stands for the whole
+// address, so it is left out.
+func p2pPointLabel(ap netip.AddrPort) string {
+	if ap.Port() == 0 {
+		return ap.Addr().String()
+	}
+	return ap.String()
+}
+
 func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	rows := make([]pages.NetEntryRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: p2pScopeWords[l.Scope], Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
 			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
 		}

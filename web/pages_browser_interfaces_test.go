@@ -81,7 +81,7 @@ func TestUIBrowserInterfaces(t *testing.T) {
 	if e.kernelMTU(t, "eth0") != 1400 || e.ifaceMTU(t, 1) != 1400 {
 		t.Errorf("after confirming kernel MTU %d, config %d; want 1400", e.kernelMTU(t, "eth0"), e.ifaceMTU(t, 1))
 	}
-	if got := c.text("iface-update"); got != "applied" {
+	if got := c.text("iface-update"); got != "Applied" {
 		t.Errorf("update status %q, want applied", got)
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -169,6 +171,58 @@ func (c *chrome) shot(name string) {
 	if got := c.eval(`String(typeof htmx) + " " + getComputedStyle(document.body).marginTop + " " + JSON.stringify(window.__csp)`); got != "object 0px []" {
 		c.t.Errorf("%s: htmx, body margin, CSP violations = %q; want %q", name, got, "object 0px []")
 	}
+}
+
+// screens are the sizes check looks at: a laptop and a phone (iPhone 12).
+var screens = []struct {
+	width, height int64
+	phone         bool
+}{{1280, 800, false}, {390, 844, true}}
+
+// check opens path in the light and the dark colour scheme, on a laptop
+// (1280x800) and a phone (390x844) screen, waits for the element with
+// readyTestID and fails the test for each problem pageCheck finds (the
+// page scrolling sideways, a button off the screen, text below WCAG AA
+// contrast) and for any CSP violation. It writes a full-page screenshot
+// <name>-<light|dark>-<1280|390>.png of each, and leaves the browser on
+// the page at its default size and scheme.
+func (c *chrome) check(name, path, readyTestID string) {
+	c.t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		for _, s := range screens {
+			shot := fmt.Sprintf("%s-%s-%d", name, scheme, s.width)
+			opts := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
+			if s.phone {
+				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+			}
+			c.run(shot, colourScheme(scheme), chromedp.EmulateViewport(s.width, s.height, opts...),
+				chromedp.Navigate(c.base+path), chromedp.WaitVisible(testSel(readyTestID)))
+			if bad := c.eval(pageCheck); bad != "" {
+				c.t.Errorf("%s (%s):\n%s", shot, path, bad)
+			}
+			if csp := c.eval(`JSON.stringify(window.__csp)`); csp != "[]" {
+				c.t.Errorf("%s (%s): CSP violations %s", shot, path, csp)
+			}
+			png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				c.t.Fatalf("screenshot %s: %v", shot, err)
+			}
+			if err := os.WriteFile(filepath.Join(c.shots, shot+".png"), png, 0o644); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+	c.run("reset the screen", colourScheme(""), chromedp.EmulateReset())
+}
+
+// colourScheme makes the page see prefers-color-scheme as scheme ("" for
+// the browser's own).
+func colourScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		features := []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+		return err
+	})
 }
 
 func testSel(id string) chromedp.CSS {

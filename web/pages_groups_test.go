@@ -108,8 +108,8 @@ func TestUIGroupsList(t *testing.T) {
 	if len(p.checked("peers")) != 0 {
 		t.Errorf("checked members on a new form: %v", p.checked("peers"))
 	}
-	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Peers" {
-		t.Errorf("current nav item %q, want Peers", got)
+	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Access" {
+		t.Errorf("current nav item %q, want Access", got)
 	}
 	if got := p.doc.Find(`[data-testid="overlay-nav"] a[aria-current="page"]`).Text(); got != "Groups" {
 		t.Errorf("current overlay nav item %q, want Groups", got)

@@ -73,8 +73,8 @@ func TestUINetworkEmpty(t *testing.T) {
 	if p.status != http.StatusOK || p.text("title") != "Firewall" {
 		t.Fatalf("GET /p2p: status %d\n%s", p.status, p.body)
 	}
-	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Network" {
-		t.Errorf("current nav item %q, want Network", got)
+	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Firewall" {
+		t.Errorf("current nav item %q, want Firewall", got)
 	}
 	for _, id := range []string{"no-connections", "no-points", "no-bans", "no-trusts", "no-greylist", "acl-form", "bulk-form"} {
 		if !p.has(id) {

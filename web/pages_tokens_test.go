@@ -63,8 +63,8 @@ func TestUITokensList(t *testing.T) {
 	if strings.Contains(p.body, e.token) || strings.Contains(p.body, "ewt_") {
 		t.Error("the page shows a secret")
 	}
-	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "Settings" {
-		t.Errorf("current nav item %q, want Settings", got)
+	if got := p.doc.Find(`nav[data-testid="nav"] a[aria-current="page"]`).Text(); got != "System" {
+		t.Errorf("current nav item %q, want System", got)
 	}
 	if got := p.doc.Find(`[data-testid="settings-nav"] a[aria-current="page"]`).Text(); got != "API tokens" {
 		t.Errorf("current settings item %q, want API tokens", got)

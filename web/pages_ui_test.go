@@ -3,8 +3,11 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/web/ui"
@@ -239,14 +242,14 @@ func TestUIDashboard(t *testing.T) {
 	if got := p.text("enforcement-reason"); got == "" || got != enf.Reason {
 		t.Errorf("enforcement reason %q, want %q", got, enf.Reason)
 	}
-	if got := p.text("uptime"); !strings.HasSuffix(got, "s") && !strings.HasSuffix(got, "m") {
+	if got := p.text("uptime"); !strings.HasSuffix(got, " s") && !strings.HasSuffix(got, " min") {
 		t.Errorf("uptime %q", got)
 	}
 	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Dashboard" {
 		t.Errorf("current nav item %q, want Dashboard", got)
 	}
-	if got := p.doc.Find(`nav a`).Length(); got != 5 {
-		t.Errorf("%d nav links, want 5", got)
+	if got := p.doc.Find(`nav a`).Map(func(_ int, s *goquery.Selection) string { return s.Text() }); !slices.Equal(got, []string{"Dashboard", "Peers", "Access", "Firewall", "Interfaces", "System"}) {
+		t.Errorf("nav links %q", got)
 	}
 	// A peer shows up in the count.
 	if _, err := e.ov.CreatePeer(t.Context(), overlay.NewPeer{Name: "laptop"}); err != nil {
@@ -321,12 +324,16 @@ func TestUIHeaders(t *testing.T) {
 		t.Error("the page has inline script or style, which the CSP refuses")
 	}
 
-	for path, ctype := range map[string]string{"/static/htmx.min.js": "javascript", "/static/app.css": "text/css"} {
+	for path, ctype := range map[string]string{"/static/htmx.min.js": "javascript", "/static/app.css": "text/css",
+		"/static/app.js": "javascript", "/static/favicon.svg": "image/svg+xml"} {
 		s := b.get(path)
 		if s.status != http.StatusOK || !strings.Contains(s.header.Get("Content-Type"), ctype) ||
 			s.header.Get("Cache-Control") != "public, max-age=3600" {
 			t.Errorf("GET %s: status %d, type %q, cache %q", path, s.status, s.header.Get("Content-Type"), s.header.Get("Cache-Control"))
 		}
+	}
+	if p.doc.Find(`link[rel="icon"][href="/static/favicon.svg"]`).Length() != 1 || p.doc.Find(`script[src="/static/app.js"][defer]`).Length() != 1 {
+		t.Error("the page links no favicon or no app.js")
 	}
 	if s := b.get("/static/htmx.LICENSE"); !strings.Contains(s.body, "Zero-Clause BSD") {
 		t.Error("htmx license note not served")
@@ -359,6 +366,27 @@ func TestUINotFound(t *testing.T) {
 		if strings.Contains(p.body, "goroutine") {
 			t.Errorf("GET %s shows a stack trace", path)
 		}
+		if p.has("nav") {
+			t.Errorf("GET %s before login shows the navigation", path)
+		}
+		// The copy button needs the script, which unhides it.
+		if p.doc.Find(`button[data-copy="#request-id"][hidden]`).Length() != 1 || p.doc.Find(`time[data-local][datetime]`).Length() != 1 {
+			t.Errorf("GET %s: no hidden copy button or no local time:\n%s", path, p.body)
+		}
+	}
+	// Logged in, a 404 keeps the navigation; an expired session does not.
+	e.setUp(t, b)
+	p := b.get("/nope")
+	if p.status != http.StatusNotFound || p.doc.Find(`nav[data-testid="nav"] a[href="/peers"]`).Length() != 1 ||
+		p.doc.Find(`nav a[aria-current]`).Length() != 0 || !p.has("logout") {
+		t.Errorf("GET /nope logged in: %d, without the navigation:\n%s", p.status, p.body)
+	}
+	if p := b.get("/peers/nope"); p.status != http.StatusNotFound || p.doc.Find(`nav a[aria-current="page"]`).Text() != "Peers" {
+		t.Errorf("GET /peers/nope: %d, current section %q", p.status, p.doc.Find(`nav a[aria-current="page"]`).Text())
+	}
+	b.logout()
+	if p := b.get("/nope"); p.status != http.StatusNotFound || p.has("nav") {
+		t.Errorf("GET /nope after logout: %d, nav %v", p.status, p.has("nav"))
 	}
 	for _, path := range []string{"/api/nope", "/network/nope", "/v2/nope"} {
 		p := b.get(path, "Authorization", "Token "+e.token)

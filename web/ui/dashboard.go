@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -24,7 +23,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		NodeName: u.d.NodeName,
 		NodeID:   u.d.NodeID,
 		Version:  u.d.Version,
-		Uptime:   uptime(time.Since(u.started)),
+		Uptime:   Duration(time.Since(u.started)),
 	}
 	if p.NodeName == "" {
 		p.NodeName = "edgeward"
@@ -83,20 +82,4 @@ func fragment(comp templ.Component, id string) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		return templ.RenderFragments(ctx, w, comp, id)
 	})
-}
-
-// uptime is d in days, hours and minutes (seconds under a minute).
-func uptime(d time.Duration) string {
-	if d < time.Minute {
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	}
-	m := int(d / time.Minute)
-	days, hours, mins := m/(24*60), m/60%24, m%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
-	case hours > 0:
-		return fmt.Sprintf("%dh %dm", hours, mins)
-	}
-	return fmt.Sprintf("%dm", mins)
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 )
 
-// static holds the pages' assets: htmx (vendored, see static/htmx.LICENSE)
-// and the stylesheet. A LAN appliance loads nothing from a CDN.
+// static holds the pages' assets: htmx (vendored, see static/htmx.LICENSE),
+// the stylesheet, the pages' own small script and the favicon. A LAN
+// appliance loads nothing from a CDN.
 //
 //go:embed static
 var static embed.FS

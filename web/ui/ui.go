@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -317,10 +318,30 @@ func (u *ui) internalError(c *fiber.Ctx, err error) error {
 
 func (u *ui) errorPage(c *fiber.Ctx, status int, msg string) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return render(c, status, pages.Error(pages.ErrorProps{
-		Page:    layouts.Page{Title: fmt.Sprintf("%d %s", status, statusText(status)), CSRF: csrfOf(c)},
-		Message: msg, RequestID: httpx.RequestID(c),
-	}))
+	title := fmt.Sprintf("%d %s", status, statusText(status))
+	page := u.page(c, title)
+	if u.loggedIn(c) {
+		// Inside the normal layout, so the way on is one click away.
+		page = u.navPage(c, title, c.Path())
+	}
+	return render(c, status, pages.Error(pages.ErrorProps{Page: page, Message: msg, RequestID: httpx.RequestID(c), At: time.Now()}))
+}
+
+// loggedIn reports whether c comes from a logged-in browser: the session
+// an authed chain found, or else a look at the cookie that does not slide
+// its expiry (pages outside the login, such as a 404).
+func (u *ui) loggedIn(c *fiber.Ctx) bool {
+	if _, ok := c.Locals(sessionKey).(admin.Session); ok {
+		return true
+	}
+	id := c.Cookies(sessionCookieName(c))
+	if id == "" || u.d.Admin.NeedsSetup() {
+		return false
+	}
+	cx, cancel := httpx.Ctx(c)
+	defer cancel()
+	_, err := u.d.Admin.Peek(cx, id)
+	return err == nil
 }
 
 func statusText(status int) string {
@@ -351,18 +372,47 @@ func (u *ui) page(c *fiber.Ctx, title string) layouts.Page {
 	return layouts.Page{Title: title, CSRF: csrfOf(c)}
 }
 
-// navPage is the shell model for a logged-in page; active is its href.
+// navSection is one entry of the main navigation: its label, the page it
+// links to, and the first path segments of every page that belongs to it.
+type navSection struct {
+	label, href string
+	segments    []string
+	off         bool
+}
+
+// navSections are the main navigation's sections, in order. Paths stay
+// where they were; only the grouping is the navigation's.
+func (u *ui) navSections() []navSection {
+	system := "/settings/tokens"
+	if u.d.Tokens == nil {
+		system = "/settings/password"
+	}
+	return []navSection{
+		{label: "Dashboard", href: "/", segments: []string{""}},
+		{label: "Peers", href: "/peers", segments: []string{"peers"}, off: u.d.Overlay == nil},
+		{label: "Access", href: "/groups", segments: []string{"groups", "policies"}, off: u.d.Overlay == nil},
+		{label: "Firewall", href: "/p2p", segments: []string{"p2p"}, off: u.d.ACL == nil},
+		{label: "Interfaces", href: "/interfaces", segments: []string{"interfaces"}, off: u.d.Links == nil},
+		{label: "System", href: system, segments: []string{"settings"}},
+	}
+}
+
+// navPage is the shell model for a logged-in page. The section lit is the
+// one the request's path belongs to, or else the one of active (a page
+// path).
 func (u *ui) navPage(c *fiber.Ctx, title, active string) layouts.Page {
 	p := u.page(c, title)
-	for _, it := range []layouts.NavItem{
-		{Label: "Dashboard", Href: "/"},
-		{Label: "Peers", Href: "/peers", Soon: u.d.Overlay == nil},
-		{Label: "Network", Href: "/p2p", Soon: u.d.ACL == nil},
-		{Label: "Interfaces", Href: "/interfaces", Soon: u.d.Links == nil},
-		{Label: "Settings", Href: "/settings/tokens", Soon: u.d.Tokens == nil},
-	} {
-		it.Active = section(it.Href) == section(active)
-		p.Nav = append(p.Nav, it)
+	secs := u.navSections()
+	lit := -1
+	for _, path := range []string{c.Path(), active} {
+		for i, s := range secs {
+			if lit < 0 && slices.Contains(s.segments, section(path)) {
+				lit = i
+			}
+		}
+	}
+	for i, s := range secs {
+		p.Nav = append(p.Nav, layouts.NavItem{Label: s.label, Href: s.href, Active: i == lit, Soon: s.off})
 	}
 	return p
 }

@@ -188,20 +188,36 @@ func TestUIErrorPages(t *testing.T) {
 	}
 }
 
-func TestUptime(t *testing.T) {
+func TestDuration(t *testing.T) {
 	for _, tt := range []struct {
 		d    string
 		want string
 	}{
-		{"0s", "0s"}, {"59s", "59s"}, {"61s", "1m"}, {"2h5m", "2h 5m"}, {"49h1m", "2d 1h 1m"},
+		{"-3s", "0 s"}, {"0s", "0 s"}, {"999ms", "0 s"}, {"59s", "59 s"}, {"61s", "1 min"}, {"59m59s", "59 min"},
+		{"1h", "1 h"}, {"2h5m", "2 h 5 min"}, {"23h59m59s", "23 h 59 min"}, {"24h", "1 day"}, {"25h30m", "1 day 1 h"},
+		{"49h1m", "2 days 1 h"}, {"96h", "4 days"}, {"8760h", "365 days"},
 	} {
 		d, err := time.ParseDuration(tt.d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := uptime(d); got != tt.want {
-			t.Errorf("uptime(%s) = %q, want %q", tt.d, got, tt.want)
+		if got := Duration(d); got != tt.want {
+			t.Errorf("Duration(%s) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{{0, "0 entries"}, {1, "1 entry"}, {2, "2 entries"}, {-1, "-1 entries"}, {1000, "1000 entries"}} {
+		if got := Plural(tt.n, "entry", "entries"); got != tt.want {
+			t.Errorf("Plural(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+	if got := Plural(uint64(1), "peer", "peers"); got != "1 peer" {
+		t.Errorf("Plural(uint64 1) = %q", got)
 	}
 }
 
@@ -227,7 +243,7 @@ func TestAgo(t *testing.T) {
 		{"seconds", now.Add(-42 * time.Second), "42 s ago"},
 		{"two minutes", now.Add(-2*time.Minute - 59*time.Second), "2 min ago"},
 		{"hours", now.Add(-5 * time.Hour), "5 h ago"},
-		{"a day and a half", now.Add(-36 * time.Hour), "36 h ago"},
+		{"a day and a half", now.Add(-36 * time.Hour), "1 day 12 h ago"},
 		{"days", now.Add(-72 * time.Hour), "3 days ago"},
 	}
 	for _, tt := range tests {

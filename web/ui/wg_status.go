@@ -28,25 +28,18 @@ func peerConn(st overlay.Status, now time.Time) pages.PeerConn {
 	return c
 }
 
-// ago is how long before now t was, in the largest whole unit ("2 min
-// ago"), or "never" for the zero time. A t in the future (clocks that
-// disagree by a little) is "just now".
+// ago is how long before now t was, as Duration says it ("2 min ago"),
+// or "never" for the zero time. A t in the future (clocks that disagree
+// by a little) is "just now".
 func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
 	d := now.Sub(t)
-	switch {
-	case d < time.Second:
+	if d < time.Second {
 		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s ago", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
 	}
-	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+	return Duration(d) + " ago"
 }
 
 // humanBytes is n bytes in binary units: "0 B", "512 B", "1.5 KiB",

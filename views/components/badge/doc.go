@@ -1,0 +1,2 @@
+// Package badge shows a status as a plain word on a coloured tint.
+package badge

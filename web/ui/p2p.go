@@ -132,7 +132,7 @@ func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
 		pt, _ := book.Info(ap)
 		r := pages.NetPointRow{Point: ap.String(), Label: p2pPointLabel(ap), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
 		if !pt.GreylistedTill.IsZero() {
-			r.GreyLeft = p2pLeft(pt.GreylistedTill.Sub(now))
+			r.GreyLeft = Duration(pt.GreylistedTill.Sub(now))
 		}
 		p.Points = append(p.Points, r)
 	}
@@ -169,7 +169,7 @@ func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	for i, l := range list {
 		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: p2pScopeWords[l.Scope], Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
-			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
+			rows[i].Left, rows[i].Until = Duration(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
 		}
 	}
 	return rows
@@ -201,7 +201,7 @@ func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 		if !live {
 			continue // expired since GreylistIPs
 		}
-		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: p2pLeft(e.Until.Sub(now)),
+		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: Duration(e.Until.Sub(now)),
 			Until: PageTime(e.Until), Reason: e.Reason})
 	}
 	p.GreyPeers = u.d.ACL.GreylistedPeers()
@@ -489,22 +489,6 @@ func p2pTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be at most %dd", maxTTL/day)
 	}
 	return d, nil
-}
-
-// p2pLeft is a time left for people: "42s", "9m 12s", "3h 5m", "2d 4h".
-func p2pLeft(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	switch {
-	case s <= 0:
-		return "0s"
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm %ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh %dm", s/3600, s/60%60)
-	}
-	return fmt.Sprintf("%dd %dh", s/86400, s/3600%24)
 }
 
 // remote is the request's source address, which a ban from the page must

@@ -119,8 +119,8 @@ func TestUIBrowserFirewallLayout(t *testing.T) {
 	c.open("/p2p", "acl-form")
 	for sel, want := range map[string]string{
 		`[data-testid=ban-row]`:                          "50",
-		`[data-testid=ban-fold] [data-testid=ban-row]`:   "40",
-		`[data-testid=grey-fold] [data-testid=grey-row]`: "2",
+		`[data-testid=ban-fold] [data-testid=ban-row]`:   "45",
+		`[data-testid=grey-fold] [data-testid=grey-row]`: "7",
 		`[data-testid=bans] summary`:                     "1",
 		`details[open] [data-testid=ban-row]`:            "0",
 		`[data-testid=trust-row]`:                        "2",

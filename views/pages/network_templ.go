@@ -147,7 +147,7 @@ var netActions = []struct{ Value, Label string }{{"ban", "Block"}, {"trust", "Tr
 
 // NetShown is how many rows of a list show before the rest fold away
 // behind "Show all": the page stays short with hundreds of bans.
-const NetShown = 10
+const NetShown = 5
 
 // netHead and netTail split a list at NetShown.
 func netHead[T any](rows []T) []T { return rows[:min(len(rows), NetShown)] }

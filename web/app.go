@@ -21,6 +21,7 @@ import (
 	corebackup "github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/host"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
@@ -102,10 +103,13 @@ type Deps struct {
 
 	// Health answers /healthz (nil: healthy while the app answers).
 	// GreySize is the kernel greylist's capacity and StoreSize the store's
-	// size on disk, both for /metrics; zero and nil leave them out.
+	// size on disk, for /metrics (and the dashboard); zero and nil leave
+	// them out.
 	Health    func(ctx context.Context) error
 	GreySize  int
 	StoreSize func() int64
+	// System reads the box's load, memory and uptime for the dashboard.
+	System host.Read
 }
 
 // bodyLimit is the largest request body but an update's: POST
@@ -186,7 +190,7 @@ func New(d Deps) *fiber.App {
 			Jobs: d.Jobs, ACL: d.ACL, P2P: d.P2P, Journal: d.Journal, Stats: d.Stats, Links: d.Links,
 			Plane: d.Plane, Gateway: gateway(d), NodeName: d.NodeName, NodeID: d.NodeID,
 			Version: d.Version, Backups: d.Backups, OnAuthFailure: d.OnAuthFailure,
-			Updates: d.Updater, Slot: d.Slot, Restart: d.Restart})
+			Updates: d.Updater, Slot: d.Slot, Restart: d.Restart, System: d.System, StoreSize: d.StoreSize})
 	}
 	return app
 }

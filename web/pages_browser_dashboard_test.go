@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/events"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/hw/sysinfo"
 )
 
 // TestUIBrowserDashboardLive: the dashboard shows an hour of traffic and
@@ -129,4 +131,71 @@ func TestUIBrowserWireGuard(t *testing.T) {
 	}
 	c.shot("23-groups-resources")
 	t.Logf("screenshots in %s", c.shots)
+}
+
+// TestUIBrowserDashboard checks the dashboard's layout in both themes and
+// both sizes (c.check), that each subject has its card, that the graph
+// has labelled axes and reads out the values under the pointer, and that
+// the system card shows this machine's numbers.
+func TestUIBrowserDashboard(t *testing.T) {
+	e := newUIEnv(t)
+	e.rebuild(func(d *Deps) {
+		d.System = sysinfo.Reader("/proc")
+		d.StoreSize = func() int64 { return 12 << 20 }
+	})
+	e.setUp(t, e.browser(t))
+	e.addPeer(t, "laptop")
+	// An hour at 2.5 MB/s in (20 Mbit/s), 250 kB/s out.
+	e.traffic(t, 360, func(int) int { return 2_500_000 }, func(int) int { return 250_000 })
+	c := newChrome(t, e)
+	c.login()
+	c.check("dashboard", "/", "traffic-graph")
+
+	for _, id := range []string{"firewall-card", "peers-card", "wg-card", "system-card", "links-card", "traffic-card", "events"} {
+		if got := c.eval(`String(document.querySelectorAll("[data-testid=` + id + `]").length)`); got != "1" {
+			t.Errorf("%s cards %s, want 1", got, id)
+		}
+	}
+	ticks := func(id string) string {
+		return c.eval(`Array.from(document.querySelectorAll("[data-testid=` + id + `]")).map(e => e.textContent).join(", ")`)
+	}
+	if got := ticks("graph-ytick"); got != "20 Mbit/s, 15 Mbit/s, 10 Mbit/s, 5 Mbit/s, 0" {
+		t.Errorf("rate axis %q", got)
+	}
+	if got := ticks("graph-xtick"); got != "-60 min, -45 min, -30 min, -15 min, now" {
+		t.Errorf("time axis %q", got)
+	}
+	// The labels are laid out along the plot: the rate labels from its top
+	// to its bottom, the time labels from its left to its right.
+	layout := c.eval(`(() => {
+		const svg = document.querySelector("[data-testid=traffic-graph] svg").getBoundingClientRect();
+		const y = document.querySelectorAll("[data-testid=graph-ytick]"), x = document.querySelectorAll("[data-testid=graph-xtick]");
+		const mid = r => (r.top + r.bottom) / 2, first = y[0].getBoundingClientRect(), last = y[y.length - 1].getBoundingClientRect();
+		const left = x[0].getBoundingClientRect(), right = x[x.length - 1].getBoundingClientRect();
+		return [Math.abs(mid(first) - svg.top) < 12, Math.abs(mid(last) - svg.bottom) < 12, first.right <= svg.left,
+			Math.abs(left.left - svg.left) < 2, Math.abs(right.right - svg.right) < 2, left.top >= svg.bottom].join(" ");
+	})()`)
+	if layout != "true true true true true true" {
+		t.Errorf("axis labels not along the plot: %s (top, bottom, left of it, x start, x end, under it)", layout)
+	}
+	if got := c.text("graph-rx-now") + " / " + c.text("graph-tx-now"); got != "20.0 Mbit/s / 2.0 Mbit/s" {
+		t.Errorf("legend %q", got)
+	}
+
+	// The pointer a quarter from the left: 45 min ago.
+	c.run("hover the graph", chromedp.Evaluate[chromedp.Void](`(() => {
+		const svg = document.querySelector("[data-testid=traffic-graph] svg"), r = svg.getBoundingClientRect();
+		svg.dispatchEvent(new PointerEvent("pointermove", {bubbles: true, clientX: r.left + r.width / 4, clientY: r.top + r.height / 2}));
+	})()`), chromedp.Poll[chromedp.Void](`document.querySelector("[data-testid=graph-readout]").textContent !== ""`))
+	if got := c.text("graph-readout"); !regexp.MustCompile(`^-4[45] min: received 20\.0 Mbit/s, sent 2\.0 Mbit/s$`).MatchString(got) {
+		t.Errorf("readout %q", got)
+	}
+	c.shot("dashboard-hover")
+
+	for id, pat := range map[string]string{"sys-load": `^\d+\.\d\d, \d+\.\d\d, \d+\.\d\d$`, "sys-mem-percent": `^\d{1,3} %$`,
+		"sys-rss": `^\d+\.\d MiB$`, "sys-store": `^12\.0 MiB$`, "sys-wan": `^192\.168\.1\.1 on eth0$`, "sys-uptime": `\d`} {
+		if got := c.text(id); !regexp.MustCompile(pat).MatchString(got) {
+			t.Errorf("%s = %q, want %s", id, got, pat)
+		}
+	}
 }

@@ -2,10 +2,14 @@ package web
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,8 +19,11 @@ import (
 
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/host"
+	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/overlay"
 	"github.com/edgeward/edgeward/core/tunnel/tunneltest"
+	"github.com/edgeward/edgeward/hw/sysinfo"
 	"github.com/edgeward/edgeward/web/ui"
 )
 
@@ -53,22 +60,28 @@ func TestUIDashboardLive(t *testing.T) {
 	eth0, eth1 := rows.Eq(0), rows.Eq(1)
 	for _, tt := range []struct{ got, want string }{
 		{eth0.Find(`[data-testid="link-name"]`).Text(), "eth0"},
-		{eth0.Find(`[data-testid="link-state"]`).Text(), "up"},
+		{eth0.Find(`[data-testid="link-state"]`).Text(), "Up"},
 		{eth0.Find(`[data-testid="link-speed"]`).Text(), "1 Gbit/s"},
 		{eth0.Find(`[data-testid="link-rx"]`).Text(), "20.0 Mbit/s"},
 		{eth0.Find(`[data-testid="link-tx"]`).Text(), "0 bit/s"},
-		{eth1.Find(`[data-testid="link-state"]`).Text(), "down"},
+		{eth1.Find(`[data-testid="link-state"]`).Text(), "Down"},
 		{eth1.Find(`[data-testid="link-speed"]`).Text(), "unknown"},
 		{p.text("graph-peak"), "20.0 Mbit/s"},
+		{p.text("graph-rx-now"), "20.0 Mbit/s"},
+		{p.text("graph-tx-now"), "0 bit/s"},
+		{strings.Join(p.texts("graph-ytick"), ", "),
+			"20 Mbit/s, 15 Mbit/s, 10 Mbit/s, 5 Mbit/s, 0"},
+		{strings.Join(p.texts("graph-xtick"), ", "),
+			"-60 min, -45 min, -30 min, -15 min, now"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
 	// 181 samples of 10 s: 181 points of each line, the newest at the
-	// right edge.
+	// right edge, at the top (the peak is a round 20 Mbit/s).
 	pts, _ := p.doc.Find(`[data-testid="graph-rx"]`).Attr("points")
-	if n := len(strings.Fields(pts)); n != 181 || !strings.HasSuffix(pts, " 720.0,4.0") {
+	if n := len(strings.Fields(pts)); n != 181 || !strings.HasSuffix(pts, " 359,0") {
 		t.Errorf("rx line: %d points, ends %q", n, pts[max(0, len(pts)-20):])
 	}
 	ev := p.doc.Find(`[data-testid="event"]`).First()
@@ -277,5 +290,72 @@ func TestUIDashboardWireGuard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUIDashboardSystem: the system card shows this machine's real load,
+// memory and uptime read from /proc, the store's size, and the address
+// of the link with the default route; exact formatting over fixed
+// facts; a box that cannot be read says so and keeps the rest.
+func TestUIDashboardSystem(t *testing.T) {
+	fixed := host.Facts{Load1: 0.5, Load5: 0.25, Load15: 1, CPUs: 1, MemTotal: 512 << 20, MemAvailable: 128 << 20,
+		RSS: 60 << 20, Uptime: 26*time.Hour + 3*time.Minute}
+	cores := fmt.Sprintf("(%d cores)", runtime.NumCPU())
+	if runtime.NumCPU() == 1 {
+		cores = "(1 core)"
+	}
+	tests := []struct {
+		name string
+		read host.Read
+		want map[string]string // testid: exact text, or a pattern in /slashes/
+	}{
+		{"this machine", sysinfo.Reader("/proc"), map[string]string{
+			"sys-load": `/^\d+\.\d\d, \d+\.\d\d, \d+\.\d\d$/`, "sys-cpus": cores,
+			"sys-mem-percent": `/^\d{1,3} %$/`, "sys-mem": `/^\(\d+\.\d [KMG]iB of \d+\.\d [KMG]iB\)$/`,
+			"sys-rss": `/^\d+\.\d MiB$/`, "sys-uptime": `/^(\d+d )?(\d+h )?\d+m$|^\d+s$/`,
+			"sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0", "sys-error": ""}},
+		{"fixed", func() (host.Facts, error) { return fixed, nil }, map[string]string{
+			"sys-load": "0.50, 0.25, 1.00", "sys-cpus": "(1 core)", "sys-mem-percent": "75 %", "sys-mem": "(384.0 MiB of 512.0 MiB)",
+			"sys-rss": "60.0 MiB", "sys-uptime": "1d 2h 3m", "sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0"}},
+		{"unreadable", func() (host.Facts, error) { return host.Facts{}, errors.New("read loadavg: permission denied") }, map[string]string{
+			"sys-error": "Cannot read the box's load and memory: read loadavg: permission denied", "sys-load": "",
+			"sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newUIEnv(t)
+			e.rebuild(func(d *Deps) {
+				d.System = tt.read
+				d.StoreSize = func() int64 { return 3 << 20 }
+			})
+			b := e.browser(t)
+			e.setUp(t, b)
+			for _, p := range []page{b.get("/"), b.get("/", "HX-Request", "true", "HX-Target", "stats", ui.BackgroundHeader, "1")} {
+				for id, want := range tt.want {
+					got := p.text(id)
+					if pat, ok := strings.CutPrefix(want, "/"); ok {
+						if !regexp.MustCompile(strings.TrimSuffix(pat, "/")).MatchString(got) {
+							t.Errorf("%s = %q, want it to match %s", id, got, want)
+						}
+					} else if got != want {
+						t.Errorf("%s = %q, want %q", id, got, want)
+					}
+				}
+				if !p.has("system-card") {
+					t.Error("no system card")
+				}
+			}
+		})
+	}
+	// The gateway, and a box with no default route.
+	e := newUIEnv(t)
+	b := e.browser(t)
+	e.setUp(t, b)
+	if got := b.get("/").doc.Find(`[data-testid="system-card"]`).Text(); !strings.Contains(got, "via 192.168.1.254") {
+		t.Errorf("system card without the gateway: %q", got)
+	}
+	e.kernel.Change("eth0", func(l *links.Link) { l.GatewayV4 = netip.Addr{} })
+	if got := b.get("/").text("sys-wan"); got != "No default route" {
+		t.Errorf("WAN without a default route %q", got)
 	}
 }

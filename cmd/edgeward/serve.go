@@ -34,6 +34,7 @@ import (
 	"github.com/edgeward/edgeward/core/p2pid"
 	"github.com/edgeward/edgeward/core/store"
 	"github.com/edgeward/edgeward/firmware/slots"
+	"github.com/edgeward/edgeward/hw/sysinfo"
 	"github.com/edgeward/edgeward/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -354,6 +355,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 		Admin: adm, NodeName: cfg.NodeName, Backups: backups, Slot: os.Getenv(slotEnv), Restart: restart,
 		Updater: sl,
 		Health:  health(db, guard, fw != nil), GreySize: int(cfg.GreySize), StoreSize: dirSize(storeDir(cfg.Data)),
+		System: sysinfo.Reader("/proc"),
 		// AuthFailed only counts and queues: the greylisting runs in the
 		// ACL's loop, so a refused request never waits behind a bulk ban.
 		OnAuthFailure: func(ip string) {

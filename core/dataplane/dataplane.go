@@ -77,6 +77,9 @@ type Plane struct {
 	kicked  map[string]time.Time
 	seen    map[string]activity
 	status  Status
+	// sparks has its own lock, so the Peers page never waits on a kernel
+	// call.
+	sparks sparks
 }
 
 // held is what the plane writes of a device peer and checks is still so.
@@ -90,6 +93,7 @@ type held struct {
 type activity struct {
 	rx int64
 	at time.Time
+	tx int64 // the sent counter, for the per-peer traffic rings
 }
 
 // Status is what the data plane says of itself.
@@ -397,22 +401,30 @@ func (p *Plane) Poll(ctx context.Context) error {
 	st := Status{Running: true, Enforced: p.filter != nil, Why: p.cfg.Unavailable, Interface: p.cfg.Interface,
 		Peers: len(stats), LastPoll: now}
 	onDev := make(map[string]held, len(stats))
+	moved := make(map[string]uint64)
 	for _, s := range stats {
 		h := held{psk: s.PresharedKey} // more or other allowed IPs than the plane writes: rewritten below
 		if len(s.AllowedIPs) == 1 && s.AllowedIPs[0].IsSingleIP() {
 			h.ip = s.AllowedIPs[0].Addr()
 		}
 		onDev[s.PublicKey] = h
-		a := p.seen[s.PublicKey]
+		a, known := p.seen[s.PublicKey]
+		// Counters that went back (the device re-created) moved nothing.
+		if known && s.RxBytes >= a.rx && s.TxBytes >= a.tx {
+			if n := uint64(s.RxBytes-a.rx) + uint64(s.TxBytes-a.tx); n > 0 {
+				moved[s.PublicKey] = n
+			}
+		}
 		if s.RxBytes != a.rx {
 			a = activity{rx: s.RxBytes, at: now}
 		}
+		a.tx = s.TxBytes
 		last := a.at
 		if s.LastHandshake.After(last) {
 			last = s.LastHandshake
 		}
 		// Counters are not traffic on the first sight of a peer.
-		if _, known := p.seen[s.PublicKey]; !known {
+		if !known {
 			a.at, last = time.Time{}, s.LastHandshake
 		}
 		p.seen[s.PublicKey] = a
@@ -427,12 +439,16 @@ func (p *Plane) Poll(ctx context.Context) error {
 	}
 	// Peers taken off the device (kicked, banned, deleted) are no longer
 	// connected.
+	var gone []string
 	for k := range p.seen {
 		if _, ok := onDev[k]; !ok {
 			delete(p.seen, k)
+			gone = append(gone, k)
 			obs = append(obs, overlay.Observation{PublicKey: k})
 		}
 	}
+	p.sparks.forget(gone)
+	p.sparks.add(now, moved)
 	want := p.want(peers)
 	drift := len(onDev) != len(want)
 	for k, w := range want {

@@ -36,6 +36,8 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 		p.Peers, p.Connected = u.d.Overlay.Counts()
 	}
 	p.WireGuard = wireGuardCard(u.d.Plane)
+	p.System = u.systemCard(c.UserContext())
+	p.PeersPage, p.InterfacesPage = u.d.Overlay != nil, u.d.Links != nil
 	if u.d.Stats != nil {
 		p.HasTraffic = true
 		for _, l := range u.d.Stats.Links() {
@@ -46,7 +48,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 				Rx: graph.Rate(l.RxRate), Tx: graph.Rate(l.TxRate)})
 		}
 		hist := u.d.Stats.History()
-		p.Traffic = graph.Props{Slots: int(netstat.Span / netstat.Step), Span: "60 min ago", Samples: make([]graph.Sample, len(hist))}
+		p.Traffic = graph.Props{Slots: int(netstat.Span / netstat.Step), Step: netstat.Step, Samples: make([]graph.Sample, len(hist))}
 		for i, pt := range hist {
 			p.Traffic.Samples[i] = graph.Sample{Rx: pt.Rx, Tx: pt.Tx}
 		}
@@ -64,6 +66,46 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 	p.Events = u.liveEvents("Latest events")
 	p.Page.Live = p.Events.Stream != ""
 	return render(c, fiber.StatusOK, pages.Dashboard(p))
+}
+
+// systemCard reads the box now: a few small procfs files and, for the
+// WAN address, one dump of the links (about what the interfaces poll
+// costs). Nil when this process reads neither.
+func (u *ui) systemCard(ctx context.Context) *pages.SystemCard {
+	if u.d.System == nil && u.d.Links == nil {
+		return nil
+	}
+	s := &pages.SystemCard{}
+	if u.d.System != nil {
+		f, err := u.d.System()
+		if err != nil {
+			// The numbers are diagnostics, not secrets: the admin can act on
+			// "read loadavg: permission denied".
+			s.Err = "Cannot read the box's load and memory: " + err.Error()
+		} else {
+			s.Load = strconv.FormatFloat(f.Load1, 'f', 2, 64) + ", " + strconv.FormatFloat(f.Load5, 'f', 2, 64) + ", " +
+				strconv.FormatFloat(f.Load15, 'f', 2, 64)
+			s.CPUs = strconv.Itoa(f.CPUs) + " cores"
+			if f.CPUs == 1 {
+				s.CPUs = "1 core"
+			}
+			s.MemPercent = strconv.Itoa(f.MemUsedPercent()) + " %"
+			s.Memory = humanBytes(int64(f.MemTotal-min(f.MemAvailable, f.MemTotal))) + " of " + humanBytes(int64(f.MemTotal))
+			s.RSS = humanBytes(int64(f.RSS))
+			s.BoxUptime = Duration(f.Uptime)
+		}
+	} else {
+		s.Err = "This process does not read the box's load and memory."
+	}
+	if u.d.StoreSize != nil {
+		s.Store = humanBytes(u.d.StoreSize())
+	}
+	if u.d.Links != nil {
+		if up, ok := u.d.Links.Uplink(ctx); ok {
+			s.WAN, s.Gateway = up.String(), up.Gateway.String()
+		}
+	}
+	return s
 }
 
 // linkSpeed is ethtool's speed as a link's rate ("1 Gbit/s").

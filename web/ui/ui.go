@@ -30,6 +30,7 @@ import (
 	corebackup "github.com/edgeward/edgeward/core/backup"
 	"github.com/edgeward/edgeward/core/dataplane"
 	"github.com/edgeward/edgeward/core/events"
+	"github.com/edgeward/edgeward/core/host"
 	"github.com/edgeward/edgeward/core/jobs"
 	"github.com/edgeward/edgeward/core/links"
 	"github.com/edgeward/edgeward/core/netstat"
@@ -94,6 +95,11 @@ type Deps struct {
 	Plane *dataplane.Plane
 	// Gateway is what generated client configs say about this gateway.
 	Gateway overlay.Gateway
+	// System reads the box's load, memory and uptime for the dashboard
+	// (nil: the card says it cannot); StoreSize is the store's size on
+	// disk in bytes (nil: left out).
+	System    host.Read
+	StoreSize func() int64
 	// NodeName and NodeID are shown on the dashboard, Version in the footer.
 	NodeName, NodeID, Version string
 	// Backups backs the store up and restores it (Settings → Backup);

@@ -116,6 +116,7 @@ func TestUIBrowserFirewallLayout(t *testing.T) {
 	c.login()
 
 	c.check("firewall", "/p2p", "acl-form")
+	c.run("laptop screen", chromedp.EmulateViewport(1280, 800))
 	c.open("/p2p", "acl-form")
 	for sel, want := range map[string]string{
 		`[data-testid=ban-row]`:                          "50",

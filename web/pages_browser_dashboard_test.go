@@ -42,7 +42,7 @@ func TestUIBrowserDashboardLive(t *testing.T) {
 		t.Errorf("the page reloaded: mark %q", got)
 	}
 	// The links service's own discoveries come before the test's events.
-	if got := c.eval(`Array.from(document.querySelectorAll("[data-testid=event-kind]")).map(e => e.textContent).join(" ")`); !strings.HasPrefix(got, "peer_connected ban_added ") {
+	if got := c.eval(`Array.from(document.querySelectorAll("[data-testid=event-kind]")).map(e => e.dataset.kind).join(" ")`); !strings.HasPrefix(got, "peer_connected ban_added ") {
 		t.Errorf("events listed: %s", got)
 	}
 	c.shot("08-dashboard-live")

@@ -17,6 +17,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// windowWidth and windowHeight are the browser window's size, which
+// screenshots outside check are taken at.
+const windowWidth, windowHeight = 1100, 800
+
 // chromiumPath is Debian's Chromium (apt-get install chromium).
 const chromiumPath = "/usr/bin/chromium"
 
@@ -63,7 +67,7 @@ func newChrome(t *testing.T, e *uiEnv) *chrome {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 800),
+		chromedp.WindowSize(windowWidth, windowHeight),
 	)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	// Cleanups run last-in first-out: the browser goes before the server.
@@ -212,7 +216,9 @@ func (c *chrome) check(name, path, readyTestID string) {
 			}
 		}
 	}
-	c.run("reset the screen", colourScheme(""), chromedp.EmulateReset())
+	// Back to the window's own size: EmulateReset left the phone's
+	// viewport in place for the screenshots that followed.
+	c.run("reset the screen", colourScheme(""), chromedp.EmulateReset(), chromedp.EmulateViewport(windowWidth, windowHeight))
 }
 
 // colourScheme makes the page see prefers-color-scheme as scheme ("" for

@@ -13,14 +13,18 @@ import (
 
 // TestUIBrowserInterfaces changes eth0's MTU in headless Chromium: the
 // list, the interface page, the form, the confirm-or-rollback countdown
-// (refreshed by htmx) and the confirmation. It writes the screenshots
-// 30-interfaces and 31-interface-confirm.
+// (refreshed by htmx) and the confirmation. It checks the list and eth0's
+// page in both colour schemes on a laptop and a phone (screenshots
+// interfaces-* and interface-*) and writes 30-interfaces and
+// 31-interface-confirm.
 func TestUIBrowserInterfaces(t *testing.T) {
 	e := newUIEnv(t)
 	e.setUp(t, e.browser(t))
 	c := newChrome(t, e)
 	c.login()
 
+	c.check("interfaces", "/interfaces", "interfaces-table")
+	c.check("interface", eth0, "iface-form")
 	c.open("/interfaces", "interfaces-table")
 	if got := c.text("iface-name"); got != "eth0" {
 		t.Errorf("first interface %q, want eth0", got)
@@ -81,7 +85,7 @@ func TestUIBrowserInterfaces(t *testing.T) {
 	if e.kernelMTU(t, "eth0") != 1400 || e.ifaceMTU(t, 1) != 1400 {
 		t.Errorf("after confirming kernel MTU %d, config %d; want 1400", e.kernelMTU(t, "eth0"), e.ifaceMTU(t, 1))
 	}
-	if got := c.text("iface-update"); got != "applied" {
+	if got := c.text("iface-update"); got != "Applied" {
 		t.Errorf("update status %q, want applied", got)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/edgeward/edgeward/core/auth"
 )
 
 // TestUIBrowserSettings drives the API tokens, groups and policies pages
@@ -34,6 +36,10 @@ func TestUIBrowserSettings(t *testing.T) {
 	}
 	if !strings.HasPrefix(secret, "ewt_") || !strings.Contains(c.text("created-once"), "cannot show it again") {
 		t.Errorf("secret %q, warning %q", secret, c.text("created-once"))
+	}
+	// app.js shows the copy button beside the secret.
+	if got := c.eval(`String(document.querySelector("[data-testid=copy-created-secret]").hidden)`); got != "false" {
+		t.Errorf("copy button hidden: %s", got)
 	}
 	c.shot("40-tokens")
 
@@ -115,4 +121,31 @@ func TestUIBrowserSettings(t *testing.T) {
 	}
 	c.shot("42-policies")
 	t.Logf("screenshots in %s", c.shots)
+}
+
+// TestUIBrowserSystemLayout checks the System pages in both colour schemes
+// on a laptop and a phone, with three API tokens listed (the phone's rows
+// stack, Revoke stays on screen): screenshots tokens-*, password-*,
+// update-* and backup-*. One Chromium per page keeps each within the
+// browser's time limit.
+func TestUIBrowserSystemLayout(t *testing.T) {
+	for _, pages := range [][3]string{
+		{"tokens", "/settings/tokens", "token-row"}, {"password", "/settings/password", "password-form"},
+		{"update", "/settings/update", "update-facts"}, {"backup", "/settings/backup", "download-form"},
+	} {
+		t.Run(pages[0], func(t *testing.T) {
+			// The backup page needs a backup service over the store.
+			box := newBackupBox(t)
+			e := box.uiEnv
+			e.setUp(t, e.browser(t))
+			for _, name := range []string{"backup script", "monitoring (read only)"} {
+				if _, _, err := e.toks.Create(t.Context(), name, auth.RoleViewer); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := newChrome(t, e)
+			c.login()
+			c.check(pages[0], pages[1], pages[2])
+		})
+	}
 }

@@ -312,11 +312,11 @@ func TestUIDashboardSystem(t *testing.T) {
 		{"this machine", sysinfo.Reader("/proc"), map[string]string{
 			"sys-load": `/^\d+\.\d\d, \d+\.\d\d, \d+\.\d\d$/`, "sys-cpus": cores,
 			"sys-mem-percent": `/^\d{1,3} %$/`, "sys-mem": `/^\(\d+\.\d [KMG]iB of \d+\.\d [KMG]iB\)$/`,
-			"sys-rss": `/^\d+\.\d MiB$/`, "sys-uptime": `/^(\d+d )?(\d+h )?\d+m$|^\d+s$/`,
+			"sys-rss": `/^\d+\.\d MiB$/`, "sys-uptime": `/^\d+ (s|min|h|h \d+ min|days?|days? \d+ h)$/`,
 			"sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0", "sys-error": ""}},
 		{"fixed", func() (host.Facts, error) { return fixed, nil }, map[string]string{
 			"sys-load": "0.50, 0.25, 1.00", "sys-cpus": "(1 core)", "sys-mem-percent": "75 %", "sys-mem": "(384.0 MiB of 512.0 MiB)",
-			"sys-rss": "60.0 MiB", "sys-uptime": "1d 2h 3m", "sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0"}},
+			"sys-rss": "60.0 MiB", "sys-uptime": "1 day 2 h", "sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0"}},
 		{"unreadable", func() (host.Facts, error) { return host.Facts{}, errors.New("read loadavg: permission denied") }, map[string]string{
 			"sys-error": "Cannot read the box's load and memory: read loadavg: permission denied", "sys-load": "",
 			"sys-store": "3.0 MiB", "sys-wan": "192.168.1.1 on eth0"}},

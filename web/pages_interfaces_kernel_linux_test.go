@@ -55,8 +55,8 @@ func TestUIInterfaceRealKernel(t *testing.T) {
 
 	list := br.get("/interfaces")
 	row := list.doc.Find(`[data-testid="iface-row"][data-iface-id="` + strconv.Itoa(id) + `"]`)
-	if got := strings.TrimSpace(row.Find(`[data-testid="iface-state"]`).Text()); got != "UP" {
-		t.Errorf("ewa's state on the list %q, want UP (the kernel's)\n%s", got, list.body)
+	if got := strings.TrimSpace(row.Find(`[data-testid="iface-state"]`).Text()); got != "Up" {
+		t.Errorf("ewa's state on the list %q, want Up (the kernel's UP)\n%s", got, list.body)
 	}
 	if got := strings.TrimSpace(row.Find(`[data-testid="iface-addrs"]`).Text()); !strings.Contains(got, "192.0.2.1/24") {
 		t.Errorf("ewa's addresses on the list %q", got)

@@ -86,13 +86,13 @@ func TestUIInterfacesList(t *testing.T) {
 	// No apply has run yet (Run is not started), so the kernel has not
 	// taken the adopted configs: pending.
 	want := []map[string]string{{
-		"iface-name": "eth0", "iface-mac": "02:00:00:00:00:01", "iface-state": "UP", "iface-cable": "CONNECTED",
-		"iface-speed": "1 Gbit/s", "iface-mtu": "1500", "iface-addrs": "192.168.1.1/24 STATIC",
-		"iface-gateway": "192.168.1.254", "iface-rx": "1.0 TiB", "iface-tx": "12.1 KiB", "iface-update": "pending",
+		"iface-name": "eth0", "iface-mac": "02:00:00:00:00:01", "iface-state": "Up", "iface-cable": "Cable connected",
+		"iface-speed": "1 Gbit/s", "iface-mtu": "1500", "iface-addrs": "192.168.1.1/24 Static",
+		"iface-gateway": "192.168.1.254", "iface-rx": "1.0 TiB", "iface-tx": "12.1 KiB", "iface-update": "Pending",
 	}, {
-		"iface-name": "eth1", "iface-mac": "02:00:00:00:00:02", "iface-state": "DOWN", "iface-cable": "UNKNOWN",
+		"iface-name": "eth1", "iface-mac": "02:00:00:00:00:02", "iface-state": "Down", "iface-cable": "Cable unknown",
 		"iface-speed": "unknown", "iface-mtu": "1500", "iface-addrs": "10.0.0.7/8 DHCP",
-		"iface-gateway": "none", "iface-rx": "0 B", "iface-tx": "0 B", "iface-update": "pending",
+		"iface-gateway": "none", "iface-rx": "0 B", "iface-tx": "0 B", "iface-update": "Pending",
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
@@ -130,13 +130,13 @@ func TestUIInterfaceDetail(t *testing.T) {
 		got["form "+k] = v
 	}
 	want := map[string]string{
-		"title": "Interface eth0", "node": testNodeName, "iface-update": "pending", "iface-state": "UP", "iface-cable": "CONNECTED",
+		"title": "Interface eth0", "node": testNodeName, "iface-update": "Pending", "iface-state": "Up", "iface-cable": "Cable connected",
 		"iface-speed": "1 Gbit/s", "iface-mac": "02:00:00:00:00:01", "iface-mtu": "1500", "iface-gateway": "192.168.1.254",
 		"iface-gateway6": "none", "iface-rx": "1.0 TiB (1099511627776 bytes)", "iface-tx": "12.1 KiB (12345 bytes)",
 		"iface-sampled":   time.Unix(1700000000, 0).Local().Format(time.DateTime),
-		"net-status-name": "Default", "net-status-by": "STATIC", "net-status-address": "192.168.1.1",
+		"net-status-name": "Default", "net-status-by": "Static", "net-status-address": "192.168.1.1",
 		"net-status-netmask": "255.255.255.0", "net-status-vlan": "untagged", "net-status-mtu": "1500",
-		"net-name": "Default", "net-by": "STATIC", "net-ranges": "192.168.1.1", "net-netmask": "255.255.255.0",
+		"net-name": "Default", "net-by": "Static", "net-ranges": "192.168.1.1", "net-netmask": "255.255.255.0",
 		"net-vlan": "", "net-mtu": "1500",
 		"form if-match": tag, "form mtu": "1500", "form default_gateway": "192.168.1.254", "form default_gateway_ipv6": "",
 		"form bonding_mode": "ACTIVE_BACKUP", "form confirm_within": "120",
@@ -158,7 +158,7 @@ func TestUIInterfaceDetail(t *testing.T) {
 	p = b.get(eth1)
 	got = ifaceCells(p.doc.Selection, "net-status-by", "net-status-address", "net-status-netmask", "iface-state")
 	want = map[string]string{"net-status-by": "DHCP", "net-status-address": "10.0.0.7", "net-status-netmask": "255.0.0.0",
-		"iface-state": "DOWN"}
+		"iface-state": "Down"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("eth1 page (-want +got):\n%s", diff)
 	}
@@ -238,7 +238,7 @@ func TestUIInterfaceEdit(t *testing.T) {
 		t.Errorf("kernel MTU %d, want 1400", e.kernelMTU(t, "eth0"))
 	}
 	p = b.get(eth0 + "?saved=1")
-	if !p.has("saved") || p.has("confirm-box") || p.text("iface-update") != "applied" || p.text("iface-mtu") != "1400" {
+	if !p.has("saved") || p.has("confirm-box") || p.text("iface-update") != "Applied" || p.text("iface-mtu") != "1400" {
 		t.Errorf("after save: saved %v, confirm box %v, update %q, mtu %q", p.has("saved"), p.has("confirm-box"),
 			p.text("iface-update"), p.text("iface-mtu"))
 	}

@@ -70,7 +70,7 @@ func TestUINetworkEmpty(t *testing.T) {
 	b := e.browser(t)
 	e.setUp(t, b)
 	p := b.get("/p2p")
-	if p.status != http.StatusOK || p.text("title") != "Network" {
+	if p.status != http.StatusOK || p.text("title") != "Firewall" {
 		t.Fatalf("GET /p2p: status %d\n%s", p.status, p.body)
 	}
 	if got := p.doc.Find(`nav a[aria-current="page"]`).Text(); got != "Firewall" {
@@ -153,17 +153,17 @@ func TestUINetworkSections(t *testing.T) {
 		acls := strings.Join(strings.Fields(cell(s, "point-acl")), " ")
 		points[cell(s, "point")] = pointRow{cell(s, "point-state"), acls, cell(s, "point-peer-id")}
 	})
-	grey := points["198.51.100.9:0"].ACL
-	if !regexp.MustCompile(`^greylisted \((9m \d+s|10m 0s) left\)$`).MatchString(grey) {
+	grey := points["198.51.100.9"].ACL
+	if !regexp.MustCompile(`^Greylisted, (9|10) min left$`).MatchString(grey) {
 		t.Errorf("greylisted point ACL %q", grey)
 	}
-	delete(points, "198.51.100.9:0")
+	delete(points, "198.51.100.9")
 	if diff := cmp.Diff(map[string]pointRow{
-		"192.0.2.1:9732":     {"disconnected", "trusted", ""},
-		"198.51.100.4:51820": {"running", "", laptop},
-		"203.0.113.7:0":      {"disconnected", "banned", ""},
-		"203.0.113.8:0":      {"disconnected", "", ""}, // held for its port-22 ban
-		"[2001:db8::7]:0":    {"disconnected", "banned", ""},
+		"192.0.2.1:9732":     {"Not connected", "Trusted", ""},
+		"198.51.100.4:51820": {"Connected", "", laptop},
+		"203.0.113.7":        {"Not connected", "Blocked", ""}, // port 0: the address alone
+		"203.0.113.8":        {"Not connected", "", ""},        // held for its port-22 ban
+		"2001:db8::7":        {"Not connected", "Blocked", ""},
 	}, points); diff != "" {
 		t.Errorf("points (-want +got):\n%s", diff)
 	}
@@ -194,19 +194,19 @@ func TestUINetworkSections(t *testing.T) {
 	if diff := cmp.Diff([]string{"203.0.113.7", "203.0.113.8:22", "203.0.113.128/25", "2001:db8::7"}, bans); diff != "" {
 		t.Errorf("banned (-want +got):\n%s", diff)
 	}
-	if left := banRows["2001:db8::7"].Left; !regexp.MustCompile(`^(59m \d+s|1h 0m)$`).MatchString(left) {
+	if left := banRows["2001:db8::7"].Left; !regexp.MustCompile(`^(59 min|1 h)$`).MatchString(left) {
 		t.Errorf("timed ban's time left %q", left)
 	}
 	delete(banRows, "2001:db8::7")
 	if diff := cmp.Diff(map[string]entryRow{
-		"203.0.113.7":      {"address", "for good", "banned by an admin"},
-		"203.0.113.8:22":   {"address:port", "for good", "bulk ban"},
-		"203.0.113.128/25": {"range", "for good", "bulk ban"},
+		"203.0.113.7":      {"Address", "for good", "banned by an admin"},
+		"203.0.113.8:22":   {"One port", "for good", "bulk ban"},
+		"203.0.113.128/25": {"Range", "for good", "bulk ban"},
 	}, banRows); diff != "" {
 		t.Errorf("ban rows (-want +got):\n%s", diff)
 	}
 	trusts, trustRows := entries("trust")
-	if diff := cmp.Diff([]string{"192.0.2.1"}, trusts); diff != "" || trustRows["192.0.2.1"] != (entryRow{"address", "for good", "trusted by an admin"}) {
+	if diff := cmp.Diff([]string{"192.0.2.1"}, trusts); diff != "" || trustRows["192.0.2.1"] != (entryRow{"Address", "for good", "trusted by an admin"}) {
 		t.Errorf("trusted %v (-want +got):\n%s", trustRows, diff)
 	}
 	if got := p.texts("peer-ban-name"); !cmp.Equal(got, []string{"phone"}) || p.text("peer-ban-id") != phone {
@@ -218,7 +218,7 @@ func TestUINetworkSections(t *testing.T) {
 
 	g := p.row("grey-row", "data-addr", "198.51.100.9")
 	if g.Length() != 1 || cell(g, "grey-reason") != "5 failed logins" ||
-		!regexp.MustCompile(`^(9m \d+s|10m 0s)$`).MatchString(cell(g, "grey-left")) {
+		!regexp.MustCompile(`^(9|10) min$`).MatchString(cell(g, "grey-left")) {
 		t.Errorf("greylist row: left %q, reason %q\n%s", cell(g, "grey-left"), cell(g, "grey-reason"), p.body)
 	}
 	if !p.has("greylist-clear") {
@@ -425,7 +425,7 @@ func TestUINetworkClearGreylist(t *testing.T) {
 		t.Error("clearing the greylist lifted a ban")
 	}
 	p := b.get("/p2p?done=clear")
-	if !p.has("no-greylist") || p.has("greylist-clear") || p.text("notice") != "Greylist cleared; bans and trusts stay." {
+	if !p.has("no-greylist") || p.has("greylist-clear") || p.text("notice") != "Greylist cleared; blocks and trusts stay." {
 		t.Errorf("page after clearing:\n%s", p.body)
 	}
 
@@ -452,7 +452,7 @@ func TestUINetworkBulk(t *testing.T) {
 	if !e.acl.Banned(addr("203.0.113.12")) {
 		t.Error("the range is not banned")
 	}
-	if got := b.get(p.header.Get("Location")).text("notice"); got != "3 entries banned." {
+	if got := b.get(p.header.Get("Location")).text("notice"); got != "3 entries blocked." {
 		t.Errorf("notice %q", got)
 	}
 
@@ -575,7 +575,7 @@ func TestUINetworkLift(t *testing.T) {
 
 	p := b.get("/p2p")
 	r := p.row("ban-row", "data-target", "198.51.100.0/24")
-	if cell(r, "ban-kind") != "range" || !regexp.MustCompile(`^(23h 59m|1d 0h)$`).MatchString(cell(r, "ban-left")) {
+	if cell(r, "ban-kind") != "Range" || !regexp.MustCompile(`^(23 h 59 min|1 day)$`).MatchString(cell(r, "ban-left")) {
 		t.Errorf("range row: kind %q, left %q", cell(r, "ban-kind"), cell(r, "ban-left"))
 	}
 	if until, _ := r.Find(`[data-testid="ban-left"] span`).Attr("title"); !strings.HasPrefix(until, "until ") {
@@ -597,7 +597,7 @@ func TestUINetworkLift(t *testing.T) {
 	if _, grey := e.acl.Greylisted(addr("198.51.100.7")); !grey {
 		t.Error("lifting the range ended a greylisting")
 	}
-	if got := b.get("/p2p?done=lift").text("notice"); got != "Lifted: the entry no longer bans or trusts anyone." {
+	if got := b.get("/p2p?done=lift").text("notice"); got != "Removed: the entry no longer blocks or trusts anyone." {
 		t.Errorf("notice %q", got)
 	}
 
@@ -657,7 +657,7 @@ func TestUINetworkListLimit(t *testing.T) {
 	if len(got) != ui.ListLimit || got[0] != "10.0.0.0" || got[ui.ListLimit-1] != list[ui.ListLimit-1] {
 		t.Errorf("%d rows, from %q to %q", len(got), got[0], got[len(got)-1])
 	}
-	if got := p.text("bans-more"); got != "and 3 more bans, not listed here." {
+	if got := p.text("bans-more"); got != "Not listed here: 3 more." {
 		t.Errorf("bans more %q", got)
 	}
 	r := p.row("peer-ban-row", "data-peer-id", stranger)
@@ -686,11 +686,11 @@ func TestUINetworkPointsLimit(t *testing.T) {
 	e.connectPeer(t, "phone", "198.51.100.5:51820")
 	p := b.get("/p2p")
 	points := p.texts("point")
-	if len(points) != ui.ListLimit || points[0] != "10.0.0.0:0" || points[ui.ListLimit-1] != list[ui.ListLimit-1]+":0" {
+	if len(points) != ui.ListLimit || points[0] != "10.0.0.0" || points[ui.ListLimit-1] != list[ui.ListLimit-1] {
 		t.Errorf("%d point rows, from %q to %q", len(points), points[0], points[len(points)-1])
 	}
 	// 3 bulk bans, 198.51.100.4:51820, 198.51.100.5:0 and 198.51.100.5:51820.
-	if got := p.text("points-more"); got != "6 more points are not shown." {
+	if got := p.text("points-more"); got != "Not shown here: 6 more." {
 		t.Errorf("points more %q", got)
 	}
 }

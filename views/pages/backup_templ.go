@@ -58,7 +58,7 @@ func Backup(p BackupProps) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = subnav.Nav("Settings", "settings-nav", subnav.Settings, "/settings/backup").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = subnav.Nav("System", "settings-nav", subnav.Settings, "/settings/backup").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -85,7 +85,7 @@ func Backup(p BackupProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " <p class=\"warning\" data-testid=\"secrets-warning\" role=\"note\">A backup file holds secrets (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " <p class=\"warn\" data-testid=\"secrets-warning\" role=\"note\">A backup file holds secrets (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -98,7 +98,7 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "). Keep it where only admins can read it.</p><h2>Download a backup</h2><p>The whole store: peers, groups, policies, bans and trusts, API tokens, interface config, the admin password.</p><form method=\"post\" action=\"/settings/backup/download\" data-testid=\"download-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "). Keep it where only admins can read it.</p><div class=\"grid-2\"><section class=\"card\" aria-labelledby=\"backup-download\"><header class=\"card-head\"><h2 id=\"backup-download\">Download a backup</h2><p class=\"help\">Everything: peers, groups, policies, blocked and trusted addresses, API tokens, interface settings, the admin password.</p></header><form method=\"post\" action=\"/settings/backup/download\" data-testid=\"download-form\" class=\"card-actions\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -106,7 +106,7 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\" data-testid=\"download\">Download backup</button></form><h2>Restore a backup</h2><p>Replaces everything on this box with the backup's state; changes made since the backup are lost. The replaced store is kept as store.before-restore in the data directory.</p><form method=\"post\" action=\"/settings/backup/restore\" enctype=\"multipart/form-data\" data-testid=\"restore-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\" class=\"btn\" data-testid=\"download\">Download backup</button></form></section><section class=\"card\" aria-labelledby=\"backup-restore\"><header class=\"card-head\"><h2 id=\"backup-restore\">Restore a backup</h2><p class=\"help\">Replaces everything on this router with the backup; changes made since the backup are lost. The replaced data is kept as store.before-restore in the data directory.</p></header><form method=\"post\" action=\"/settings/backup/restore\" enctype=\"multipart/form-data\" data-testid=\"restore-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -119,7 +119,7 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<button type=\"submit\" data-testid=\"restore\">Restore</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"card-actions\"><button type=\"submit\" class=\"btn btn-secondary\" data-testid=\"restore\">Restore</button></div></form></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

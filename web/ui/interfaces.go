@@ -82,19 +82,38 @@ func (u *ui) ifacesPage(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, pages.Ifaces(p))
 }
 
-var ifaceUpdateWords = map[string]string{links.ChangesApplied: "applied", links.ChangesPending: "pending", links.Unavailable: "unavailable"}
+// The kernel's and the API's enum values, in the words the pages show.
+var (
+	ifaceUpdateWords = map[string]string{links.ChangesApplied: "Applied", links.ChangesPending: "Pending", links.Unavailable: "Unavailable"}
+	ifaceStateWords  = map[string]string{links.StateUp: "Up", links.StateDown: "Down", links.StateMissing: "Missing"}
+	ifaceCableWords  = map[string]string{links.CableConnected: "Cable connected", links.CableDisconnected: "No cable",
+		links.CableUnknown: "Cable unknown"}
+	ifaceOperWords = map[string]string{links.OperUnknown: "kernel state unknown", links.OperNotPresent: "device not present",
+		links.OperDown: "down", links.OperLowerLayerDown: "lower layer down", links.OperTesting: "testing",
+		links.OperDormant: "dormant", links.OperUp: "up", links.OperMissing: "missing"}
+	ifaceAssignWords = map[string]string{links.AssignedStatic: "Static", links.AssignedDHCP: "DHCP", links.AssignedLinkLocal: "Link-local"}
+)
+
+// ifaceWord is v in words, or v itself when it has none.
+func ifaceWord(words map[string]string, v string) string {
+	if w, ok := words[v]; ok {
+		return w
+	}
+	return v
+}
 
 func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
 	d, i := s.Details, s.Interface
-	r := pages.IfaceRow{ID: i.ID, Name: i.Name, MAC: d.MAC, State: d.State, Cable: d.CableStatus,
+	r := pages.IfaceRow{ID: i.ID, Name: i.Name, MAC: d.MAC, State: ifaceWord(ifaceStateWords, d.State), Up: d.State == links.StateUp,
+		Cable: ifaceWord(ifaceCableWords, d.CableStatus), Cabled: d.CableStatus == links.CableConnected,
 		Speed: linkSpeed(d.SpeedMbps), MTU: strconv.Itoa(i.MTU), Gateway: ifaceAddr(i.DefaultGateway), GatewayV6: ifaceAddr(i.DefaultGatewayV6),
 		Rx: ifaceBytes(d.BytesReceived), Tx: ifaceBytes(d.BytesSent), RxBytes: strconv.FormatUint(d.BytesReceived, 10),
 		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: PageTime(d.SampledAt), Confirm: cf}
 	if d.OperState != d.State {
-		r.OperState = d.OperState
+		r.OperState = ifaceWord(ifaceOperWords, d.OperState)
 	}
 	for _, n := range s.Networks {
-		r.Networks = append(r.Networks, pages.IfaceNetStatus{Name: n.Name, AssignedBy: n.AssignedBy, Address: n.Address,
+		r.Networks = append(r.Networks, pages.IfaceNetStatus{Name: n.Name, AssignedBy: ifaceWord(ifaceAssignWords, n.AssignedBy), Address: n.Address,
 			CIDR: ifaceCIDR(n.Address, n.Netmask), Netmask: n.Netmask, Floating: strings.Join(n.FloatingAddresses, ", "),
 			DNS: strings.Join(n.DNSServers, ", "), Search: strings.Join(n.DNSSearchDomains, ", "), MTU: strconv.Itoa(n.MTU),
 			VLAN: ifaceVLAN(n.VLANID)})
@@ -205,7 +224,7 @@ func ifaceNet(n links.Network) pages.IfaceNet {
 	if n.VLANID != 0 {
 		vlan = strconv.Itoa(n.VLANID)
 	}
-	return pages.IfaceNet{ID: n.ID, Name: n.Name, AssignedBy: n.AssignedBy, IPRanges: strings.Join(n.IPRanges, ", "),
+	return pages.IfaceNet{ID: n.ID, Name: n.Name, AssignedBy: n.AssignedBy, By: ifaceWord(ifaceAssignWords, n.AssignedBy), IPRanges: strings.Join(n.IPRanges, ", "),
 		Floating: strings.Join(n.FloatingIPRanges, ", "), Netmask: n.Netmask, DNS: strings.Join(n.DNSServers, ", "),
 		Search: strings.Join(n.DNSSearchDomains, ", "), MTU: strconv.Itoa(n.MTU), VLAN: vlan}
 }

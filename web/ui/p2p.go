@@ -74,18 +74,20 @@ func (u *ui) p2pDone(c *fiber.Ctx, done string) error {
 func p2pNotice(done, n string) string {
 	count, _ := strconv.Atoi(n)
 	switch done {
-	case acl.Ban, acl.Trust:
-		return strings.ToUpper(done[:1]) + done[1:] + " applied."
+	case acl.Ban:
+		return "Blocked."
+	case acl.Trust:
+		return "Trusted."
 	case acl.Open:
-		return "Opened: its ban, trust or greylisting is lifted."
+		return "Unblocked: its block, trust or greylisting is lifted."
 	case "lift":
-		return "Lifted: the entry no longer bans or trusts anyone."
+		return "Removed: the entry no longer blocks or trusts anyone."
 	case "clear":
-		return "Greylist cleared; bans and trusts stay."
+		return "Greylist cleared; blocks and trusts stay."
 	case "disconnect":
 		return "Peer disconnected."
 	case "bulk-" + acl.Ban:
-		return fmt.Sprintf("%d entries banned.", count)
+		return fmt.Sprintf("%d entries blocked.", count)
 	case "bulk-" + acl.Trust:
 		return fmt.Sprintf("%d entries trusted.", count)
 	}
@@ -93,7 +95,7 @@ func p2pNotice(done, n string) string {
 }
 
 func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
-	p := pages.NetworkProps{Page: u.navPage(c, "Network", "/p2p"),
+	p := pages.NetworkProps{Page: u.navPage(c, "Firewall", "/p2p"),
 		Form: pages.NetACLForm{Action: acl.Ban}, Bulk: pages.NetBulkForm{Action: acl.Ban}, Events: u.liveEvents("Event log")}
 	p.Page.Live = p.Events.Stream != ""
 	e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
@@ -128,9 +130,9 @@ func p2pPoints(p *pages.NetworkProps, book p2pview.Book, now time.Time) {
 	points := book.List()
 	for _, ap := range points[:min(len(points), ListLimit)] {
 		pt, _ := book.Info(ap)
-		r := pages.NetPointRow{Point: ap.String(), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
+		r := pages.NetPointRow{Point: ap.String(), Label: p2pPointLabel(ap), State: pt.State, PeerID: pt.PeerID, Banned: pt.Banned, Trusted: pt.Trusted}
 		if !pt.GreylistedTill.IsZero() {
-			r.GreyLeft = p2pLeft(pt.GreylistedTill.Sub(now))
+			r.GreyLeft = Duration(pt.GreylistedTill.Sub(now))
 		}
 		p.Points = append(p.Points, r)
 	}
@@ -150,12 +152,24 @@ func (u *ui) p2pLists(p *pages.NetworkProps, now time.Time) {
 	p.TrustsMore = nTrusts - len(trusts) + nPeerTrusts - len(peerTrusts)
 }
 
+// p2pScopeWords name the ACL's scopes for people.
+var p2pScopeWords = map[string]string{acl.ScopeAddress: "Address", acl.ScopeRange: "Range", acl.ScopePort: "One port", acl.ScopePeer: "Peer"}
+
+// p2pPointLabel is a point as people read it: port 0 stands for the whole
+// address, so it is left out.
+func p2pPointLabel(ap netip.AddrPort) string {
+	if ap.Port() == 0 {
+		return ap.Addr().String()
+	}
+	return ap.String()
+}
+
 func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	rows := make([]pages.NetEntryRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: l.Scope, Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: p2pScopeWords[l.Scope], Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
-			rows[i].Left, rows[i].Until = p2pLeft(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
+			rows[i].Left, rows[i].Until = Duration(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
 		}
 	}
 	return rows
@@ -187,7 +201,7 @@ func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 		if !live {
 			continue // expired since GreylistIPs
 		}
-		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: p2pLeft(e.Until.Sub(now)),
+		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: Duration(e.Until.Sub(now)),
 			Until: PageTime(e.Until), Reason: e.Reason})
 	}
 	p.GreyPeers = u.d.ACL.GreylistedPeers()
@@ -475,22 +489,6 @@ func p2pTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be at most %dd", maxTTL/day)
 	}
 	return d, nil
-}
-
-// p2pLeft is a time left for people: "42s", "9m 12s", "3h 5m", "2d 4h".
-func p2pLeft(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	switch {
-	case s <= 0:
-		return "0s"
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm %ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh %dm", s/3600, s/60%60)
-	}
-	return fmt.Sprintf("%dd %dh", s/86400, s/3600%24)
 }
 
 // remote is the request's source address, which a ban from the page must

@@ -92,24 +92,6 @@ func TestIfaceFormats(t *testing.T) {
 	}
 }
 
-func TestP2PLeft(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{-time.Second, "0s"},
-		{42 * time.Second, "42s"},
-		{9*time.Minute + 12*time.Second, "9m 12s"},
-		{3*time.Hour + 5*time.Minute + 59*time.Second, "3h 5m"},
-		{50 * time.Hour, "2d 2h"},
-	}
-	for _, tt := range tests {
-		if got := p2pLeft(tt.d); got != tt.want {
-			t.Errorf("p2pLeft(%s) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}
-
 func TestUIPeerJobRows(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	tests := []struct {

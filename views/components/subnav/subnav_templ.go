@@ -16,8 +16,8 @@ type Item struct {
 // Overlay is the peers area: peers, groups and policies.
 var Overlay = []Item{{"Peers", "/peers"}, {"Groups", "/groups"}, {"Policies", "/policies"}}
 
-// Settings is the settings area.
-var Settings = []Item{{"API tokens", "/settings/tokens"}, {"Password", "/settings/password"}, {"Backup", "/settings/backup"}, {"Update", "/settings/update"}}
+// Settings is the System section: API tokens, password, update, backup.
+var Settings = []Item{{"API tokens", "/settings/tokens"}, {"Password", "/settings/password"}, {"Update", "/settings/update"}, {"Backup", "/settings/backup"}}
 
 // Nav links items; active is the href of the page it is on, marked with
 // aria-current so screen readers and the style sheet see it. label names

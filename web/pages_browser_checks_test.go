@@ -4,8 +4,9 @@ package web
 // current screen size and colour scheme:
 //   - the page scrolls sideways (scrollWidth > innerWidth);
 //   - a visible button, a.btn or submit input lies partly outside the
-//     viewport horizontally (those in a closed <details> are skipped: they
-//     are not shown until it opens);
+//     viewport horizontally, or outside a box of its that scrolls or clips
+//     sideways (those in a closed <details> are skipped: they are not
+//     shown until it opens);
 //   - text whose contrast with its effective background is below 4.5:1
 //     (3:1 for large text: 24px, or 18.66px bold), from computed colours.
 //
@@ -38,7 +39,20 @@ const pageCheck = `(() => {
 	for (const el of document.querySelectorAll("button, a.btn, input[type=submit]")) {
 		if (!shown(el) || el.closest("details:not([open]) > :not(summary)")) continue;
 		const r = el.getBoundingClientRect();
-		if (r.right > W + 1 || r.left < -1) bad.push("outside the screen: " + name(el) + " spans x " + Math.round(r.left) + ".." + Math.round(r.right) + ", screen 0.." + W);
+		if (r.right > W + 1 || r.left < -1) {
+			bad.push("outside the screen: " + name(el) + " spans x " + Math.round(r.left) + ".." + Math.round(r.right) + ", screen 0.." + W);
+			continue;
+		}
+		// On the screen but cut off by a box that scrolls or clips
+		// sideways (a table too wide for its card).
+		for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+			if (getComputedStyle(a).overflowX === "visible") continue;
+			const b = a.getBoundingClientRect();
+			if (r.right > b.right + 1 || r.left < b.left - 1) {
+				bad.push("cut off by its box: " + name(el) + " spans x " + Math.round(r.left) + ".." + Math.round(r.right) + ", " + name(a).split(" \"")[0] + " shows " + Math.round(b.left) + ".." + Math.round(b.right));
+				break;
+			}
+		}
 	}
 
 	// Colours: rgb()/rgba() as Chromium computes them, [r, g, b, a].

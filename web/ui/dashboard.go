@@ -56,7 +56,7 @@ func (u *ui) dashboard(c *fiber.Ctx) error {
 	if u.d.ACL != nil {
 		e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
 		p.Firewall, p.Enforced, p.EnforcementReason = true, e.Applied, e.Reason
-		p.EnforcementSince = PageTime(e.Since)
+		p.EnforcementSince = e.Since
 		p.Bans, p.Greylisted = n.Bans, n.Greylisted
 	}
 	if c.Get("HX-Request") == "true" && c.Get("HX-Target") == pages.StatsFragment {

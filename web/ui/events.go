@@ -45,20 +45,14 @@ func (u *ui) liveEvents(title string) eventlog.Props {
 	}
 	p.Stream = EventStreamPath
 	past := u.d.Journal.Recent(eventsShown, nil)
-	now := time.Now()
 	for i := len(past) - 1; i >= 0; i-- {
-		p.Rows = append(p.Rows, eventRow(past[i], now))
+		p.Rows = append(p.Rows, eventRow(past[i]))
 	}
 	return p
 }
 
-func eventRow(e events.Event, now time.Time) eventlog.Row {
-	t := e.Time.Local()
-	layout := time.TimeOnly
-	if y, m, d := t.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-		layout = "2006-01-02 15:04"
-	}
-	return eventlog.Row{Seq: e.Seq, Time: t.Format(layout), Kind: string(e.Kind), Subject: e.Subject, Message: e.Message}
+func eventRow(e events.Event) eventlog.Row {
+	return eventlog.Row{Seq: e.Seq, Time: e.Time, Kind: string(e.Kind), Subject: e.Subject, Message: e.Message}
 }
 
 // eventStream sends every new event as a Server-Sent Event carrying the
@@ -101,7 +95,7 @@ func (u *ui) eventStream(c *fiber.Ctx) error {
 func sseMessage(e events.Event) []byte {
 	var row bytes.Buffer
 	// Rendering plain strings into a buffer cannot fail.
-	_ = eventlog.Item(eventRow(e, time.Now())).Render(context.Background(), &row)
+	_ = eventlog.Item(eventRow(e)).Render(context.Background(), &row)
 	var b bytes.Buffer
 	b.WriteString("id: " + strconv.FormatUint(e.Seq, 10) + "\nevent: " + eventlog.SSEEvent + "\n")
 	for line := range strings.SplitSeq(row.String(), "\n") {

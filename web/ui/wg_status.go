@@ -63,5 +63,5 @@ func wireGuardCard(p *dataplane.Plane) *pages.WireGuardCard {
 	}
 	st := p.Status()
 	return &pages.WireGuardCard{Interface: st.Interface, Running: st.Running, Why: st.Why, Peers: st.Peers,
-		Connected: st.Connected, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes), LastPoll: PageTime(st.LastPoll)}
+		Connected: st.Connected, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes), LastPoll: st.LastPoll}
 }

@@ -3,16 +3,22 @@
 "use strict";
 (() => {
   // ---- Local times: <time datetime="RFC3339" data-local> (views/components/when)
-  // shows the browser's local time, with the date only when not today.
+  // shows the browser's local time, with the date only when not today;
+  // <time datetime data-local-title> keeps its text (a duration) and gets
+  // the local date and time as its tooltip.
   const pad = n => String(n).padStart(2, "0");
+  const local = (d, date) => (date ? d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " : "") +
+    pad(d.getHours()) + ":" + pad(d.getMinutes());
   const localTime = root => {
     const today = new Date().toDateString();
-    for (const el of root.querySelectorAll("time[data-local][datetime]")) {
+    for (const el of root.querySelectorAll("time[datetime]:is([data-local], [data-local-title])")) {
       const d = new Date(el.getAttribute("datetime"));
       if (isNaN(d)) continue;
-      const hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
-      el.textContent = d.toDateString() === today ? hm :
-        d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + hm;
+      if (el.hasAttribute("data-local-title")) {
+        el.title = local(d, true);
+        continue;
+      }
+      el.textContent = local(d, d.toDateString() !== today);
       el.title = d.toString();
     }
   };

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/components/when"
 	"github.com/edgeward/edgeward/views/pages"
 	"github.com/edgeward/edgeward/web/ui"
 )
@@ -317,8 +318,10 @@ func TestUIPeersStatus(t *testing.T) {
 	if !badge.HasClass("badge-good") || badge.HasClass("badge-muted") {
 		t.Errorf("connected badge classes %q", badge.AttrOr("class", ""))
 	}
-	if at := p.doc.Find(`[data-peer-id="`+laptop.ID+`"] time[data-testid="peer-handshake"]`).AttrOr("datetime", ""); at != ui.PageTime(hs) {
-		t.Errorf("handshake datetime %q, want %q", at, ui.PageTime(hs))
+	// The handshake's moment is the tooltip, in UTC for app.js to make local.
+	hsAt := p.doc.Find(`[data-peer-id="` + laptop.ID + `"] [data-testid="peer-handshake"] time`)
+	if got, want := hsAt.AttrOr("datetime", "")+" "+hsAt.AttrOr("title", ""), hs.UTC().Format(time.RFC3339)+" "+hs.UTC().Format(when.Layout); got != want {
+		t.Errorf("handshake datetime and title %q, want %q", got, want)
 	}
 
 	// The table polls every 5 s in the background, keeping the filter.

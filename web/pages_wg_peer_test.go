@@ -59,8 +59,8 @@ func TestUIPeerConnection(t *testing.T) {
 	if diff := cmp.Diff(want, facts(f)); diff != "" {
 		t.Errorf("polled connection (-want +got):\n%s", diff)
 	}
-	if at := f.doc.Find(`[data-testid="peer-since"] time`).AttrOr("datetime", ""); at != ui.PageTime(since) {
-		t.Errorf("connected since %q, want %q", at, ui.PageTime(since))
+	if at := f.doc.Find(`[data-testid="peer-since"] time`).AttrOr("datetime", ""); at != since.UTC().Format(time.RFC3339) {
+		t.Errorf("connected since %q, want %q", at, since.UTC().Format(time.RFC3339))
 	}
 	if diff := cmp.Diff(want, facts(b.get(path))); diff != "" {
 		t.Errorf("full page connection (-want +got):\n%s", diff)

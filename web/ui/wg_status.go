@@ -15,12 +15,12 @@ import (
 // peerConn formats st as the pages show a peer's connection at now.
 func peerConn(st overlay.Status, now time.Time) pages.PeerConn {
 	c := pages.PeerConn{Connected: st.Connected, Handshake: ago(st.LastHandshake, now),
-		HandshakeAt: PageTime(st.LastHandshake), LastSeen: st.LastSeen, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
+		HandshakeAt: st.LastHandshake, LastSeen: st.LastSeen, Rx: humanBytes(st.RxBytes), Tx: humanBytes(st.TxBytes)}
 	if st.Endpoint.IsValid() {
 		c.Endpoint = st.Endpoint.String()
 	}
 	if st.Connected && !st.Since.IsZero() {
-		c.Since, c.SinceAgo = PageTime(st.Since), ago(st.Since, now)
+		c.Since, c.SinceAgo = st.Since, ago(st.Since, now)
 	}
 	return c
 }

@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/edgeward/edgeward/core/auth"
+	"github.com/edgeward/edgeward/views/components/when"
 )
 
 // tokenRows is the table's tokens as "name/role", in order.
@@ -48,8 +50,16 @@ func TestUITokensList(t *testing.T) {
 	}
 	adminID := e.adminTokenID(t)
 	row := p.doc.Find(`[data-testid="token-row"][data-token-id="` + adminID + `"]`)
-	if created := strings.TrimSpace(row.Find(`[data-testid="token-created"]`).Text()); len(created) != len("2006-01-02 15:04:05") {
-		t.Errorf("created %q, want a date and time", created)
+	var createdAt time.Time
+	for _, tok := range e.toks.List() {
+		if tok.ID == adminID {
+			createdAt = tok.CreatedAt
+		}
+	}
+	// Written in UTC; app.js shows it in the browser's time zone.
+	created := row.Find(`[data-testid="token-created"] time`)
+	if got, want := created.AttrOr("datetime", "")+" "+created.Text(), createdAt.UTC().Format(time.RFC3339)+" "+createdAt.UTC().Format(when.Layout); createdAt.IsZero() || got != want {
+		t.Errorf("created %q, want %q", got, want)
 	}
 	if href, _ := row.Find(`[data-testid="token-revoke"]`).Attr("href"); href != "/settings/tokens/"+adminID+"/revoke" {
 		t.Errorf("revoke link %q", href)

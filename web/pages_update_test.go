@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgeward/edgeward/firmware/slots"
 	"github.com/edgeward/edgeward/firmware/slots/slotstest"
@@ -98,6 +99,18 @@ func TestUIUpdatePage(t *testing.T) {
 	p = b.get(ui.UpdatePath)
 	if !strings.Contains(p.text("trial"), "slot a") || p.doc.Find(`[data-testid="slot-row"]`).Length() != 1 {
 		t.Fatalf("page after the upload:\n%s", p.body)
+	}
+	// The launcher's first start of the trial sets its deadline.
+	if _, _, err := sl.Start(3, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sl.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = b.get(ui.UpdatePath)
+	if got, want := p.doc.Find(`[data-testid="trial"] time`).AttrOr("datetime", ""), st.Deadline.UTC().Format(time.RFC3339); st.Deadline.IsZero() || got != want {
+		t.Errorf("trial deadline %q, want %q", got, want)
 	}
 	got, err := os.ReadFile(sl.Binary("a"))
 	if err != nil || !bytes.Equal(got, file) {

@@ -29,7 +29,7 @@ func (u *ui) tokensProps(c *fiber.Ctx) pages.TokensProps {
 		Roles: []string{auth.RoleViewer, auth.RoleAdmin, auth.RoleMetrics}, Role: auth.RoleViewer}
 	for _, t := range u.d.Tokens.List() {
 		p.Rows = append(p.Rows, pages.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role,
-			Created: PageTime(t.CreatedAt)})
+			Created: t.CreatedAt})
 	}
 	return p
 }

@@ -41,9 +41,7 @@ func (u *ui) renderUpdate(c *fiber.Ctx, status int, errMsg string, installed *sl
 			return err
 		}
 		p.Active, p.Trial, p.RolledBack = st.Active, st.Trial, st.RolledBack
-		if !st.Deadline.IsZero() {
-			p.Deadline = PageTime(st.Deadline)
-		}
+		p.Deadline = st.Deadline
 		for _, s := range []string{"a", "b"} {
 			if v := st.Versions[s]; v != "" {
 				p.Slots = append(p.Slots, pages.UpdateSlot{Name: s, Version: v, SHA256: st.SHA256[s]})

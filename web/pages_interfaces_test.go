@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgeward/edgeward/core"
 	"github.com/edgeward/edgeward/core/links"
+	"github.com/edgeward/edgeward/views/components/when"
 	"github.com/edgeward/edgeward/web/ui"
 )
 
@@ -133,7 +134,7 @@ func TestUIInterfaceDetail(t *testing.T) {
 		"title": "Interface eth0", "node": testNodeName, "iface-update": "Pending", "iface-state": "Up", "iface-cable": "Cable connected",
 		"iface-speed": "1 Gbit/s", "iface-mac": "02:00:00:00:00:01", "iface-mtu": "1500", "iface-gateway": "192.168.1.254",
 		"iface-gateway6": "none", "iface-rx": "1.0 TiB (1099511627776 bytes)", "iface-tx": "12.1 KiB (12345 bytes)",
-		"iface-sampled":   time.Unix(1700000000, 0).Local().Format(time.DateTime),
+		"iface-sampled":   time.Unix(1700000000, 0).UTC().Format(when.Layout),
 		"net-status-name": "Default", "net-status-by": "Static", "net-status-address": "192.168.1.1",
 		"net-status-netmask": "255.255.255.0", "net-status-vlan": "untagged", "net-status-mtu": "1500",
 		"net-name": "Default", "net-by": "Static", "net-ranges": "192.168.1.1", "net-netmask": "255.255.255.0",
@@ -269,9 +270,10 @@ func TestUIInterfaceConfirm(t *testing.T) {
 	if err != nil || left < 1 || left > 60 {
 		t.Errorf("seconds left %q, want 1-60", p.text("confirm-remaining"))
 	}
-	deadline, err := time.ParseInLocation(time.DateTime, p.text("confirm-deadline"), time.Local)
-	if err != nil || deadline.Before(before.Add(58*time.Second)) || deadline.After(time.Now().Add(60*time.Second)) {
-		t.Errorf("deadline %q, want about a minute after %s", p.text("confirm-deadline"), before.Format(time.DateTime))
+	at := p.doc.Find(`[data-testid="confirm-deadline"] time`).AttrOr("datetime", "")
+	deadline, err := time.Parse(time.RFC3339, at)
+	if err != nil || deadline.Before(before.Add(58*time.Second).Truncate(time.Second)) || deadline.After(time.Now().Add(60*time.Second)) {
+		t.Errorf("deadline %q, want about a minute after %s", at, before.Format(time.RFC3339))
 	}
 	poll, _ := p.doc.Find(`[data-testid="countdown"]`).Attr("hx-trigger")
 	if poll != "every 1s" {

@@ -108,7 +108,7 @@ func ifaceRow(s links.NodeStatus, cf pages.IfaceConfirm) pages.IfaceRow {
 		Cable: ifaceWord(ifaceCableWords, d.CableStatus), Cabled: d.CableStatus == links.CableConnected,
 		Speed: linkSpeed(d.SpeedMbps), MTU: strconv.Itoa(i.MTU), Gateway: ifaceAddr(i.DefaultGateway), GatewayV6: ifaceAddr(i.DefaultGatewayV6),
 		Rx: ifaceBytes(d.BytesReceived), Tx: ifaceBytes(d.BytesSent), RxBytes: strconv.FormatUint(d.BytesReceived, 10),
-		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: PageTime(d.SampledAt), Confirm: cf}
+		TxBytes: strconv.FormatUint(d.BytesSent, 10), Update: ifaceUpdateWords[s.UpdateStatus], Sampled: d.SampledAt, Confirm: cf}
 	if d.OperState != d.State {
 		r.OperState = ifaceWord(ifaceOperWords, d.OperState)
 	}
@@ -173,16 +173,16 @@ func (u *ui) ifaceConfirmState(id int, now time.Time) pages.IfaceConfirm {
 	cf := pages.IfaceConfirm{State: st.State}
 	switch st.State {
 	case links.ConfirmPending:
-		cf.Deadline = PageTime(st.Deadline)
+		cf.Deadline = st.Deadline
 		// Whole seconds, rounded down: never more time than the core gives.
 		cf.Remaining = int(st.Deadline.Sub(now) / time.Second)
 		if cf.Remaining < 1 {
 			cf.State = links.ConfirmExpired
 		}
 	case links.ConfirmExpired:
-		cf.Deadline = PageTime(st.Deadline)
+		cf.Deadline = st.Deadline
 	case links.ConfirmConfirmed, links.ConfirmRolledBack:
-		cf.At = PageTime(st.At)
+		cf.At = st.At
 	}
 	return cf
 }

@@ -47,14 +47,13 @@ func TestIfaceConfirmStateFromCore(t *testing.T) {
 		t.Fatal("no change awaits confirmation")
 	}
 	u := &ui{d: Deps{Links: svc}}
-	at := deadline.Local().Format(time.DateTime)
 	for _, tt := range []struct {
 		name string
 		now  time.Time
 		want pages.IfaceConfirm
 	}{
-		{"before the deadline", deadline.Add(-30500 * time.Millisecond), pages.IfaceConfirm{State: "pending", Deadline: at, Remaining: 30}},
-		{"past the deadline", deadline.Add(time.Second), pages.IfaceConfirm{State: "expired", Deadline: at}},
+		{"before the deadline", deadline.Add(-30500 * time.Millisecond), pages.IfaceConfirm{State: "pending", Deadline: deadline, Remaining: 30}},
+		{"past the deadline", deadline.Add(time.Second), pages.IfaceConfirm{State: "expired", Deadline: deadline}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if diff := cmp.Diff(tt.want, u.ifaceConfirmState(1, tt.now)); diff != "" {
@@ -272,13 +271,13 @@ func TestPeerConn(t *testing.T) {
 			pages.PeerConn{Handshake: "never", Rx: "0 B", Tx: "0 B"}},
 		{"connected", overlay.Status{Connected: true, Since: now.Add(-10 * time.Minute), LastSeen: now.Add(-5 * time.Second),
 			Endpoint: ep, LastHandshake: now.Add(-2 * time.Minute), RxBytes: 1536, TxBytes: 3 << 20},
-			pages.PeerConn{Connected: true, Since: "2026-05-06 11:50:00", SinceAgo: "10 min ago", Handshake: "2 min ago",
-				HandshakeAt: "2026-05-06 11:58:00", LastSeen: now.Add(-5 * time.Second), Endpoint: "198.51.100.7:41000",
+			pages.PeerConn{Connected: true, Since: now.Add(-10 * time.Minute), SinceAgo: "10 min ago", Handshake: "2 min ago",
+				HandshakeAt: now.Add(-2 * time.Minute), LastSeen: now.Add(-5 * time.Second), Endpoint: "198.51.100.7:41000",
 				Rx: "1.5 KiB", Tx: "3.0 MiB"}},
 		// Gone: the last endpoint stays, "since" does not.
 		{"disconnected", overlay.Status{Since: now.Add(-time.Hour), LastSeen: now.Add(-4 * time.Minute), Endpoint: ep,
 			LastHandshake: now.Add(-4 * time.Minute), RxBytes: 10, TxBytes: 20},
-			pages.PeerConn{Handshake: "4 min ago", HandshakeAt: "2026-05-06 11:56:00", LastSeen: now.Add(-4 * time.Minute),
+			pages.PeerConn{Handshake: "4 min ago", HandshakeAt: now.Add(-4 * time.Minute), LastSeen: now.Add(-4 * time.Minute),
 				Endpoint: "198.51.100.7:41000", Rx: "10 B", Tx: "20 B"}},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/edgeward/edgeward/core/acl"
 	"github.com/edgeward/edgeward/core/overlay"
+	"github.com/edgeward/edgeward/views/components/when"
 	"github.com/edgeward/edgeward/web/ui"
 )
 
@@ -61,6 +63,25 @@ func (p page) row(testID, attr, val string) *goquery.Selection {
 
 func cell(s *goquery.Selection, testID string) string {
 	return strings.TrimSpace(s.Find(`[data-testid="` + testID + `"]`).Text())
+}
+
+// moment is the moment the <time> under s's testID element carries
+// (when.Time or when.Tip), after checking that the server wrote the same
+// moment in UTC as its text or, for a tip, its tooltip.
+func moment(s *goquery.Selection, testID string) (time.Time, error) {
+	el := s.Find(`[data-testid="` + testID + `"] time`)
+	at, err := time.Parse(time.RFC3339, el.AttrOr("datetime", ""))
+	if err != nil {
+		return at, err
+	}
+	shown := el.Text()
+	if _, tip := el.Attr("data-local-title"); tip {
+		shown = el.AttrOr("title", "")
+	}
+	if want := at.UTC().Format(when.Layout); shown != want {
+		return at, fmt.Errorf("shown as %q, want %q", shown, want)
+	}
+	return at, nil
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -140,7 +161,7 @@ func TestUINetworkSections(t *testing.T) {
 		"connection-address": "198.51.100.4:51820", "connection-direction": "incoming"}, gotConn); diff != "" {
 		t.Errorf("connection row (-want +got):\n%s", diff)
 	}
-	if _, err := time.ParseInLocation(time.DateTime, cell(conn, "connection-since"), time.Local); err != nil {
+	if _, err := moment(conn, "connection-since"); err != nil {
 		t.Errorf("connection since %q: %v", cell(conn, "connection-since"), err)
 	}
 	if conn.Find(`[data-testid="disconnect"]`).Length() != 1 || conn.Find(`[data-testid="peer-ban"]`).Length() != 1 {
@@ -181,7 +202,7 @@ func TestUINetworkSections(t *testing.T) {
 			target := cell(s, kind+"-target")
 			targets = append(targets, target)
 			rows[target] = entryRow{cell(s, kind+"-kind"), cell(s, kind+"-left"), cell(s, kind+"-reason")}
-			if _, err := time.ParseInLocation(time.DateTime, cell(s, kind+"-since"), time.Local); err != nil {
+			if _, err := moment(s, kind+"-since"); err != nil {
 				t.Errorf("%s since %q: %v", target, cell(s, kind+"-since"), err)
 			}
 			if v, _ := s.Find(`input[name="target"]`).Attr("value"); v != target || s.Find(`[data-testid="`+kind+`-lift"]`).Length() != 1 {
@@ -578,8 +599,8 @@ func TestUINetworkLift(t *testing.T) {
 	if cell(r, "ban-kind") != "Range" || !regexp.MustCompile(`^(23 h 59 min|1 day)$`).MatchString(cell(r, "ban-left")) {
 		t.Errorf("range row: kind %q, left %q", cell(r, "ban-kind"), cell(r, "ban-left"))
 	}
-	if until, _ := r.Find(`[data-testid="ban-left"] span`).Attr("title"); !strings.HasPrefix(until, "until ") {
-		t.Errorf("time left without its end: %q", until)
+	if until, err := moment(r, "ban-left"); err != nil || until.Before(time.Now().Add(23*time.Hour)) || until.After(time.Now().Add(25*time.Hour)) {
+		t.Errorf("time left with its end %s (%v), want in a day", until, err)
 	}
 	if action, _ := r.Find("form").Attr("action"); action != "/p2p/lift" {
 		t.Errorf("lift form posts to %q", action)

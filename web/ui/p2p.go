@@ -99,7 +99,7 @@ func (u *ui) p2pProps(c *fiber.Ctx) pages.NetworkProps {
 		Form: pages.NetACLForm{Action: acl.Ban}, Bulk: pages.NetBulkForm{Action: acl.Ban}, Events: u.liveEvents("Event log")}
 	p.Page.Live = p.Events.Stream != ""
 	e, n := u.d.ACL.Enforcement(), u.d.ACL.Counts()
-	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, PageTime(e.Since)
+	p.Enforced, p.EnforcementReason, p.EnforcementSince = e.Applied, e.Reason, e.Since
 	p.Counts = pages.NetCounts(n)
 	now := time.Now()
 	u.p2pConnections(&p)
@@ -120,7 +120,7 @@ func (u *ui) p2pConnections(p *pages.NetworkProps) {
 			addr = conn.Endpoint.String()
 		}
 		p.Connections = append(p.Connections, pages.NetConnRow{PeerID: conn.PeerID, Name: conn.Name, Address: addr,
-			Direction: dir, Since: PageTime(conn.Since), Banned: conn.Banned, Trusted: conn.Trusted})
+			Direction: dir, Since: conn.Since, Banned: conn.Banned, Trusted: conn.Trusted})
 	}
 }
 
@@ -167,9 +167,9 @@ func p2pPointLabel(ap netip.AddrPort) string {
 func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 	rows := make([]pages.NetEntryRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: p2pScopeWords[l.Scope], Since: PageTime(l.Entry.Since), Reason: l.Entry.Reason}
+		rows[i] = pages.NetEntryRow{Target: l.Target, Kind: p2pScopeWords[l.Scope], Since: l.Entry.Since, Reason: l.Entry.Reason}
 		if !l.Entry.Until.IsZero() {
-			rows[i].Left, rows[i].Until = Duration(l.Entry.Until.Sub(now)), PageTime(l.Entry.Until)
+			rows[i].Left, rows[i].Until = Duration(l.Entry.Until.Sub(now)), l.Entry.Until
 		}
 	}
 	return rows
@@ -182,7 +182,7 @@ func p2pEntries(list []acl.Listed, now time.Time) []pages.NetEntryRow {
 func (u *ui) p2pPeers(list []acl.Listed) []pages.NetPeerRow {
 	rows := make([]pages.NetPeerRow, len(list))
 	for i, l := range list {
-		rows[i] = pages.NetPeerRow{PeerID: l.Target, Since: PageTime(l.Entry.Since)}
+		rows[i] = pages.NetPeerRow{PeerID: l.Target, Since: l.Entry.Since}
 		if peer, err := u.d.Overlay.ByPeerID(l.Target); err == nil {
 			rows[i].Name = peer.Name
 		}
@@ -202,12 +202,10 @@ func (u *ui) p2pGreylist(p *pages.NetworkProps, now time.Time) {
 			continue // expired since GreylistIPs
 		}
 		p.Greylist = append(p.Greylist, pages.NetGreyRow{Addr: a.String(), Left: Duration(e.Until.Sub(now)),
-			Until: PageTime(e.Until), Reason: e.Reason})
+			Until: e.Until, Reason: e.Reason})
 	}
 	p.GreyPeers = u.d.ACL.GreylistedPeers()
-	if !since.IsZero() {
-		p.GreyUnreliableAt = PageTime(since)
-	}
+	p.GreyUnreliableAt = since
 }
 
 // p2pACL bans or trusts what the form names, with the core call that takes

@@ -457,15 +457,6 @@ func fieldMessage(pub *core.Error) string {
 	return sentence(strings.TrimPrefix(pub.Msg, pub.Field+": "))
 }
 
-// PageTime is how every page shows a moment: local date and time, or
-// nothing for the zero time.
-func PageTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Local().Format(time.DateTime)
-}
-
 // sentence turns a core message ("must be at least 10 characters") into
 // one a page can show on its own.
 func sentence(msg string) string {

@@ -57,8 +57,17 @@
 
   const enhance = root => { localTime(root); copyButtons(root); };
   enhance(document);
-  // htmx swaps in new rows and cards: enhance them too.
-  document.addEventListener("htmx:load", e => enhance(e.target));
+  // New content (htmx swaps, polls, rows from the event stream) is
+  // enhanced as it is added, before it is painted: htmx:load comes only
+  // after the settle delay, so a polled time would blink in UTC.
+  // The parent is enhanced so that an added <time> itself counts too.
+  new MutationObserver(records => {
+    const parents = new Set();
+    for (const r of records) {
+      for (const n of r.addedNodes) if (n.nodeType === 1 && n.parentNode) parents.add(n.parentNode);
+    }
+    parents.forEach(enhance);
+  }).observe(document.body, {childList: true, subtree: true});
 })();
 
 // ---- Graph hover: the traffic graph (views/components/graph) reads out

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	corebackup "github.com/edgeward/edgeward/core/backup"
 )
@@ -88,6 +89,10 @@ func TestUIBackupPage(t *testing.T) {
 	ok := br.upload("/settings/backup/restore", csrf, archive)
 	if ok.status != http.StatusAccepted || !strings.Contains(ok.text("restored"), testNodeName) {
 		t.Errorf("restore: status %d, notice %q\n%s", ok.status, ok.text("restored"), ok.body)
+	}
+	// The backup was made in this test; app.js shows when in local time.
+	if made, err := time.Parse(time.RFC3339, ok.doc.Find(`[data-testid="restored"] time`).AttrOr("datetime", "")); err != nil || time.Since(made) > time.Minute {
+		t.Errorf("restore notice: backup made %s (%v), want just now", made, err)
 	}
 	if box.restarts != 1 {
 		t.Errorf("restarts = %d, want 1", box.restarts)

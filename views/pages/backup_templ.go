@@ -8,20 +8,29 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"time"
+
 	"github.com/edgeward/edgeward/views/components/csrf"
 	"github.com/edgeward/edgeward/views/components/field"
 	"github.com/edgeward/edgeward/views/components/subnav"
+	"github.com/edgeward/edgeward/views/components/when"
 	"github.com/edgeward/edgeward/views/layouts"
 )
 
 // BackupProps is the backup page. Secrets says what a backup file holds;
-// Error is a refused upload's message; Restored, when set, is the node
-// and time of the backup just staged for restore.
+// Error is a refused upload's message; Restored, when set, is the backup
+// just staged for restore.
 type BackupProps struct {
 	Page     layouts.Page
 	Secrets  string
 	Error    string
-	Restored string
+	Restored *RestoredBackup
+}
+
+// RestoredBackup is which node made a backup, and when.
+type RestoredBackup struct {
+	Node string
+	Made time.Time
 }
 
 // Backup downloads a backup of the whole store and restores one.
@@ -66,39 +75,65 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Restored != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"notice\" data-testid=\"restored\" role=\"status\">The backup of ")
+			if p.Restored != nil {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"notice\" data-testid=\"restored\" role=\"status\">The backup ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var3 string
-				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Restored)
+				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Restored.Node)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 26, Col: 30}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 35, Col: 32}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " is being restored: edgeward restarts its services now, which takes a few seconds. Reload the page then; you may have to log in with the backup's admin password.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " made")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var4 string
+				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 35, Col: 44}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = when.Time(p.Restored.Made).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var5 string
+				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 37, Col: 9}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "is being restored: edgeward restarts its services now, which takes a few seconds. Reload the page then; you may have to log in with the backup's admin password.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " <p class=\"warn\" data-testid=\"secrets-warning\" role=\"note\">A backup file holds secrets (")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, " <p class=\"warn\" data-testid=\"secrets-warning\" role=\"note\">A backup file holds secrets (")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.Secrets)
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(p.Secrets)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 31, Col: 43}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/backup.templ`, Line: 42, Col: 43}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "). Keep it where only admins can read it.</p><div class=\"grid-2\"><section class=\"card\" aria-labelledby=\"backup-download\"><header class=\"card-head\"><h2 id=\"backup-download\">Download a backup</h2><p class=\"help\">Everything: peers, groups, policies, blocked and trusted addresses, API tokens, interface settings, the admin password.</p></header><form method=\"post\" action=\"/settings/backup/download\" data-testid=\"download-form\" class=\"card-actions\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "). Keep it where only admins can read it.</p><div class=\"grid-2\"><section class=\"card\" aria-labelledby=\"backup-download\"><header class=\"card-head\"><h2 id=\"backup-download\">Download a backup</h2><p class=\"help\">Everything: peers, groups, policies, blocked and trusted addresses, API tokens, interface settings, the admin password.</p></header><form method=\"post\" action=\"/settings/backup/download\" data-testid=\"download-form\" class=\"card-actions\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -106,7 +141,7 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\" class=\"btn\" data-testid=\"download\">Download backup</button></form></section><section class=\"card\" aria-labelledby=\"backup-restore\"><header class=\"card-head\"><h2 id=\"backup-restore\">Restore a backup</h2><p class=\"help\">Replaces everything on this router with the backup; changes made since the backup are lost. The replaced data is kept as store.before-restore in the data directory.</p></header><form method=\"post\" action=\"/settings/backup/restore\" enctype=\"multipart/form-data\" data-testid=\"restore-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<button type=\"submit\" class=\"btn\" data-testid=\"download\">Download backup</button></form></section><section class=\"card\" aria-labelledby=\"backup-restore\"><header class=\"card-head\"><h2 id=\"backup-restore\">Restore a backup</h2><p class=\"help\">Replaces everything on this router with the backup; changes made since the backup are lost. The replaced data is kept as store.before-restore in the data directory.</p></header><form method=\"post\" action=\"/settings/backup/restore\" enctype=\"multipart/form-data\" data-testid=\"restore-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -119,7 +154,7 @@ func Backup(p BackupProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"card-actions\"><button type=\"submit\" class=\"btn btn-secondary\" data-testid=\"restore\">Restore</button></div></form></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<div class=\"card-actions\"><button type=\"submit\" class=\"btn btn-secondary\" data-testid=\"restore\">Restore</button></div></form></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -19,10 +19,10 @@ func (u *ui) backupRoutes(app *fiber.App) {
 }
 
 func (u *ui) backupPage(c *fiber.Ctx) error {
-	return u.renderBackup(c, fiber.StatusOK, "", "")
+	return u.renderBackup(c, fiber.StatusOK, "", nil)
 }
 
-func (u *ui) renderBackup(c *fiber.Ctx, status int, errMsg, restored string) error {
+func (u *ui) renderBackup(c *fiber.Ctx, status int, errMsg string, restored *pages.RestoredBackup) error {
 	return render(c, status, pages.Backup(pages.BackupProps{Page: u.navPage(c, "Backup", "/settings/backup"),
 		Secrets: corebackup.Secrets, Error: errMsg, Restored: restored}))
 }
@@ -49,7 +49,7 @@ func (u *ui) downloadBackup(c *fiber.Ctx) error {
 func (u *ui) restoreBackup(c *fiber.Ctx) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return u.renderBackup(c, fiber.StatusUnprocessableEntity, "Choose a backup file to restore.", "")
+		return u.renderBackup(c, fiber.StatusUnprocessableEntity, "Choose a backup file to restore.", nil)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -70,9 +70,9 @@ func (u *ui) restoreBackup(c *fiber.Ctx) error {
 		if errors.Is(err, core.ErrBusy) {
 			status = fiber.StatusTooManyRequests
 		}
-		return u.renderBackup(c, status, sentence(pub.Msg), "")
+		return u.renderBackup(c, status, sentence(pub.Msg), nil)
 	}
 	u.d.Log.Info("restore staged", "request_id", httpx.RequestID(c), "remote", c.IP(),
 		"from_node", m.NodeName, "created", m.Created)
-	return u.renderBackup(c, fiber.StatusAccepted, "", m.NodeName+" made "+m.Created.Format("2006-01-02 15:04 UTC"))
+	return u.renderBackup(c, fiber.StatusAccepted, "", &pages.RestoredBackup{Node: m.NodeName, Made: m.Created})
 }

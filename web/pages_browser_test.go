@@ -272,7 +272,7 @@ func TestUIBrowserRowsStack(t *testing.T) {
 			getComputedStyle(document.querySelector("[data-testid=rows] td"), "::before").content`)
 		want := `table-cell none`
 		if s.phone {
-			want = `flex "Name"`
+			want = `flow-root "Name"`
 		}
 		if stacked != want {
 			t.Errorf("%d px: first cell %s, want %s", s.width, stacked, want)

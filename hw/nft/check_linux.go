@@ -66,7 +66,7 @@ func (f *Firewall) structure(ctx context.Context) (string, error) {
 		if want == nil {
 			continue
 		}
-		why, err := f.chainStructure(chains, want, l)
+		why, err := f.chainStructure(ctx, chains, l.table, want, l.count(want))
 		if why != "" || err != nil {
 			return why, err
 		}
@@ -84,9 +84,10 @@ func (f *Firewall) structure(ctx context.Context) (string, error) {
 	return f.policyStructure(ctx, chains, sets)
 }
 
-// chainStructure returns what of chain want is missing or changed, or "".
-// Callers hold mu.
-func (f *Firewall) chainStructure(chains []*nftables.Chain, want *nftables.Chain, l *layout) (string, error) {
+// chainStructure returns what of chain want (in table, holding rules
+// rules) is missing or changed, or "". The ACL's chains and the overlay
+// policy's are checked the same way. Callers hold mu.
+func (f *Firewall) chainStructure(ctx context.Context, chains []*nftables.Chain, table *nftables.Table, want *nftables.Chain, rules int) (string, error) {
 	i := slices.IndexFunc(chains, func(c *nftables.Chain) bool {
 		return c.Table != nil && c.Table.Name == TableName && c.Name == want.Name
 	})
@@ -96,13 +97,14 @@ func (f *Firewall) chainStructure(chains []*nftables.Chain, want *nftables.Chain
 	if !sameHook(chains[i], want) {
 		return "chain " + want.Name + " has another type, hook, priority or policy", nil
 	}
-	rules, err := f.conn.GetRules(l.table, want)
+	deadline(ctx, f.sock)
+	got, err := f.conn.GetRules(table, want)
 	if err != nil {
 		f.reconnect()
 		return "", fmt.Errorf("list rules of chain %s: %w", want.Name, err)
 	}
-	if n := l.count(want); len(rules) != n {
-		return fmt.Sprintf("chain %s has %d rules, want %d", want.Name, len(rules), n), nil
+	if len(got) != rules {
+		return fmt.Sprintf("chain %s has %d rules, want %d", want.Name, len(got), rules), nil
 	}
 	return "", nil
 }

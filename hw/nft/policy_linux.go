@@ -316,23 +316,9 @@ func (f *Firewall) policyStructure(ctx context.Context, chains []*nftables.Chain
 	}
 	l := f.pol.lay
 	for _, want := range l.chains {
-		i := slices.IndexFunc(chains, func(c *nftables.Chain) bool {
-			return c.Table != nil && c.Table.Name == TableName && c.Name == want.Name
-		})
-		if i < 0 {
-			return "chain " + want.Name + " is missing", nil
-		}
-		if !sameHook(chains[i], want) {
-			return "chain " + want.Name + " has another type, hook, priority or policy", nil
-		}
-		deadline(ctx, f.sock)
-		rules, err := f.conn.GetRules(l.table, want)
-		if err != nil {
-			f.reconnect()
-			return "", fmt.Errorf("list rules of chain %s: %w", want.Name, err)
-		}
-		if len(rules) != l.count[want.Name] {
-			return fmt.Sprintf("chain %s has %d rules, want %d", want.Name, len(rules), l.count[want.Name]), nil
+		why, err := f.chainStructure(ctx, chains, l.table, want, l.count[want.Name])
+		if why != "" || err != nil {
+			return why, err
 		}
 	}
 	for _, want := range l.sets {

@@ -133,24 +133,12 @@ func (s *Service) bulkStore(ctx context.Context, acl string, targets []Target, e
 		return fmt.Errorf("store bulk %s: %w", acl, err)
 	}
 	s.mu.Lock()
-	switch {
-	case acl == Trust:
+	if acl == Trust {
 		for i, t := range targets {
 			s.st.trusts[t.Prefix] = shared[i/bulkChunk]
 		}
-	case bans != nil:
-		// What setBan does besides the map, once for all.
-		s.st.bans = bans
-		s.st.bansLive.add(e.Until)
-		for i, t := range targets {
-			if !t.Single() {
-				s.st.rangeBans[t] = shared[i/bulkChunk]
-			}
-		}
-	default:
-		for i, t := range targets {
-			s.st.setBan(t, shared[i/bulkChunk])
-		}
+	} else {
+		s.st.setBans(bans, targets, shared)
 	}
 	s.mu.Unlock()
 	return nil

@@ -111,8 +111,8 @@ func targetText(p netip.Prefix, port uint16) string { return Target{Prefix: p, P
 // what bans holds (then setBan one by one costs less than a copy). Growing
 // the map entry by entry through a bulk ban of 100,000 cost about 30 ms of
 // rehashing under mu; this runs beside the store and kernel writes.
-// Callers hold wmu, so bans does not change meanwhile; the result holds
-// only single-address and per-port bans' map, not rangeBans or bansLive.
+// Callers hold wmu, so bans does not change meanwhile; setBans adopts the
+// result.
 func (st *state) grownBans(targets []Target, entries []*Entry) map[Target]*Entry {
 	if len(targets) < 1024 || len(targets) < len(st.bans)/2 {
 		return nil
@@ -127,13 +127,32 @@ func (st *state) grownBans(targets []Target, entries []*Entry) map[Target]*Entry
 	return m
 }
 
-// setBan and delBan keep bans, rangeBans and bansLive in step. Callers
-// hold mu.
+// setBan, setBans and delBan keep bans, rangeBans and bansLive in step.
+// Callers hold mu.
 func (st *state) setBan(t Target, e *Entry) {
 	st.bans[t] = e
 	st.bansLive.add(e.Until)
 	if !t.Single() {
 		st.rangeBans[t] = e
+	}
+}
+
+// setBans sets targets[i] to entries[i/bulkChunk]: into grown, made by
+// grownBans for them, when it is not nil, else one by one.
+func (st *state) setBans(grown map[Target]*Entry, targets []Target, entries []*Entry) {
+	if grown == nil {
+		for i, t := range targets {
+			st.setBan(t, entries[i/bulkChunk])
+		}
+		return
+	}
+	st.bans = grown
+	for i, t := range targets {
+		e := entries[i/bulkChunk]
+		st.bansLive.add(e.Until)
+		if !t.Single() {
+			st.rangeBans[t] = e
+		}
 	}
 }
 

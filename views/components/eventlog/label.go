@@ -1,56 +1,61 @@
 package eventlog
 
-import "strings"
+import (
+	"strings"
 
-// labels name the journal's event kinds (core/events/kinds.go) in plain
-// words; the raw kind stays on the item as data-kind for scripts and tests.
-var labels = map[string]string{
-	"peer_created":            "Peer added",
-	"peer_updated":            "Peer changed",
-	"peer_deleted":            "Peer deleted",
-	"peer_key_forgotten":      "Peer key forgotten",
-	"peer_temporary_access":   "Temporary access",
-	"peer_connected":          "Connected",
-	"peer_disconnected":       "Disconnected",
-	"peer_moved":              "Peer moved",
-	"new_point":               "New address",
-	"group_saved":             "Group saved",
-	"group_deleted":           "Group deleted",
-	"policy_saved":            "Policy saved",
-	"policy_deleted":          "Policy deleted",
-	"job_created":             "Debug bundle started",
-	"job_succeeded":           "Debug bundle ready",
-	"job_failed":              "Debug bundle failed",
-	"peer_banned":             "Peer blocked",
-	"peer_trusted":            "Peer trusted",
-	"peer_opened":             "Peer unblocked",
-	"point_banned":            "Address blocked",
-	"point_trusted":           "Address trusted",
-	"point_opened":            "Address unblocked",
-	"bulk_ban":                "List blocked",
-	"bulk_trust":              "List trusted",
-	"acl_lifted":              "Entry removed",
-	"connections_cut":         "Connections cut",
-	"greylisted":              "Greylisted",
-	"greylist_full":           "Greylist full",
-	"greylist_filling":        "Greylist filling up",
-	"greylist_cleared":        "Greylist cleared",
-	"authentication_failed":   "Login failed",
-	"reconcile_repaired":      "Kernel state repaired",
-	"link_config_changed":     "Interface changed",
-	"link_config_confirmed":   "Change confirmed",
-	"link_config_rolled_back": "Change rolled back",
-	"link_apply_failed":       "Interface change failed",
-	"link_discovered":         "Interface found",
-	"link_renamed":            "Interface renamed",
-	"link_gone":               "Interface gone",
-	"vlan_unavailable":        "VLAN unavailable",
+	"github.com/edgeward/edgeward/core/events"
+)
+
+// labels name the journal's event kinds (the constants of core/events,
+// so that a kind is written once) in plain words; the raw kind stays on
+// the item as data-kind for scripts and tests.
+var labels = map[events.Kind]string{
+	events.PeerCreated:          "Peer added",
+	events.PeerUpdated:          "Peer changed",
+	events.PeerDeleted:          "Peer deleted",
+	events.PeerKeyForgotten:     "Peer key forgotten",
+	events.PeerTemporaryAccess:  "Temporary access",
+	events.PeerConnected:        "Connected",
+	events.PeerDisconnected:     "Disconnected",
+	events.PeerMoved:            "Peer moved",
+	events.NewPoint:             "New address",
+	events.GroupSaved:           "Group saved",
+	events.GroupDeleted:         "Group deleted",
+	events.PolicySaved:          "Policy saved",
+	events.PolicyDeleted:        "Policy deleted",
+	events.JobCreated:           "Debug bundle started",
+	events.JobSucceeded:         "Debug bundle ready",
+	events.JobFailed:            "Debug bundle failed",
+	events.PeerBanned:           "Peer blocked",
+	events.PeerTrusted:          "Peer trusted",
+	events.PeerOpened:           "Peer unblocked",
+	events.PointBanned:          "Address blocked",
+	events.PointTrusted:         "Address trusted",
+	events.PointOpened:          "Address unblocked",
+	events.BulkBan:              "List blocked",
+	events.BulkTrust:            "List trusted",
+	events.ACLLifted:            "Entry removed",
+	events.ConnectionsCut:       "Connections cut",
+	events.Greylisted:           "Greylisted",
+	events.GreylistFull:         "Greylist full",
+	events.GreylistFilling:      "Greylist filling up",
+	events.GreylistCleared:      "Greylist cleared",
+	events.AuthenticationFailed: "Login failed",
+	events.ReconcileRepaired:    "Kernel state repaired",
+	events.LinkConfigChanged:    "Interface changed",
+	events.LinkConfigConfirmed:  "Change confirmed",
+	events.LinkConfigRolledBack: "Change rolled back",
+	events.LinkApplyFailed:      "Interface change failed",
+	events.LinkDiscovered:       "Interface found",
+	events.LinkRenamed:          "Interface renamed",
+	events.LinkGone:             "Interface gone",
+	events.VLANUnavailable:      "VLAN unavailable",
 }
 
 // Label is kind in plain words. A kind without a label still reads as
 // words: "ban_added" is "Ban added".
 func Label(kind string) string {
-	if l, ok := labels[kind]; ok {
+	if l, ok := labels[events.Kind(kind)]; ok {
 		return l
 	}
 	s := strings.ReplaceAll(kind, "_", " ")

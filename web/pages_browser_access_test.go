@@ -43,7 +43,7 @@ func TestUIBrowserAccessLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := e.groupAll(t)
-	e.addPolicy(t, "ops reach the office", ops.ID, all.ID)
+	reach := e.addPolicy(t, "ops reach the office", ops.ID, all.ID)
 	if _, err := e.ov.SavePolicy(ctx, "", overlay.Policy{Name: "two rules", Description: "kept in sync by a script",
 		Enabled: false, Rules: []overlay.Rule{
 			{Enabled: true, Action: "accept", Protocol: overlay.ProtoAll, Sources: []string{all.ID}, Destinations: []string{ops.ID}},
@@ -58,6 +58,11 @@ func TestUIBrowserAccessLayout(t *testing.T) {
 	c.check("peer", "/peers/"+laptop.ID, "peer-facts")
 	c.check("groups", "/groups", "groups-table")
 	c.check("policies", "/policies", "policies-table")
+	// The pages behind the rows' buttons: editing, and the confirmation a
+	// delete asks for.
+	c.check("group-edit", "/groups/"+ops.ID+"/edit", "group-form")
+	c.check("policy-edit", "/policies/"+reach.ID+"/edit", "policy-form")
+	c.check("peer-delete", "/peers/"+phone.ID+"/delete", "cancel")
 
 	// On a phone every row's status badge and Delete button are on screen.
 	c.run("phone size", chromedp.EmulateViewport(390, 844), chromedp.Navigate(c.base+"/peers"),

@@ -138,14 +138,21 @@ func TestUIBrowserSystemLayout(t *testing.T) {
 			box := newBackupBox(t)
 			e := box.uiEnv
 			e.setUp(t, e.browser(t))
+			var last string
 			for _, name := range []string{"backup script", "monitoring (read only)"} {
-				if _, _, err := e.toks.Create(t.Context(), name, auth.RoleViewer); err != nil {
+				tok, _, err := e.toks.Create(t.Context(), name, auth.RoleViewer)
+				if err != nil {
 					t.Fatal(err)
 				}
+				last = tok.ID
 			}
 			c := newChrome(t, e)
 			c.login()
 			c.check(pages[0], pages[1], pages[2])
+			if pages[0] == "tokens" {
+				// The confirmation Revoke asks for.
+				c.check("token-revoke", "/settings/tokens/"+last+"/revoke", "cancel")
+			}
 		})
 	}
 }

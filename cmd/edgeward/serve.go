@@ -142,6 +142,12 @@ func serveStore(ctx context.Context, cfg config, db appStore, log *slog.Logger, 
 	log.Info("serving", "url", openURL(scheme, ln.Addr(), ifaddrs), "addr", ln.Addr().String(), "scheme", scheme,
 		"data", cfg.Data, "version", version)
 
+	// Installed here, not only by the acl worker: otherwise the API
+	// answered, and said "not enforced", for a moment after every boot.
+	// A failure is logged; the worker tries again.
+	if err := a.guard.Install(ctx); err != nil {
+		log.Error("install firewall table", "err", err)
+	}
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	workers := a.start(wctx)
 	served := make(chan error, 1)
@@ -186,6 +192,9 @@ type appliance struct {
 	// says whether the kernel firewall was installed.
 	slots      *slots.Slots
 	firewallUp bool
+	// guard's firewall is installed before the API serves, so the first
+	// answer after a boot already stands behind the stored bans.
+	guard *acl.Service
 }
 
 // worker is a background loop that returns once its context is done and
@@ -376,7 +385,7 @@ func wire(ctx context.Context, cfg config, db appStore, log *slog.Logger, ring *
 	if ls != nil {
 		workers = append(workers, worker{"links", func(ctx context.Context) { _ = ls.Run(ctx) }})
 	}
-	return &appliance{app: app, workers: workers, closeKernel: closeKernel,
+	return &appliance{app: app, workers: workers, closeKernel: closeKernel, guard: guard,
 		requests: requests, stopRequests: stopRequests, slots: sl, firewallUp: firewallUp}, nil
 }
 

@@ -16,8 +16,11 @@ func (s *Service) Run(ctx context.Context) {
 	// Cuts that follow their answers end before Run does, so they never
 	// use the kernel handles after serve closes them.
 	defer s.cuts.Wait()
-	if err := s.Install(ctx); err != nil {
-		s.cfg.Log.Error("install firewall table", "err", err)
+	// The caller may have installed already, before serving.
+	if !s.Enforcement().Applied {
+		if err := s.Install(ctx); err != nil {
+			s.cfg.Log.Error("install firewall table", "err", err)
+		}
 	}
 	poll := time.NewTicker(s.cfg.PollEvery)
 	check := time.NewTicker(s.cfg.CheckEvery)
